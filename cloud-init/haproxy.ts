@@ -1,0 +1,118 @@
+import { FabricModel, NodeModel, nodeByName } from '../model/fabric-model';
+import { generatedHeader, RenderedFile } from './rendered-file';
+
+/** Secrets HAProxy needs; in a synthesized plan these are Terraform references, never literals. */
+export interface HaproxySecrets {
+  /** Password of the `stats` user on the stats/Prometheus endpoint. */
+  readonly statsPassword: string;
+  /** Base64 of the PEM bundle (certificate, then private key) HAProxy terminates TLS with. */
+  readonly tlsBundlePemBase64: string;
+}
+
+export const TLS_BUNDLE_PATH = '/etc/haproxy/certs/fabric.pem';
+export const STATS_USER = 'stats';
+
+/**
+ * HAProxy on a load-balancer node. TLS is terminated here (not passed
+ * through) because session stickiness needs to see and set a cookie, as the
+ * original's GUI sessions stay on one node.
+ */
+export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: HaproxySecrets): string {
+  const lb = model.loadBalancer;
+  const app = model.applicationServers;
+  const servers = app.members.map((name) => nodeByName(model, name));
+  const hc = app.service.healthCheck;
+  const checkLines =
+    hc.type === 'http'
+      ? ['    option httpchk', `    http-check send meth GET uri ${hc.path} ver HTTP/1.1 hdr Host ${model.name}`, '    http-check expect status 200-399']
+      : ['    # TCP connect check: the service has no HTTP health endpoint.'];
+  const serverLines = servers.map(
+    (s) => `    server ${s.name} ${s.managementAddress}:${app.service.port} check cookie ${s.name}`,
+  );
+  const cidr = model.network.cidr;
+  return [
+    generatedHeader(model, node, 'HAProxy configuration'),
+    '',
+    'global',
+    '    log /dev/log local0',
+    '    log /dev/log local1 notice',
+    '    chroot /var/lib/haproxy',
+    '    stats socket /run/haproxy/admin.sock mode 660 level admin',
+    '    user haproxy',
+    '    group haproxy',
+    '    daemon',
+    '    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256',
+    '    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets',
+    '',
+    'defaults',
+    '    mode http',
+    '    log global',
+    '    option httplog',
+    '    option dontlognull',
+    '    option forwardfor',
+    // A dead node's connect attempts must fail fast so the retry lands elsewhere.
+    '    timeout connect 1s',
+    '    timeout client 60s',
+    '    timeout server 60s',
+    '    timeout http-request 10s',
+    '    timeout check 1s',
+    // Retry on another server: a request lost to a dying node is re-sent, so
+    // clients see no error for idempotent requests.
+    '    retries 3',
+    '    option redispatch 1',
+    '    retry-on conn-failure empty-response response-timeout 503',
+    '',
+    '# Answers 200 while HAProxy runs; probed by the fabric watchdog on loopback.',
+    'frontend health',
+    `    bind 127.0.0.1:${lb.healthPort}`,
+    '    monitor-uri /healthz',
+    '',
+    '# GUI clients, on the fabric VIP (non-local bind lets the standby listen before it holds the VIP).',
+    'frontend gui',
+    `    bind ${model.vip}:${lb.guiPort} ssl crt ${TLS_BUNDLE_PATH}`,
+    '    http-request set-header X-Forwarded-Proto https',
+    '    default_backend application_servers',
+    '',
+    ...lb.nbiPorts.flatMap((port) => [
+      `# Northbound API clients on port ${port}.`,
+      `frontend nbi_${port}`,
+      `    bind ${model.vip}:${port} ssl crt ${TLS_BUNDLE_PATH}`,
+      '    http-request set-header X-Forwarded-Proto https',
+      '    default_backend application_servers',
+      '',
+    ]),
+    '# Every application server, round robin; a session cookie keeps a GUI user on one node.',
+    'backend application_servers',
+    '    balance roundrobin',
+    `    cookie ${lb.stickyCookieName} insert indirect nocache httponly secure`,
+    // Only idempotent requests may be replayed on another server.
+    '    http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS || METH_PUT || METH_DELETE',
+    ...checkLines,
+    // Probe every 200 ms, out after 2 failures: a dead server leaves rotation in under half a second.
+    '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2 on-marked-down shutdown-sessions',
+    ...serverLines,
+    '',
+    '# Stats page and Prometheus metrics: on this node\'s own address, management network only, password required.',
+    'frontend stats',
+    `    bind ${node.managementAddress}:${lb.statsPort}`,
+    `    acl management_network src ${cidr} 127.0.0.0/8`,
+    '    http-request deny unless management_network',
+    '    http-request use-service prometheus-exporter if { path /metrics }',
+    '    stats enable',
+    '    stats uri /stats',
+    '    stats refresh 5s',
+    `    stats auth ${STATS_USER}:${secrets.statsPassword}`,
+    '    stats realm appliance-fabric',
+    '',
+  ].join('\n');
+}
+
+export function haproxyFiles(model: FabricModel, node: NodeModel, secrets: HaproxySecrets): RenderedFile[] {
+  if (!node.roles.includes('load-balancer')) return [];
+  return [
+    { path: '/etc/haproxy/haproxy.cfg', content: renderHaproxyCfg(model, node, secrets), permissions: '0640', owner: 'root:haproxy' },
+    { path: TLS_BUNDLE_PATH, content: secrets.tlsBundlePemBase64, permissions: '0640', owner: 'root:haproxy', base64: true },
+    // The standby binds the VIP before it holds it.
+    { path: '/etc/sysctl.d/60-appliance-fabric-nonlocal-bind.conf', content: `${generatedHeader(model, node, 'sysctl')}\n# HAProxy on the standby listens on the VIP before keepalived moves it here.\nnet.ipv4.ip_nonlocal_bind = 1\n`, permissions: '0644' },
+  ];
+}

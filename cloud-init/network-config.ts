@@ -1,0 +1,32 @@
+import { FabricModel, NodeModel } from '../model/fabric-model';
+
+/**
+ * cloud-init network-config version 2 for the node's static management
+ * address. The NIC is matched by the MAC the platform gives it and renamed
+ * eth0, so keepalived and HAProxy can name the interface on any hypervisor.
+ */
+export function networkConfigOf(model: FabricModel, node: NodeModel): Record<string, unknown> {
+  const net = model.network;
+  const nameservers: Record<string, string[]> = {};
+  if (net.dnsServers.length > 0) nameservers.addresses = [...net.dnsServers];
+  if (net.searchDomains.length > 0) nameservers.search = [...net.searchDomains];
+  return {
+    version: 2,
+    ethernets: {
+      [net.interfaceName]: {
+        match: { macaddress: node.managementMac },
+        'set-name': net.interfaceName,
+        dhcp4: false,
+        dhcp6: false,
+        addresses: [`${node.managementAddress}/${net.prefixLength}`],
+        routes: [{ to: '0.0.0.0/0', via: net.gateway }],
+        ...(Object.keys(nameservers).length > 0 ? { nameservers } : {}),
+      },
+    },
+  };
+}
+
+/** NoCloud / vSphere meta-data: a stable instance id, so a reboot does not re-run first-boot modules. */
+export function metaDataOf(model: FabricModel, node: NodeModel): Record<string, unknown> {
+  return { 'instance-id': `${model.name}-${node.name}`, 'local-hostname': node.name };
+}

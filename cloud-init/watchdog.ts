@@ -1,0 +1,282 @@
+import { FabricModel, NodeModel } from '../model/fabric-model';
+import { ELIGIBILITY_FILE, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
+import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
+
+/**
+ * Self-healing on every node, in three layers that never drive the same
+ * thing twice:
+ *  1. systemd `Restart=` brings back a service that exits or crashes;
+ *  2. the fabric watchdog probes each service and restarts one that is
+ *     alive but not answering (hung); when a service the node's VIPs depend
+ *     on keeps failing, it takes the node out of every VIP election;
+ *  3. the Linux `watchdog` daemon feeds the virtual watchdog device, so a
+ *     hung kernel resets the VM. It does not watch services (that is 1 and 2):
+ *     its repair actions fighting systemd's restarts rebooted nodes.
+ */
+
+/** One service the fabric watchdog probes. */
+export interface Probe {
+  readonly name: string;
+  readonly unit: string;
+  readonly type: 'http' | 'tcp' | 'command' | 'process';
+  /** URL, host:port, shell command or process name. */
+  readonly target: string;
+  /** The node's VIPs depend on it: repeated failure moves them away. */
+  readonly vipCritical: boolean;
+}
+
+export const WATCHDOG_SCRIPT = `${LIB_DIR}/fabric-watchdog`;
+export const WATCHDOG_CONF = `${ETC_DIR}/watchdog.conf`;
+export const WATCHDOG_UNIT = 'fabric-watchdog';
+export const REMOVE_STALE_VIPS_SCRIPT = `${LIB_DIR}/remove-stale-vips`;
+
+export function probesOf(model: FabricModel, node: NodeModel): Probe[] {
+  const probes: Probe[] = [];
+  if (node.roles.includes('load-balancer')) {
+    probes.push({ name: 'haproxy', unit: 'haproxy.service', type: 'http', target: `http://127.0.0.1:${model.loadBalancer.healthPort}/healthz`, vipCritical: true });
+  }
+  if (vrrpInstancesOf(model, node).length > 0) {
+    probes.push({ name: 'keepalived', unit: 'keepalived.service', type: 'process', target: 'keepalived', vipCritical: false });
+  }
+  if (node.roles.includes('application-server')) {
+    const service = model.applicationServers.service;
+    const hc = service.healthCheck;
+    const target =
+      hc.type === 'http' ? `http://${node.managementAddress}:${service.port}${hc.path}` : hc.type === 'tcp' ? `${node.managementAddress}:${service.port}` : hc.command!;
+    // An application server's failure is HAProxy's to route around; it never moves a VIP.
+    probes.push({ name: service.name, unit: `${service.name}.service`, type: hc.type, target, vipCritical: false });
+  }
+  return probes;
+}
+
+export function renderWatchdogConf(model: FabricModel, node: NodeModel): string {
+  const wd = model.watchdog;
+  return [
+    generatedHeader(model, node, 'Fabric watchdog configuration'),
+    '',
+    `PROBE_INTERVAL=${wd.probeIntervalSeconds}`,
+    `FAILURES_BEFORE_RESTART=${wd.failuresBeforeRestart}`,
+    `RESTARTS_BEFORE_FAILOVER=${wd.restartsBeforeFailover}`,
+    `RESTART_WINDOW=${wd.restartWindowSeconds}`,
+    `ELIGIBILITY_FILE=${ELIGIBILITY_FILE}`,
+    `STATE_DIR=${RUN_DIR}/watchdog`,
+    '',
+    '# One probe per line: PROBE=name|systemd unit|http, tcp, command or process|target|vip-critical (yes/no)',
+    ...probesOf(model, node).map((p) => `PROBE=${p.name}|${p.unit}|${p.type}|${p.target}|${p.vipCritical ? 'yes' : 'no'}`),
+    '',
+  ].join('\n');
+}
+
+export function renderWatchdogScript(model: FabricModel, node: NodeModel): string {
+  return `#!/bin/bash
+${generatedHeader(model, node, 'Health-probing watchdog')}
+#
+# Probes every service in ${WATCHDOG_CONF}. After FAILURES_BEFORE_RESTART
+# failed probes in a row it kills and restarts the service (a hung process
+# does not exit, so systemd's Restart= alone never sees it). When a
+# VIP-critical service needed RESTARTS_BEFORE_FAILOVER restarts within
+# RESTART_WINDOW seconds, it writes 1 to ELIGIBILITY_FILE, which keepalived
+# tracks: the node leaves every VIP election until the restarts age out.
+set -u
+
+conf="\${1:-${WATCHDOG_CONF}}"
+names=() units=() types=() targets=() critical=()
+while IFS= read -r line; do
+  case "$line" in
+    PROBE=*)
+      IFS='|' read -r name unit type target vip <<< "\${line#PROBE=}"
+      names+=("$name") units+=("$unit") types+=("$type") targets+=("$target") critical+=("$vip")
+      ;;
+    [A-Z_]*=*)
+      key="\${line%%=*}" value="\${line#*=}"
+      case "$key" in
+        PROBE_INTERVAL|FAILURES_BEFORE_RESTART|RESTARTS_BEFORE_FAILOVER|RESTART_WINDOW|ELIGIBILITY_FILE|STATE_DIR) printf -v "$key" '%s' "$value" ;;
+      esac
+      ;;
+  esac
+done < "$conf"
+
+log() { logger -t fabric-watchdog -p daemon.warning -- "$*"; printf '%s %s\\n' "$(date +%s.%N)" "$*" >> "$STATE_DIR/events.log"; }
+
+probe() {
+  local type="$1" target="$2"
+  case "$type" in
+    http) curl --silent --fail --output /dev/null --max-time 1 "$target" ;;
+    tcp) timeout 1 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "\${target%:*}" "\${target##*:}" ;;
+    command) timeout 5 bash -c "$target" > /dev/null 2>&1 ;;
+    process) pgrep --exact "$target" > /dev/null ;;
+    *) return 1 ;;
+  esac
+}
+
+restart() {
+  local unit="$1"
+  # SIGKILL first: a stopped (SIGSTOP) or hung process ignores SIGTERM.
+  systemctl kill --signal=SIGKILL "$unit" 2> /dev/null
+  systemctl reset-failed "$unit" 2> /dev/null
+  systemctl restart "$unit"
+}
+
+mkdir -p "$STATE_DIR"
+declare -a failures=() restart_log=()
+for i in "\${!names[@]}"; do failures[i]=0; restart_log[i]=""; done
+ineligible=""
+printf '0\\n' > "$ELIGIBILITY_FILE"
+log "watching \${#names[@]} service(s): \${names[*]}"
+
+while :; do
+  now=$(date +%s)
+  wanted=""
+  for i in "\${!names[@]}"; do
+    if probe "\${types[i]}" "\${targets[i]}"; then
+      failures[i]=0
+    else
+      failures[i]=$((failures[i] + 1))
+      if ((failures[i] >= FAILURES_BEFORE_RESTART)); then
+        log "\${names[i]}: \${failures[i]} failed probes in a row, restarting \${units[i]}"
+        restart "\${units[i]}" || log "\${names[i]}: restart of \${units[i]} failed"
+        restart_log[i]="\${restart_log[i]} $now"
+        failures[i]=0
+      fi
+    fi
+    # Restarts still inside the window.
+    recent=""
+    for t in \${restart_log[i]}; do ((now - t < RESTART_WINDOW)) && recent="$recent $t"; done
+    restart_log[i]="$recent"
+    count=$(wc -w <<< "$recent")
+    if [[ "\${critical[i]}" == yes ]] && ((count >= RESTARTS_BEFORE_FAILOVER)); then
+      wanted="$wanted \${names[i]}"
+    fi
+  done
+  if [[ "$wanted" != "$ineligible" ]]; then
+    if [[ -n "$wanted" ]]; then
+      log "leaving the VIP election: repeated restarts of$wanted"
+      printf '1\\n' > "$ELIGIBILITY_FILE"
+    else
+      log "rejoining the VIP election: restarts have aged out"
+      printf '0\\n' > "$ELIGIBILITY_FILE"
+    fi
+    ineligible="$wanted"
+  fi
+  sleep "$PROBE_INTERVAL"
+done
+`;
+}
+
+export function restartDropIn(model: FabricModel, node: NodeModel, unit: string, extra: string[] = []): RenderedFile {
+  return {
+    path: `/etc/systemd/system/${unit}.d/50-appliance-fabric-restart.conf`,
+    content: [
+      generatedHeader(model, node, `systemd restart policy of ${unit}`),
+      '[Unit]',
+      // Allow a burst of restarts, but not a tight crash loop forever.
+      'StartLimitIntervalSec=60',
+      'StartLimitBurst=10',
+      '',
+      '[Service]',
+      'Restart=always',
+      'RestartSec=1',
+      'TimeoutStopSec=10',
+      ...extra,
+      '',
+    ].join('\n'),
+    permissions: '0644',
+  };
+}
+
+export function renderRemoveStaleVipsScript(model: FabricModel, node: NodeModel): string {
+  const instances = vrrpInstancesOf(model, node);
+  return [
+    '#!/bin/bash',
+    generatedHeader(model, node, 'Stale VIP cleanup'),
+    '# Runs after keepalived stops: a VIP left behind on a stopped node would',
+    '# answer ARP for an address another node now holds.',
+    'set -u',
+    ...instances.map((i) => `ip -4 address del ${i.vip}/${i.prefixLength} dev ${i.interfaceName} 2> /dev/null || true`),
+    'exit 0',
+    '',
+  ].join('\n');
+}
+
+/** The Linux watchdog daemon: it only feeds the device (no service tests, see above). */
+export function renderLinuxWatchdogConf(model: FabricModel, node: NodeModel): string {
+  return [
+    generatedHeader(model, node, 'Linux watchdog daemon configuration'),
+    '# It only keeps the virtual watchdog device fed: a hung kernel stops feeding it',
+    `# and the hypervisor resets the VM after ${model.watchdog.hardwareTimeoutSeconds} s. Services are watched by ${WATCHDOG_UNIT}.`,
+    'watchdog-device = /dev/watchdog',
+    `watchdog-timeout = ${model.watchdog.hardwareTimeoutSeconds}`,
+    'interval = 5',
+    'realtime = yes',
+    'priority = 1',
+    '',
+  ].join('\n');
+}
+
+export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
+  const files: RenderedFile[] = [
+    { path: WATCHDOG_CONF, content: renderWatchdogConf(model, node), permissions: '0644' },
+    { path: WATCHDOG_SCRIPT, content: renderWatchdogScript(model, node), permissions: '0755' },
+    {
+      path: `/etc/systemd/system/${WATCHDOG_UNIT}.service`,
+      content: [
+        generatedHeader(model, node, 'Fabric watchdog unit'),
+        '[Unit]',
+        'Description=appliance-fabric health-probing watchdog',
+        'After=network-online.target',
+        'Wants=network-online.target',
+        '',
+        '[Service]',
+        `ExecStart=${WATCHDOG_SCRIPT}`,
+        'Restart=always',
+        'RestartSec=1',
+        '',
+        '[Install]',
+        'WantedBy=multi-user.target',
+        '',
+      ].join('\n'),
+      permissions: '0644',
+    },
+    {
+      path: '/etc/tmpfiles.d/appliance-fabric.conf',
+      content: `${generatedHeader(model, node, 'Runtime directory')}\n# Written by the watchdog (root) and keepalived's notify hook (${SCRIPT_USER}).\nd ${RUN_DIR} 0775 root ${SCRIPT_USER} -\n`,
+      permissions: '0644',
+    },
+    { path: '/etc/watchdog.conf', content: renderLinuxWatchdogConf(model, node), permissions: '0644' },
+    {
+      path: '/etc/default/watchdog',
+      content: [
+        generatedHeader(model, node, 'Debian defaults of the watchdog daemon'),
+        'run_watchdog=1',
+        'run_wd_keepalive=0',
+        // The module is loaded at boot (with softdog as fallback); the daemon must not load another.
+        'watchdog_module="none"',
+        'watchdog_options=""',
+        '',
+      ].join('\n'),
+      permissions: '0644',
+    },
+    {
+      path: '/etc/systemd/system.conf.d/50-appliance-fabric-watchdog.conf',
+      content: `${generatedHeader(model, node, 'systemd manager settings')}\n# Exactly one program drives /dev/watchdog: the watchdog daemon, not systemd.\n[Manager]\nRuntimeWatchdogSec=off\n`,
+      permissions: '0644',
+    },
+  ];
+  if (vrrpInstancesOf(model, node).length > 0) {
+    files.push(
+      { path: REMOVE_STALE_VIPS_SCRIPT, content: renderRemoveStaleVipsScript(model, node), permissions: '0755' },
+      restartDropIn(model, node, 'keepalived.service', [`ExecStopPost=${REMOVE_STALE_VIPS_SCRIPT}`]),
+    );
+  }
+  if (node.roles.includes('load-balancer')) files.push(restartDropIn(model, node, 'haproxy.service'));
+  return files;
+}
+
+
+/** Shell commands that load the platform's watchdog driver, softdog when it has none. */
+export function watchdogModuleCommands(model: FabricModel): string[] {
+  return [
+    `[ -e /dev/watchdog ] || modprobe ${model.watchdog.deviceModule} || true`,
+    '[ -e /dev/watchdog ] || modprobe softdog || true',
+  ];
+}

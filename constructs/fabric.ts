@@ -1,0 +1,77 @@
+import { TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { renderNodeCloudInit, toYaml } from '../cloud-init/cloud-config';
+import { metaDataOf } from '../cloud-init/network-config';
+import { buildFabricModel } from '../model/build-model';
+import { FabricModel } from '../model/fabric-model';
+import { FabricSpec } from '../model/fabric-spec';
+import { Appliance } from './appliance';
+import { ApplicationServerCluster } from './application-server-cluster';
+import { FabricSecretsConstruct } from './fabric-secrets';
+import { LoadBalancerCluster } from './load-balancer-cluster';
+import { ApplianceMachineSpec, FabricPlatform } from './platforms/platform';
+import { escapeForTerraform, withSecrets } from './terraform-strings';
+
+export interface FabricProps extends FabricSpec {
+  /** The hypervisor the appliances run on, e.g. `new VspherePlatform({...})`. */
+  readonly platform: FabricPlatform;
+}
+
+/**
+ * The physical cluster: a set of appliances with the fabric VIP, its logical
+ * clusters, and one VM per appliance on the chosen platform. Props are
+ * validated once, here, before any resource is created.
+ */
+export class Fabric extends Construct {
+  /** The validated, normalized model every part of the fabric is built from. */
+  readonly model: FabricModel;
+  readonly appliances: Appliance[];
+  readonly loadBalancer: LoadBalancerCluster;
+  readonly applicationServers: ApplicationServerCluster;
+  // The database, Cassandra and monitoring clusters are exposed here as they land.
+
+  constructor(scope: Construct, id: string, props: FabricProps) {
+    super(scope, id);
+    const { platform, ...spec } = props;
+    this.model = buildFabricModel(spec, platform.traits, this.node.path);
+    platform.validate(this.model);
+
+    const secrets = new FabricSecretsConstruct(this, 'secrets', this.model);
+    const machines: ApplianceMachineSpec[] = [];
+    this.appliances = this.model.nodes.map((node) => {
+      const cloudInit = renderNodeCloudInit(this.model, node, secrets.placeholders);
+      const appliance = new Appliance(this, node.name, {
+        node,
+        cloudInit,
+        terraformUserData: withSecrets(cloudInit.userData, secrets.placeholders, secrets.tokens),
+      });
+      machines.push({
+        scope: appliance,
+        node,
+        userData: appliance.userDataLocal.asString,
+        metaData: escapeForTerraform(cloudInit.metaData),
+        networkConfig: escapeForTerraform(cloudInit.networkConfig),
+        metaDataWithNetwork: escapeForTerraform(toYaml({ ...metaDataOf(this.model, node), network: cloudInit.networkConfigData })),
+      });
+      return appliance;
+    });
+    const byName = (names: readonly string[]) => names.map((n) => this.appliances.find((a) => a.name === n)!);
+    this.loadBalancer = new LoadBalancerCluster(this, 'load-balancer', this.model.loadBalancer, byName(this.model.loadBalancer.members));
+    this.applicationServers = new ApplicationServerCluster(this, 'application-servers', this.model.applicationServers, byName(this.model.applicationServers.members));
+
+    const ids = platform.deploy(this, this.model, machines);
+    for (const appliance of this.appliances) appliance.machineId = ids.get(appliance.name);
+
+    new TerraformOutput(this, 'vip', { value: this.model.vip, description: 'Fabric VIP for GUI and NBI clients' });
+    new TerraformOutput(this, 'gui_url', { value: `https://${this.model.vip}${this.model.loadBalancer.guiPort === 443 ? '' : `:${this.model.loadBalancer.guiPort}`}/` });
+    new TerraformOutput(this, 'node_addresses', {
+      value: Object.fromEntries(this.model.nodes.map((n) => [n.name, n.managementAddress])),
+      description: 'Management address of every appliance',
+    });
+    new TerraformOutput(this, 'haproxy_stats_urls', {
+      value: this.loadBalancer.members.map((a) => `http://${a.managementAddress}:${this.model.loadBalancer.statsPort}/stats`),
+      description: "HAProxy stats on each balancer (user 'stats', password in output haproxy_stats_password)",
+    });
+    new TerraformOutput(this, 'haproxy_stats_password', { value: secrets.tokens.statsPassword, sensitive: true });
+  }
+}

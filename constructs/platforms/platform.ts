@@ -1,0 +1,31 @@
+import { Construct } from 'constructs';
+import { FabricModel, NodeModel, PlatformTraits } from '../../model/fabric-model';
+
+/** What a platform needs to create one appliance's VM. */
+export interface ApplianceMachineSpec {
+  /** Scope to create the VM in (the Appliance construct). */
+  readonly scope: Construct;
+  readonly node: NodeModel;
+  /** Terraform strings (escaped, secrets as references). */
+  readonly userData: string;
+  readonly metaData: string;
+  readonly networkConfig: string;
+  /** Meta-data with the network-config embedded, for datasources that read both from one place (VMware guestinfo). */
+  readonly metaDataWithNetwork: string;
+}
+
+/**
+ * A hypervisor. A new one is a new folder under `platforms/` implementing
+ * this; the fabric and the renderers do not change.
+ */
+export interface FabricPlatform {
+  /** What the model and renderers need to know (watchdog driver, MAC range). */
+  readonly traits: PlatformTraits;
+  /**
+   * Checks platform-specific props against the model (placement, hosts)
+   * before anything is created; throws FabricValidationError.
+   */
+  validate(model: FabricModel): void;
+  /** Creates the shared resources and one VM per appliance; returns each appliance's VM id expression. */
+  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, string>;
+}

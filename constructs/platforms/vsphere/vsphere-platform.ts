@@ -1,0 +1,168 @@
+import { ComputeClusterVmAntiAffinityRule } from '@cdktf/provider-vsphere/lib/compute-cluster-vm-anti-affinity-rule';
+import { DataVsphereComputeCluster } from '@cdktf/provider-vsphere/lib/data-vsphere-compute-cluster';
+import { DataVsphereDatacenter } from '@cdktf/provider-vsphere/lib/data-vsphere-datacenter';
+import { DataVsphereDatastore } from '@cdktf/provider-vsphere/lib/data-vsphere-datastore';
+import { DataVsphereNetwork } from '@cdktf/provider-vsphere/lib/data-vsphere-network';
+import { DataVsphereVirtualMachine } from '@cdktf/provider-vsphere/lib/data-vsphere-virtual-machine';
+import { Folder } from '@cdktf/provider-vsphere/lib/folder';
+import { HaVmOverride } from '@cdktf/provider-vsphere/lib/ha-vm-override';
+import { Tag } from '@cdktf/provider-vsphere/lib/tag';
+import { TagCategory } from '@cdktf/provider-vsphere/lib/tag-category';
+import { VirtualMachine } from '@cdktf/provider-vsphere/lib/virtual-machine';
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import { ProblemCollector } from '../../../model/errors';
+import { FabricModel, PlatformTraits } from '../../../model/fabric-model';
+import { ApplianceMachineSpec, FabricPlatform } from '../platform';
+
+export interface VspherePlatformProps {
+  /** Datacenter name. */
+  readonly datacenter: string;
+  /** Compute cluster (with vSphere HA and DRS) the appliances run in. */
+  readonly computeCluster: string;
+  /** Datastore for the appliances' disks. */
+  readonly datastore: string;
+  /** Port group of the management network. */
+  readonly network: string;
+  /**
+   * Template VM to clone: Debian 12 with cloud-init (VMware datasource),
+   * open-vm-tools, keepalived, HAProxy, watchdog, chrony and curl. For the
+   * virtual watchdog device give it VM hardware 17+ and a Virtual Watchdog
+   * Timer: the provider cannot add one.
+   */
+  readonly template: string;
+  /** VM folder, created under the datacenter. @default the fabric name */
+  readonly folder?: string;
+  /**
+   * Keep appliances on different ESXi hosts: `mandatory` (DRS never places
+   * two together), `preferred`, or `off`. DRS rules need a licence with DRS
+   * (Enterprise Plus).
+   * @default 'mandatory'
+   */
+  readonly antiAffinity?: 'mandatory' | 'preferred' | 'off';
+  /** Create a tag category and one tag per logical cluster, and tag the VMs. @default true */
+  readonly tags?: boolean;
+  /** Minutes Terraform waits for the guest's IP through VMware Tools; 0 does not wait. @default 0 */
+  readonly waitForGuestNetMinutes?: number;
+}
+
+/**
+ * VMware vSphere: each appliance is a clone of a template VM, its cloud-init
+ * handed over in `guestinfo.*` (cloud-init's VMware datasource), kept apart
+ * from the others by a DRS anti-affinity rule.
+ */
+export class VspherePlatform implements FabricPlatform {
+  readonly traits: PlatformTraits = {
+    kind: 'vsphere',
+    // The Virtual Watchdog Timer is exposed through ACPI WDAT.
+    watchdogModule: 'wdat_wdt',
+    // VMware's range for statically assigned MACs: 00:50:56:00:00:00 to 00:50:56:3f:ff:ff.
+    macPrefix: '00:50:56',
+    macFourthOctetMask: 0x3f,
+  };
+
+  constructor(private readonly props: VspherePlatformProps) {}
+
+  validate(model: FabricModel): void {
+    const problems = new ProblemCollector(`${model.constructPath}/platform`);
+    for (const key of ['datacenter', 'computeCluster', 'datastore', 'network', 'template'] as const) {
+      const value = this.props[key];
+      if (typeof value !== 'string' || value.trim() === '') {
+        problems.add(key, `vSphere ${key} is missing`, `give the name of the ${key} as vCenter shows it`);
+      }
+    }
+    const mode = this.props.antiAffinity ?? 'mandatory';
+    if (!['mandatory', 'preferred', 'off'].includes(mode)) {
+      problems.add('antiAffinity', `anti-affinity '${String(mode)}' is unknown`, "use 'mandatory', 'preferred' or 'off'");
+    }
+    model.nodes.forEach((n, i) => {
+      if (n.host !== undefined) {
+        problems.add(`appliances[${i}].host`, `appliance '${n.name}' names host '${n.host}', but vSphere places VMs by DRS`, 'remove host (placement comes from the anti-affinity rule)');
+      }
+    });
+    problems.throwIfAny();
+  }
+
+  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, string> {
+    const p = this.props;
+    const site = new Construct(scope, 'vsphere');
+    const datacenter = new DataVsphereDatacenter(site, 'datacenter', { name: p.datacenter });
+    const cluster = new DataVsphereComputeCluster(site, 'cluster', { name: p.computeCluster, datacenterId: datacenter.id });
+    const datastore = new DataVsphereDatastore(site, 'datastore', { name: p.datastore, datacenterId: datacenter.id });
+    const network = new DataVsphereNetwork(site, 'network', { name: p.network, datacenterId: datacenter.id });
+    const template = new DataVsphereVirtualMachine(site, 'template', { name: p.template, datacenterId: datacenter.id });
+    const folder = new Folder(site, 'folder', { path: p.folder ?? model.name, type: 'vm', datacenterId: datacenter.id });
+
+    const roleTags = new Map<string, string>();
+    if (p.tags ?? true) {
+      const category = new TagCategory(site, 'tag_category', {
+        name: `appliance-fabric-${model.name}`,
+        description: `Logical clusters of appliance fabric '${model.name}'`,
+        cardinality: 'MULTIPLE',
+        associableTypes: ['VirtualMachine'],
+      });
+      const roles = [...new Set(model.nodes.flatMap((n) => n.roles))].sort();
+      for (const role of roles) {
+        roleTags.set(role, new Tag(site, `tag_${role}`, { name: role, categoryId: category.id, description: `${role} cluster` }).id);
+      }
+    }
+
+    const ids = new Map<string, string>();
+    const vms = machines.map((m) => {
+      const vm = new VirtualMachine(m.scope, 'vm', {
+        name: `${model.name}-${m.node.name}`,
+        resourcePoolId: cluster.resourcePoolId,
+        datastoreId: datastore.id,
+        folder: folder.path,
+        numCpus: m.node.sizing.vcpus,
+        memory: m.node.sizing.memoryMiB,
+        guestId: template.guestId,
+        scsiType: template.scsiType,
+        firmware: template.firmware,
+        waitForGuestNetTimeout: p.waitForGuestNetMinutes ?? 0,
+        networkInterface: [
+          {
+            networkId: network.id,
+            adapterType: Fn.element(template.networkInterfaceTypes, 0),
+            // A fixed MAC lets cloud-init name the NIC eth0 by MAC.
+            useStaticMac: true,
+            macAddress: m.node.managementMac,
+          },
+        ],
+        disk: [{ label: 'disk0', size: m.node.sizing.diskGiB, thinProvisioned: true }],
+        clone: { templateUuid: template.id },
+        extraConfig: {
+          'guestinfo.metadata': Fn.base64encode(m.metaDataWithNetwork),
+          'guestinfo.metadata.encoding': 'base64',
+          'guestinfo.userdata': Fn.base64encode(m.userData),
+          'guestinfo.userdata.encoding': 'base64',
+        },
+        tags: m.node.roles.map((r) => roleTags.get(r)).filter((t): t is string => t !== undefined),
+      });
+      ids.set(m.node.name, vm.id);
+      return { vm, node: m.node };
+    });
+
+    const mode = p.antiAffinity ?? 'mandatory';
+    if (mode !== 'off' && vms.length > 1) {
+      new ComputeClusterVmAntiAffinityRule(site, 'anti_affinity', {
+        name: `${model.name}-appliances-apart`,
+        computeClusterId: cluster.id,
+        virtualMachineIds: vms.map((v) => v.vm.id),
+        mandatory: mode === 'mandatory',
+        enabled: true,
+      });
+    }
+    // vSphere HA restarts the VIP holders first after a host failure.
+    for (const { vm, node } of vms) {
+      if (node.roles.includes('load-balancer')) {
+        new HaVmOverride(vm.node.scope as Construct, 'ha_override', {
+          computeClusterId: cluster.id,
+          virtualMachineId: vm.id,
+          haVmRestartPriority: 'highest',
+        });
+      }
+    }
+    return ids;
+  }
+}

@@ -1,0 +1,12 @@
+// Public API of appliance-fabric.
+export * from './model/fabric-spec';
+export * from './model/fabric-model';
+export * from './model/errors';
+export { buildFabricModel } from './model/build-model';
+export * from './constructs/fabric';
+export * from './constructs/appliance';
+export * from './constructs/load-balancer-cluster';
+export * from './constructs/application-server-cluster';
+export * from './constructs/platforms/platform';
+export * from './constructs/platforms/vsphere/vsphere-platform';
+export { renderNodeCloudInit, NodeCloudInit, FabricSecrets } from './cloud-init/cloud-config';

@@ -1,0 +1,28 @@
+import * as path from 'node:path';
+import { App } from 'cdktf';
+import { FabricValidationError } from '../model/errors';
+import { readStackConfig } from './stack-config';
+import { VsphereFabricConfig, VsphereFabricStack } from './vsphere-fabric-stack';
+
+/** The project root, whether this runs compiled (dist/stacks) or from source. */
+export const PROJECT_ROOT = path.resolve(__dirname, __dirname.split(path.sep).includes('dist') ? '../..' : '..');
+export const CONFIG_DIR = path.join(PROJECT_ROOT, 'stacks', 'config');
+
+/** Builds every example stack into `app`. */
+export function buildExampleStacks(app: App, configDir = CONFIG_DIR): void {
+  new VsphereFabricStack(app, 'vsphere-fabric', readStackConfig<VsphereFabricConfig>(path.join(configDir, 'vsphere-fabric.yaml'), ['fabric', 'vsphere']));
+}
+
+if (require.main === module) {
+  try {
+    const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? path.join(PROJECT_ROOT, 'cdktf.out') });
+    buildExampleStacks(app);
+    app.synth();
+  } catch (err) {
+    if (err instanceof FabricValidationError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

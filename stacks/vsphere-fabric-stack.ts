@@ -1,0 +1,29 @@
+import { VsphereProvider, VsphereProviderConfig } from '@cdktf/provider-vsphere/lib/provider';
+import { LocalBackend, TerraformStack } from 'cdktf';
+import { Construct } from 'constructs';
+import { Fabric } from '../constructs/fabric';
+import { VspherePlatform, VspherePlatformProps } from '../constructs/platforms/vsphere/vsphere-platform';
+import { FabricSpec } from '../model/fabric-spec';
+
+export interface VsphereFabricConfig {
+  readonly fabric: FabricSpec;
+  readonly vsphere: VspherePlatformProps & { readonly allowUnverifiedSsl?: boolean };
+}
+
+/** A deployable stack: one fabric on vSphere. */
+export class VsphereFabricStack extends TerraformStack {
+  readonly fabric: Fabric;
+
+  constructor(scope: Construct, id: string, config: VsphereFabricConfig) {
+    super(scope, id);
+    // A relative path keeps the synthesized JSON identical on every machine.
+    new LocalBackend(this, { path: `terraform.${id}.tfstate` });
+    // The binding marks user and password required, but the provider reads
+    // VSPHERE_USER and VSPHERE_PASSWORD (and VSPHERE_SERVER) when they are
+    // absent: credentials stay out of the plan.
+    const fromEnvironment = {} as Pick<VsphereProviderConfig, 'user' | 'password'>;
+    const { allowUnverifiedSsl, ...platform } = config.vsphere;
+    new VsphereProvider(this, 'vsphere', { ...fromEnvironment, allowUnverifiedSsl });
+    this.fabric = new Fabric(this, 'Fabric', { ...config.fabric, platform: new VspherePlatform(platform) });
+  }
+}

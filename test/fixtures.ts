@@ -1,0 +1,28 @@
+import { FabricSpec } from '../model/fabric-spec';
+import { PlatformTraits } from '../model/fabric-model';
+
+/** A valid three-node fabric in 198.51.100.0/24; tests change one thing at a time. */
+export function threeNodeSpec(overrides: Partial<FabricSpec> = {}): FabricSpec {
+  return {
+    name: 'testfab',
+    managementNetwork: {
+      cidr: '198.51.100.0/24',
+      gateway: '198.51.100.1',
+      dnsServers: ['198.51.100.53'],
+      searchDomains: ['fabric.example.net'],
+      ntpServers: ['198.51.100.123'],
+    },
+    vip: '198.51.100.10',
+    appliances: [
+      { name: 'node1', managementAddress: '198.51.100.11' },
+      { name: 'node2', managementAddress: '198.51.100.12' },
+      { name: 'node3', managementAddress: '198.51.100.13' },
+    ],
+    ...overrides,
+  };
+}
+
+export const TEST_PLATFORM: PlatformTraits = { kind: 'test', watchdogModule: 'i6300esb', macPrefix: '52:54:00' };
+
+/** Stand-ins for the Terraform references, so rendered files are complete. */
+export const TEST_SECRETS = { statsPassword: 'TestOnlyStatsPassword0', tlsBundlePemBase64: 'VEVTVA==' };
