@@ -9,4 +9,5 @@ export * from './constructs/load-balancer-cluster';
 export * from './constructs/application-server-cluster';
 export * from './constructs/platforms/platform';
 export * from './constructs/platforms/vsphere/vsphere-platform';
-export { renderNodeCloudInit, NodeCloudInit, FabricSecrets } from './cloud-init/cloud-config';
+export { renderNodeCloudInit } from './cloud-init/cloud-config';
+export type { NodeCloudInit, FabricSecrets } from './cloud-init/cloud-config';
