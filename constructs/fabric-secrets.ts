@@ -16,7 +16,7 @@ import { FabricModel } from '../model/fabric-model';
 export class FabricSecretsConstruct extends Construct {
   /** Terraform references, one per secret. */
   readonly tokens: FabricSecrets;
-  /** Unique markers the renderers emit in place of each secret. */
+  /** Unique markers the renderers emit in place of each secret (plain YAML scalars, so YAML never quotes them). */
   readonly placeholders: FabricSecrets;
 
   constructor(scope: Construct, id: string, model: FabricModel) {
@@ -42,8 +42,8 @@ export class FabricSecretsConstruct extends Construct {
       tlsBundlePemBase64: Fn.base64encode(Fn.join('', [cert.certPem, key.privateKeyPem])),
     };
     this.placeholders = {
-      statsPassword: '@@appliance-fabric:secret:statsPassword@@',
-      tlsBundlePemBase64: '@@appliance-fabric:secret:tlsBundlePemBase64@@',
+      statsPassword: '__appliance_fabric_secret_statsPassword__',
+      tlsBundlePemBase64: '__appliance_fabric_secret_tlsBundlePemBase64__',
     };
   }
 }

@@ -1,0 +1,36 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'cdktf';
+import { buildExampleStacks } from '../stacks/main';
+
+export type Plan = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Synthesizes every example stack into a fresh directory; returns each stack's cdk.tf.json text. */
+export function synthExamples(): Map<string, string> {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'afsynth-'));
+  try {
+    const app = new App({ outdir });
+    buildExampleStacks(app);
+    app.synth();
+    const stacksDir = path.join(outdir, 'stacks');
+    return new Map(readdirSync(stacksDir).sort().map((s) => [s, readFileSync(path.join(stacksDir, s, 'cdk.tf.json'), 'utf8')]));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Undoes the `$${` / `%%{` escaping, giving the text a node receives (references stay references). */
+export function unescapeTerraform(text: string): string {
+  return text.replace(/([$%])\1\{/g, '$1{');
+}
+
+/** Each node's user-data, keyed by node name, from the plan's locals. */
+export function userDataByNode(plan: Plan): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(plan.locals ?? {})) {
+    const m = /_(\w+?)_user_data_[0-9A-F]{8}$/.exec(key);
+    if (m) out.set(m[1], unescapeTerraform(value as string));
+  }
+  return out;
+}

@@ -1,0 +1,98 @@
+import { parse } from 'yaml';
+import { Plan, synthExamples, unescapeTerraform, userDataByNode } from './synth-helpers';
+
+const plans = synthExamples();
+const vsphere: Plan = JSON.parse(plans.get('vsphere-fabric')!);
+
+/** The plan with each user-data local replaced by a marker: user-data has its own snapshots. */
+function planSkeleton(plan: Plan): Plan {
+  const locals = Object.fromEntries(Object.keys(plan.locals ?? {}).map((k) => [k, '<user-data: see the per-node snapshot>']));
+  return { ...plan, locals };
+}
+
+describe('synthesized plans', () => {
+  it('synthesizes every example stack', () => {
+    expect([...plans.keys()]).toContain('vsphere-fabric');
+  });
+
+  it('is deterministic: synthesizing twice gives identical bytes', () => {
+    const again = synthExamples();
+    for (const [stack, text] of plans) expect(again.get(stack)).toBe(text);
+  });
+
+  it.each([...plans.keys()])('%s carries no secret literal', (stack) => {
+    const text = plans.get(stack)!;
+    expect(text).not.toMatch(/PRIVATE KEY/);
+    // The stats password appears only as a Terraform reference.
+    const statsAuth = [...unescapeTerraform(text).matchAll(/stats auth stats:(\S+?)\\n/g)].map((m) => m[1]);
+    expect(statsAuth.length).toBeGreaterThan(0);
+    for (const value of statsAuth) expect(value).toMatch(/^\$\{random_password\.[A-Za-z0-9_]+\.result\}$/);
+    const plan = JSON.parse(text);
+    for (const provider of Object.values(plan.provider ?? {}) as Record<string, unknown>[][]) {
+      for (const config of provider) expect(Object.keys(config)).not.toEqual(expect.arrayContaining(['password']));
+    }
+  });
+
+  it.each([...plans.keys()])('%s pins a relative local backend so the JSON is the same everywhere', (stack) => {
+    const plan = JSON.parse(plans.get(stack)!);
+    expect(plan.terraform.backend.local.path).toBe(`terraform.${stack}.tfstate`);
+  });
+});
+
+describe('vsphere-fabric', () => {
+  const vms = Object.values(vsphere.resource.vsphere_virtual_machine) as Plan[];
+
+  it('creates one VM per appliance, cloned from the template, sized from the model', () => {
+    expect(vms.map((v) => v.name).sort()).toEqual(['spacefab-node1', 'spacefab-node2', 'spacefab-node3']);
+    for (const vm of vms) {
+      expect(vm.clone.template_uuid).toMatch(/^\$\{data\.vsphere_virtual_machine\..+\.id\}$/);
+      expect(vm.num_cpus).toBe(4);
+      expect(vm.memory).toBe(32768);
+      expect(vm.network_interface[0]).toEqual(expect.objectContaining({ use_static_mac: true, mac_address: expect.stringMatching(/^00:50:56:[0-3]/) }));
+    }
+  });
+
+  it('hands every VM its cloud-init through guestinfo, base64-encoded', () => {
+    for (const vm of vms) {
+      expect(vm.extra_config).toEqual({
+        'guestinfo.metadata': expect.stringMatching(/^\$\{base64encode\("instance-id: spacefab-node\d\\nlocal-hostname: node\d\\nnetwork:\\n  version: 2/),
+        'guestinfo.metadata.encoding': 'base64',
+        'guestinfo.userdata': expect.stringMatching(/^\$\{base64encode\(local\.Fabric_node\d_user_data_[0-9A-F]+\)\}$/),
+        'guestinfo.userdata.encoding': 'base64',
+      });
+    }
+  });
+
+  it('keeps every appliance on its own ESXi host with a mandatory anti-affinity rule', () => {
+    const rules = Object.values(vsphere.resource.vsphere_compute_cluster_vm_anti_affinity_rule) as Plan[];
+    expect(rules).toHaveLength(1);
+    const vmRefs = Object.keys(vsphere.resource.vsphere_virtual_machine).map((k) => `\${vsphere_virtual_machine.${k}.id}`);
+    expect([...rules[0].virtual_machine_ids].sort()).toEqual(vmRefs.sort());
+    expect(rules[0].mandatory).toBe(true);
+  });
+
+  it('restarts the load-balancer nodes first after a host failure', () => {
+    const overrides = Object.values(vsphere.resource.vsphere_ha_vm_override) as Plan[];
+    expect(overrides.map((o) => o.ha_vm_restart_priority)).toEqual(['highest', 'highest']);
+    expect(overrides.map((o) => o.virtual_machine_id).sort()).toEqual(
+      ['node1', 'node2'].map((n) => `\${vsphere_virtual_machine.Fabric_${n}_vm_${Object.keys(vsphere.resource.vsphere_virtual_machine).find((k) => k.startsWith(`Fabric_${n}_`))!.split('_').pop()}.id}`).sort(),
+    );
+  });
+
+  it('outputs the VIP, node addresses and stats URLs', () => {
+    const outputs = Object.fromEntries(Object.entries(vsphere.output).map(([k, v]) => [k.replace(/_[0-9A-F]{8}$/, ''), (v as Plan).value]));
+    expect(outputs.Fabric_vip).toBe('198.51.100.10');
+    expect(outputs.Fabric_node_addresses).toEqual({ node1: '198.51.100.11', node2: '198.51.100.12', node3: '198.51.100.13' });
+    expect(outputs.Fabric_haproxy_stats_urls).toEqual(['http://198.51.100.11:8404/stats', 'http://198.51.100.12:8404/stats']);
+  });
+
+  it('matches the plan snapshot', () => {
+    expect(planSkeleton(vsphere)).toMatchSnapshot();
+  });
+
+  it.each(['node1', 'node2', 'node3'])('matches the user-data snapshot of %s', (node) => {
+    const userData = userDataByNode(vsphere).get(node)!;
+    expect(parse(userData).hostname).toBe(node);
+    expect(userData).toMatchSnapshot();
+  });
+});
