@@ -9,5 +9,7 @@ export * from './constructs/load-balancer-cluster';
 export * from './constructs/application-server-cluster';
 export * from './constructs/platforms/platform';
 export * from './constructs/platforms/vsphere/vsphere-platform';
+export * from './constructs/platforms/libvirt/libvirt-platform';
+export * from './constructs/platforms/libvirt/kvm-host';
 export { renderNodeCloudInit } from './cloud-init/cloud-config';
 export type { NodeCloudInit, FabricSecrets } from './cloud-init/cloud-config';

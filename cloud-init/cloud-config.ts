@@ -80,8 +80,8 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
     ssh_pwauth: false,
     disable_root: true,
     ...(net.ntpServers.length > 0 ? { ntp: { enabled: true, ntp_client: 'chrony', servers: [...net.ntpServers] } } : {}),
-    package_update: model.updatePackagesOnBoot,
-    packages: [...packages].sort(),
+    // A non-empty package list makes cloud-init run apt-get update first.
+    ...(model.installPackagesOnBoot ? { packages: [...packages].sort() } : {}),
     bootcmd: watchdogModuleCommands(model),
     // Deferred: written after the packages are installed, so no package overwrites or prompts about them.
     write_files: files.map((f) => ({

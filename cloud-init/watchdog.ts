@@ -98,6 +98,7 @@ done < "$conf"
 
 log() { logger -t fabric-watchdog -p daemon.warning -- "$*"; printf '%s %s\\n' "$(date +%s.%N)" "$*" >> "$STATE_DIR/events.log"; }
 
+# shellcheck disable=SC2016 # in the tcp probe, $1 and $2 expand in the inner shell
 probe() {
   local type="$1" target="$2"
   case "$type" in

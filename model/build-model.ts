@@ -210,7 +210,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     applicationServers: { members: appMembers, service },
     watchdog,
     sshAuthorizedKeys: sshAuthorizedKeys.map((k) => k.trim()),
-    updatePackagesOnBoot: spec.updatePackagesOnBoot ?? false,
+    installPackagesOnBoot: spec.installPackagesOnBoot ?? true,
   };
 }
 

@@ -124,7 +124,8 @@ export interface FabricModel {
   // The database, Cassandra and monitoring clusters join here as they land.
   readonly watchdog: Watchdog;
   readonly sshAuthorizedKeys: readonly string[];
-  readonly updatePackagesOnBoot: boolean;
+  /** Let cloud-init install the packages (and so run apt-get update) at first boot. */
+  readonly installPackagesOnBoot: boolean;
 }
 
 export function nodeByName(model: FabricModel, name: string): NodeModel {

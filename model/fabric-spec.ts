@@ -161,6 +161,12 @@ export interface FabricSpec {
   readonly applicationServers?: ApplicationServerSpec;
   /** Watchdog tuning. @default see WatchdogSpec */
   readonly watchdog?: WatchdogSpec;
-  /** Let cloud-init run `apt-get update` at first boot (needs a reachable mirror). @default false (the image carries the packages) */
-  readonly updatePackagesOnBoot?: boolean;
+  /**
+   * Install the packages each appliance needs (keepalived, HAProxy, watchdog,
+   * chrony, curl, the service's) at first boot. cloud-init then runs
+   * `apt-get update`, so a package mirror must be reachable. Turn it off for
+   * air-gapped fabrics whose image already carries the packages.
+   * @default true
+   */
+  readonly installPackagesOnBoot?: boolean;
 }

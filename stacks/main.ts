@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { FabricValidationError } from '../model/errors';
+import { KvmFabricConfig, KvmFabricStack } from './kvm-fabric-stack';
 import { readStackConfig } from './stack-config';
 import { VsphereFabricConfig, VsphereFabricStack } from './vsphere-fabric-stack';
 
@@ -11,6 +12,7 @@ export const CONFIG_DIR = path.join(PROJECT_ROOT, 'stacks', 'config');
 /** Builds every example stack into `app`. */
 export function buildExampleStacks(app: App, configDir = CONFIG_DIR): void {
   new VsphereFabricStack(app, 'vsphere-fabric', readStackConfig<VsphereFabricConfig>(path.join(configDir, 'vsphere-fabric.yaml'), ['fabric', 'vsphere']));
+  new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric.yaml'), ['fabric', 'libvirt']));
 }
 
 if (require.main === module) {

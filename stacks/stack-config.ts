@@ -39,7 +39,7 @@ const FABRIC_KEYS: Record<string, unknown> = {
   loadBalancer: { members: 1, guiPort: 1, nbiPorts: 1, statsPort: 1, virtualRouterId: 1, stickyCookieName: 1 },
   applicationServers: { members: 1, service: { name: 1, port: 1, healthCheck: { type: 1, path: 1, command: 1 }, execStart: 1, packages: 1 } },
   watchdog: { probeIntervalSeconds: 1, failuresBeforeRestart: 1, restartsBeforeFailover: 1, restartWindowSeconds: 1, hardwareTimeoutSeconds: 1 },
-  updatePackagesOnBoot: 1,
+  installPackagesOnBoot: 1,
 };
 
 function checkFabricKeys(file: string, fabric: unknown): void {

@@ -25,12 +25,17 @@ export function unescapeTerraform(text: string): string {
   return text.replace(/([$%])\1\{/g, '$1{');
 }
 
-/** Each node's user-data, keyed by node name, from the plan's locals. */
-export function userDataByNode(plan: Plan): Map<string, string> {
+/** Each node's user-data as the plan holds it (Terraform-escaped, with references), keyed by node name. */
+export function rawUserDataByNode(plan: Plan): Map<string, string> {
   const out = new Map<string, string>();
   for (const [key, value] of Object.entries(plan.locals ?? {})) {
     const m = /_(\w+?)_user_data_[0-9A-F]{8}$/.exec(key);
-    if (m) out.set(m[1], unescapeTerraform(value as string));
+    if (m) out.set(m[1], value as string);
   }
   return out;
+}
+
+/** Each node's user-data with the escaping undone (references stay references). */
+export function userDataByNode(plan: Plan): Map<string, string> {
+  return new Map([...rawUserDataByNode(plan)].map(([node, text]) => [node, unescapeTerraform(text)]));
 }

@@ -12,7 +12,17 @@ function planSkeleton(plan: Plan): Plan {
 
 describe('synthesized plans', () => {
   it('synthesizes every example stack', () => {
-    expect([...plans.keys()]).toContain('vsphere-fabric');
+    expect([...plans.keys()]).toEqual(['kvm-fabric', 'vsphere-fabric']);
+  });
+
+  it.each([...plans.keys()])('%s matches the plan snapshot', (stack) => {
+    expect(planSkeleton(JSON.parse(plans.get(stack)!))).toMatchSnapshot();
+  });
+
+  it.each([...plans.keys()].flatMap((stack) => ['node1', 'node2', 'node3'].map((node) => [stack, node])))('%s: the user-data of %s matches its snapshot', (stack, node) => {
+    const userData = userDataByNode(JSON.parse(plans.get(stack)!)).get(node)!;
+    expect(parse(userData).hostname).toBe(node);
+    expect(userData).toMatchSnapshot();
   });
 
   it('is deterministic: synthesizing twice gives identical bytes', () => {
@@ -86,13 +96,22 @@ describe('vsphere-fabric', () => {
     expect(outputs.Fabric_haproxy_stats_urls).toEqual(['http://198.51.100.11:8404/stats', 'http://198.51.100.12:8404/stats']);
   });
 
-  it('matches the plan snapshot', () => {
-    expect(planSkeleton(vsphere)).toMatchSnapshot();
+});
+
+describe('kvm-fabric', () => {
+  const kvm: Plan = JSON.parse(plans.get('kvm-fabric')!);
+  const disks = Object.values(kvm.resource.libvirt_cloudinit_disk) as Plan[];
+
+  it('hands every node its own user-data, meta-data and network-config on a cloud-init disk', () => {
+    expect(disks).toHaveLength(3);
+    for (const disk of disks) {
+      expect(disk.user_data).toMatch(/^\$\{local\.Fabric_node\d_user_data_[0-9A-F]+\}$/);
+      expect(parse(disk.meta_data)['instance-id']).toMatch(/^spacefab-node\d$/);
+      expect(parse(disk.network_config).version).toBe(2);
+    }
   });
 
-  it.each(['node1', 'node2', 'node3'])('matches the user-data snapshot of %s', (node) => {
-    const userData = userDataByNode(vsphere).get(node)!;
-    expect(parse(userData).hostname).toBe(node);
-    expect(userData).toMatchSnapshot();
+  it('matches each cloud-init disk snapshot', () => {
+    expect(disks.map((d) => ({ name: d.name, provider: d.provider, meta_data: d.meta_data, network_config: d.network_config }))).toMatchSnapshot();
   });
 });

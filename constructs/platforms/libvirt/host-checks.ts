@@ -1,0 +1,150 @@
+import { offsetIpv4 } from '../../../model/addresses';
+import { ProblemCollector } from '../../../model/errors';
+import { FabricModel } from '../../../model/fabric-model';
+import { isDnsLabel } from '../../../model/identifiers';
+import { KvmHostProps } from './kvm-host';
+
+/** Keys each part of a host knows: hosts often come from YAML, where a typo would otherwise be ignored. */
+const HOST_KEYS = ['name', 'uri', 'storagePool', 'baseImage', 'network'];
+const POOL_KEYS = ['name', 'create'];
+const IMAGE_KEYS = ['source', 'name', 'volumeName', 'pool'];
+const NETWORK_KEYS = ['bridge', 'libvirtNetwork', 'create'];
+const CREATE_NETWORK_KEYS = ['name', 'mode', 'bridge', 'mtu', 'autostart'];
+const LIBVIRT_URI = /^[a-z][a-z0-9+.-]*:\/\/\S*$/;
+
+type Loose = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isText = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+
+/**
+ * Checks the platform's host list, with paths under `<fabric>/platform`.
+ * The values are typed, but usually come from YAML: everything is checked.
+ */
+export function checkKvmHosts(hosts: readonly KvmHostProps[] | undefined, model: FabricModel, problems: ProblemCollector): void {
+  if (!Array.isArray(hosts) || hosts.length === 0) {
+    problems.add('platform/hosts', 'the libvirt platform has no hosts', "list at least one KVM host, e.g. { name: 'kvm1', uri: 'qemu:///system', baseImage: { source: ... }, network: { bridge: 'br0' } }");
+    return;
+  }
+  const names = new Map<string, number>();
+  const uris = new Map<string, number>();
+  hosts.forEach((host: unknown, i) => {
+    const where = `platform/hosts[${i}]`;
+    if (!isObject(host)) {
+      problems.add(where, 'the host is not a mapping', 'give name, uri, baseImage and network');
+      return;
+    }
+    unknownKeys(host, HOST_KEYS, where, problems);
+
+    if (!isDnsLabel(host.name)) {
+      problems.add(`${where}.name`, `host name '${String(host.name)}' is not a DNS label`, "use lower-case letters, digits and '-', at most 63 characters, e.g. 'kvm1'");
+    } else if (names.has(host.name)) {
+      problems.add(`${where}.name`, `host name '${host.name}' is used twice (also hosts[${names.get(host.name)}])`, 'give every host its own name');
+    } else {
+      names.set(host.name, i);
+    }
+
+    if (!isText(host.uri)) {
+      problems.add(`${where}.uri`, `libvirt URI of host '${String(host.name)}' is missing`, "give the connection URI, e.g. 'qemu:///system' or 'qemu+ssh://root@kvm1.example.net/system'");
+    } else if (!LIBVIRT_URI.test(host.uri)) {
+      problems.add(`${where}.uri`, `'${host.uri}' is not a libvirt connection URI`, "write it as driver[+transport]://[user@][host]/path, e.g. 'qemu+ssh://root@kvm1.example.net/system'");
+    } else if (uris.has(host.uri)) {
+      problems.add(`${where}.uri`, `host '${String(host.name)}' has the same URI '${host.uri}' as hosts[${uris.get(host.uri)}]`, 'list each physical host once: two names for one machine would defeat keeping the pairs apart');
+    } else {
+      uris.set(host.uri, i);
+    }
+
+    checkPool(host.storagePool, `${where}.storagePool`, problems);
+    checkImage(host.baseImage, `${where}.baseImage`, problems);
+    checkNetwork(host.network, `${where}.network`, hosts.length, model, problems);
+  });
+}
+
+function checkPool(pool: unknown, where: string, problems: ProblemCollector): void {
+  if (pool === undefined) return;
+  if (!isObject(pool)) {
+    problems.add(where, 'the storage pool is not a mapping', "give { name: 'default' } or { name: 'fabric', create: { path: '/var/lib/libvirt/fabric' } }");
+    return;
+  }
+  unknownKeys(pool, POOL_KEYS, where, problems);
+  if (!isText(pool.name)) {
+    problems.add(`${where}.name`, 'the storage pool has no name', "give the name of an existing pool (virsh pool-list --all), e.g. 'default', or one to create");
+  }
+  if (pool.create !== undefined) {
+    const path = isObject(pool.create) ? pool.create.path : undefined;
+    if (!isText(path) || !path.startsWith('/')) {
+      problems.add(`${where}.create.path`, `directory '${String(path)}' for the new pool is not an absolute path`, "give an absolute directory on the host, e.g. '/var/lib/libvirt/fabric'");
+    }
+  }
+}
+
+function checkImage(image: unknown, where: string, problems: ProblemCollector): void {
+  if (!isObject(image)) {
+    problems.add(where, 'the base image is missing', "give { source: 'https://.../debian-12-genericcloud-amd64.qcow2' } or { volumeName: 'debian12.qcow2' }");
+    return;
+  }
+  unknownKeys(image, IMAGE_KEYS, where, problems);
+  const fromSource = image.source !== undefined;
+  const fromVolume = image.volumeName !== undefined;
+  if (fromSource === fromVolume) {
+    problems.add(where, fromSource ? 'the base image has both source and volumeName' : 'the base image has neither source nor volumeName', 'give exactly one: source (a qcow2 URL or path to upload) or volumeName (a volume already on the host)');
+    return;
+  }
+  if (fromSource) {
+    if (!isText(image.source)) problems.add(`${where}.source`, 'the base image source is empty', 'give an http(s) URL or a path of a qcow2 image with cloud-init');
+    if (image.name !== undefined && !isText(image.name)) problems.add(`${where}.name`, 'the base volume name is empty', 'give a volume name or leave name out');
+    if (image.pool !== undefined) problems.add(`${where}.pool`, 'pool applies only to an existing volumeName', "remove pool: an uploaded image goes into the host's storagePool");
+  } else {
+    if (!isText(image.volumeName)) problems.add(`${where}.volumeName`, 'the base volume name is empty', 'give the name of an existing qcow2 volume (virsh vol-list POOL)');
+    if (image.pool !== undefined && !isText(image.pool)) problems.add(`${where}.pool`, 'the pool of the base volume is empty', "give the pool's name or leave pool out to use the host's storagePool");
+    if (image.name !== undefined) problems.add(`${where}.name`, 'name applies only to an uploaded source', 'remove name (volumeName names the existing volume)');
+  }
+}
+
+function checkNetwork(network: unknown, where: string, hostCount: number, model: FabricModel, problems: ProblemCollector): void {
+  if (!isObject(network)) {
+    problems.add(where, 'the network attachment is missing', "give { bridge: 'br0' }, { libvirtNetwork: 'name' } or { create: { name, mode } }");
+    return;
+  }
+  unknownKeys(network, NETWORK_KEYS, where, problems);
+  const given = NETWORK_KEYS.filter((k) => network[k] !== undefined);
+  if (given.length !== 1) {
+    problems.add(where, given.length === 0 ? 'the network attachment names no network' : `the network attachment gives ${given.join(' and ')}`, 'give exactly one of bridge (a host bridge), libvirtNetwork (an existing libvirt network) or create (a network to create)');
+    return;
+  }
+  if (given[0] !== 'create') {
+    if (!isText(network[given[0]])) problems.add(`${where}.${given[0]}`, `the ${given[0]} name is empty`, `give the ${given[0] === 'bridge' ? "host bridge's name, e.g. 'br0'" : "libvirt network's name (virsh net-list --all)"}`);
+    return;
+  }
+  const create = network.create;
+  const at = `${where}.create`;
+  if (!isObject(create)) {
+    problems.add(at, 'the network to create is not a mapping', "give { name: 'fabric-mgmt', mode: 'bridge', bridge: 'br0' }");
+    return;
+  }
+  unknownKeys(create, CREATE_NETWORK_KEYS, at, problems);
+  if (!isText(create.name)) problems.add(`${at}.name`, 'the network to create has no name', "give a libvirt network name, e.g. 'fabric-mgmt'");
+  if (create.mtu !== undefined && (!Number.isInteger(create.mtu) || (create.mtu as number) < 68 || (create.mtu as number) > 65535)) {
+    problems.add(`${at}.mtu`, `MTU ${String(create.mtu)} is not a valid MTU`, 'give a whole number from 68 to 65535, or leave mtu out');
+  }
+  if (create.mode === 'bridge') {
+    if (!isText(create.bridge)) problems.add(`${at}.bridge`, "a network in mode 'bridge' names no host bridge", "give the existing host bridge that is connected to the management LAN, e.g. 'br0'");
+  } else if (create.mode === 'route') {
+    if (hostCount > 1) {
+      problems.add(`${at}.mode`, `a routed libvirt network is a separate segment on each of the ${hostCount} hosts, but VRRP needs every node on one L2 segment`, "use mode 'bridge' on a host bridge connected to the management LAN, or run the fabric on one host");
+    }
+    // libvirt puts the network's first address on its bridge: that must be the gateway the nodes use.
+    const first = offsetIpv4(model.network.networkAddress, 1);
+    if (model.network.gateway !== first) {
+      problems.add(`${at}.mode`, `a routed libvirt network gives the host the first address ${first}, but the fabric's gateway is ${model.network.gateway}`, `set managementNetwork.gateway to ${first}, or use mode 'bridge'`);
+    }
+  } else {
+    problems.add(`${at}.mode`, `network mode '${String(create.mode)}' is not supported`, "use 'bridge' (an existing host bridge on the management LAN) or 'route'");
+  }
+}
+
+function unknownKeys(value: Loose, known: readonly string[], where: string, problems: ProblemCollector): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) problems.add(where, `unknown key '${key}'`, `use only ${known.join(', ')}`);
+  }
+}

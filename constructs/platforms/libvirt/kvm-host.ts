@@ -1,0 +1,95 @@
+/**
+ * What an operator writes about the KVM hosts a fabric runs on: plain data,
+ * checked by `checkKvmHosts` before anything is created.
+ */
+
+/** Where a host keeps the appliances' disks and cloud-init ISOs. */
+export interface KvmStoragePoolProps {
+  /** Name of the libvirt storage pool. Without `create` it must already exist on the host (`virsh pool-list --all`). */
+  readonly name: string;
+  /**
+   * Create the pool as a directory pool (`type dir`) at this absolute path
+   * on the host, instead of using an existing one.
+   * @default undefined (use the existing pool `name`)
+   */
+  readonly create?: { readonly path: string };
+}
+
+/** The base image is uploaded into the host's pool by Terraform. */
+export interface KvmBaseImageFromSource {
+  /**
+   * qcow2 image with cloud-init (NoCloud), e.g. Debian 12 genericcloud: an
+   * http(s) URL or a path on the machine that runs Terraform. The provider
+   * reads it there and uploads it to each host that uses it.
+   */
+  readonly source: string;
+  /** Name of the base volume created from it in the host's pool. @default `<fabric name>-base.qcow2` */
+  readonly name?: string;
+}
+
+/** The base image is a volume that already exists on the host. */
+export interface KvmBaseImageFromVolume {
+  /** Name of an existing qcow2 volume. */
+  readonly volumeName: string;
+  /** Pool that holds it. @default the host's `storagePool` */
+  readonly pool?: string;
+}
+
+/**
+ * The image every appliance's system disk is a copy-on-write overlay of.
+ * Give exactly one of `source` (upload an image) or `volumeName` (use a
+ * volume the host already has).
+ */
+export type KvmBaseImageProps = KvmBaseImageFromSource | KvmBaseImageFromVolume;
+
+/** A libvirt network the platform creates on the host. */
+export interface KvmLibvirtNetworkProps {
+  /** Name of the libvirt network. */
+  readonly name: string;
+  /**
+   * `bridge`: the network is a name for an existing host bridge that is
+   * connected to the management LAN, so appliances on different hosts share
+   * one L2 segment (what VRRP needs). `route`: libvirt makes a bridge of its
+   * own with the fabric's gateway address on it and routes the management
+   * network to the host's uplink; that is one segment per host, so it only
+   * suits a fabric on a single host.
+   */
+  readonly mode: 'bridge' | 'route';
+  /** Host bridge: required for `bridge`; for `route` the name of the bridge libvirt creates. @default for `route`, chosen by libvirt (virbrN) */
+  readonly bridge?: string;
+  /** MTU of the network. @default the bridge's MTU */
+  readonly mtu?: number;
+  /** Start the network when the host boots. @default true */
+  readonly autostart?: boolean;
+}
+
+/**
+ * How appliances on a host reach the management network. Give exactly one of
+ * `bridge`, `libvirtNetwork` or `create`.
+ */
+export type KvmHostNetworkProps =
+  /** An existing host bridge, e.g. `br0`. */
+  | { readonly bridge: string }
+  /** An existing libvirt network, by name (`virsh net-list --all`). */
+  | { readonly libvirtNetwork: string }
+  /** A libvirt network the platform creates. */
+  | { readonly create: KvmLibvirtNetworkProps };
+
+/** One KVM host. Each is its own libvirt provider configuration, aliased by the host name. */
+export interface KvmHostProps {
+  /** Host name: a DNS label. Names the provider alias and is what `appliances[].host` refers to. */
+  readonly name: string;
+  /**
+   * libvirt connection URI, e.g. `qemu:///system` (local) or
+   * `qemu+ssh://root@kvm1.example.net/system` (the provider's SSH client
+   * needs the host in known_hosts; add `?keyfile=...` for a key other than
+   * the agent's).
+   */
+  readonly uri: string;
+  /** Storage pool for the appliances' disks. @default the existing pool `default` */
+  readonly storagePool?: KvmStoragePoolProps;
+  /** The base image of the appliances' system disks. */
+  readonly baseImage: KvmBaseImageProps;
+  /** The management network attachment. */
+  readonly network: KvmHostNetworkProps;
+}

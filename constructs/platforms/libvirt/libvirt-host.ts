@@ -1,0 +1,132 @@
+import { Construct } from 'constructs';
+import { CloudinitDisk } from '../../../.gen/providers/libvirt/cloudinit-disk';
+import { Domain, DomainNetworkInterface } from '../../../.gen/providers/libvirt/domain';
+import { Network } from '../../../.gen/providers/libvirt/network';
+import { Pool } from '../../../.gen/providers/libvirt/pool';
+import { LibvirtProvider } from '../../../.gen/providers/libvirt/provider';
+import { Volume, VolumeConfig } from '../../../.gen/providers/libvirt/volume';
+import { ApplianceMachineSpec } from '../platform';
+import { KvmHostProps } from './kvm-host';
+import { WATCHDOG_XSLT } from './watchdog-xslt';
+
+const GIB = 1024 ** 3;
+const DEFAULT_POOL = 'default';
+
+export interface LibvirtHostProps {
+  /** The host, as validated by `checkKvmHosts`. */
+  readonly host: KvmHostProps;
+  /** Fabric name: prefixes every volume and domain, so two fabrics can share a host. */
+  readonly fabricName: string;
+  /** Management network in CIDR notation; a routed libvirt network serves it. */
+  readonly managementCidr: string;
+}
+
+/**
+ * One KVM host: its libvirt provider configuration (aliased by the host
+ * name), storage pool, base image and network attachment, and the
+ * appliances added to it with `addAppliance`.
+ */
+export class LibvirtHost extends Construct {
+  readonly hostName: string;
+  readonly provider: LibvirtProvider;
+  /** Name of the storage pool (a reference when the pool is created here, so volumes wait for it). */
+  readonly poolName: string;
+  private readonly fabricName: string;
+  private readonly baseVolume: Pick<VolumeConfig, 'baseVolumeId' | 'baseVolumeName' | 'baseVolumePool'>;
+  private readonly attachment: Pick<DomainNetworkInterface, 'bridge' | 'networkName' | 'networkId'>;
+
+  constructor(scope: Construct, id: string, props: LibvirtHostProps) {
+    super(scope, id);
+    const host = props.host;
+    this.hostName = host.name;
+    this.fabricName = props.fabricName;
+    this.provider = new LibvirtProvider(this, 'provider', { uri: host.uri, alias: host.name });
+    const provider = this.provider;
+
+    const pool = host.storagePool ?? { name: DEFAULT_POOL };
+    this.poolName = pool.create
+      ? new Pool(this, 'pool', { provider, name: pool.name, type: 'dir', target: { path: pool.create.path } }).name
+      : pool.name;
+
+    const image = host.baseImage;
+    if ('source' in image) {
+      const base = new Volume(this, 'base_image', {
+        provider,
+        name: image.name ?? `${props.fabricName}-base.qcow2`,
+        pool: this.poolName,
+        source: image.source,
+        format: 'qcow2',
+      });
+      this.baseVolume = { baseVolumeId: base.id };
+    } else {
+      this.baseVolume = { baseVolumeName: image.volumeName, baseVolumePool: image.pool ?? this.poolName };
+    }
+
+    const network = host.network;
+    if ('bridge' in network) {
+      this.attachment = { bridge: network.bridge };
+    } else if ('libvirtNetwork' in network) {
+      this.attachment = { networkName: network.libvirtNetwork };
+    } else {
+      const spec = network.create;
+      const routed = spec.mode === 'route';
+      const created = new Network(this, 'network', {
+        provider,
+        name: spec.name,
+        mode: spec.mode,
+        bridge: spec.bridge,
+        mtu: spec.mtu,
+        autostart: spec.autostart ?? true,
+        // Routed: libvirt puts the first address (the fabric's gateway) on its bridge. The nodes have static addresses: no DHCP.
+        ...(routed ? { addresses: [props.managementCidr], dhcp: { enabled: false } } : {}),
+      });
+      this.attachment = { networkId: created.id };
+    }
+  }
+
+  /** Creates the appliance's system disk, cloud-init ISO and VM on this host; returns the VM. */
+  addAppliance(machine: ApplianceMachineSpec): Domain {
+    const { scope, node } = machine;
+    const provider = this.provider;
+    const name = `${this.fabricName}-${node.name}`;
+    const disk = new Volume(scope, 'disk', {
+      provider,
+      name: `${name}.qcow2`,
+      pool: this.poolName,
+      format: 'qcow2',
+      size: node.sizing.diskGiB * GIB,
+      ...this.baseVolume,
+    });
+    const seed = new CloudinitDisk(scope, 'cloudinit', {
+      provider,
+      name: `${name}-cloudinit.iso`,
+      pool: this.poolName,
+      userData: machine.userData,
+      metaData: machine.metaData,
+      networkConfig: machine.networkConfig,
+    });
+    return new Domain(scope, 'domain', {
+      provider,
+      name,
+      description: `Appliance ${node.name} (${node.roles.join(', ')}) of fabric ${this.fabricName}, managed by appliance-fabric`,
+      vcpu: node.sizing.vcpus,
+      memory: node.sizing.memoryMiB,
+      disk: [{ volumeId: disk.id }],
+      cloudinit: seed.id,
+      networkInterface: [
+        {
+          ...this.attachment,
+          // The MAC the network-config matches to name the NIC eth0.
+          mac: node.managementMac,
+          // Addresses are static (cloud-init); there is no DHCP lease to wait for.
+          waitForLease: false,
+        },
+      ],
+      console: [{ type: 'pty', targetPort: '0', targetType: 'serial' }],
+      qemuAgent: true,
+      autostart: true,
+      running: true,
+      xml: { xslt: WATCHDOG_XSLT },
+    });
+  }
+}

@@ -1,0 +1,78 @@
+import { Construct } from 'constructs';
+import { ProblemCollector } from '../../../model/errors';
+import { FabricModel, PlatformTraits } from '../../../model/fabric-model';
+import { ApplianceMachineSpec, FabricPlatform } from '../platform';
+import { checkKvmHosts } from './host-checks';
+import { KvmHostProps } from './kvm-host';
+import { LibvirtHost } from './libvirt-host';
+import { placeAppliances, separatedGroupsOf } from './placement';
+import { WATCHDOG_MODEL } from './watchdog-xslt';
+
+export interface LibvirtPlatformProps {
+  /**
+   * The KVM hosts, one libvirt connection each. With two or more, the
+   * members of each HA pair (today the load-balancer pair) go to different
+   * hosts; one host is allowed (a lab), with no protection from a host
+   * failure. An appliance goes where its `host` says, or is assigned.
+   */
+  readonly hosts: KvmHostProps[];
+}
+
+/**
+ * KVM through libvirt (provider dmacvicar/libvirt 0.8.3): on its host, each
+ * appliance is a copy-on-write overlay of a base image, a NoCloud cloud-init
+ * ISO and a domain with a fixed MAC, a serial console and an i6300esb
+ * watchdog. libvirt has no DRS, so placement on hosts is decided at synth
+ * time and checked to keep HA pairs apart.
+ */
+export class LibvirtPlatform implements FabricPlatform {
+  readonly traits: PlatformTraits = {
+    kind: 'libvirt',
+    watchdogModule: WATCHDOG_MODEL,
+    // QEMU/KVM's locally administered range.
+    macPrefix: '52:54:00',
+  };
+
+  constructor(private readonly props: LibvirtPlatformProps) {}
+
+  validate(model: FabricModel): void {
+    const problems = new ProblemCollector(model.constructPath);
+    for (const key of Object.keys(this.props ?? {})) {
+      if (key !== 'hosts') problems.add('platform', `unknown key '${key}'`, 'use only hosts');
+    }
+    checkKvmHosts(this.props?.hosts, model, problems);
+    this.place(model, problems);
+    problems.throwIfAny();
+  }
+
+  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, string> {
+    // Placement is a pure function of the model and the host list: the same here as in validate().
+    const problems = new ProblemCollector(model.constructPath);
+    const placement = this.place(model, problems);
+    problems.throwIfAny();
+
+    const site = new Construct(scope, 'libvirt');
+    const hosts = new Map(
+      this.props.hosts.map((host) => [host.name, new LibvirtHost(site, host.name, { host, fabricName: model.name, managementCidr: model.network.cidr })]),
+    );
+    const ids = new Map<string, string>();
+    for (const machine of machines) {
+      const host = hosts.get(placement.get(machine.node.name)!)!;
+      ids.set(machine.node.name, host.addAppliance(machine).id);
+    }
+    return ids;
+  }
+
+  /** Which host each appliance runs on, by appliance name. */
+  placement(model: FabricModel): Map<string, string> {
+    const problems = new ProblemCollector(model.constructPath);
+    const placement = this.place(model, problems);
+    problems.throwIfAny();
+    return placement;
+  }
+
+  private place(model: FabricModel, problems: ProblemCollector): Map<string, string> {
+    const hostNames = Array.isArray(this.props?.hosts) ? this.props.hosts.map((h) => h?.name).filter((n): n is string => typeof n === 'string') : [];
+    return placeAppliances(model.nodes, [...new Set(hostNames)], separatedGroupsOf(model), problems);
+  }
+}

@@ -1,0 +1,97 @@
+import fc from 'fast-check';
+import { FabricSpec } from '../model/fabric-spec';
+import { PlatformTraits } from '../model/fabric-model';
+
+export const PLATFORMS: PlatformTraits[] = [
+  { kind: 'vsphere', watchdogModule: 'wdat_wdt', macPrefix: '00:50:56', macFourthOctetMask: 0x3f },
+  { kind: 'libvirt', watchdogModule: 'i6300esb', macPrefix: '52:54:00' },
+];
+
+const label = fc.stringMatching(/^[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4})?$/);
+
+/** Valid fabrics inside 198.51.100.0/24 (or a /25 of it), with every optional knob exercised. */
+export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
+  .record({
+    name: label,
+    upperHalf: fc.boolean(),
+    prefix: fc.constantFrom(24, 25),
+    count: fc.integer({ min: 2, max: 6 }),
+    firstHost: fc.integer({ min: 20, max: 90 }),
+    vipHost: fc.integer({ min: 2, max: 19 }),
+    namePrefix: fc.option(label, { nil: undefined }),
+    advert: fc.constantFrom(0.1, 0.2, 0.4, 0.5, 1, 2.5),
+    vrrpMode: fc.constantFrom<'unicast' | 'multicast'>('unicast', 'multicast'),
+    preempt: fc.boolean(),
+    routerId: fc.option(fc.integer({ min: 1, max: 255 }), { nil: undefined }),
+    ports: fc.uniqueArray(fc.integer({ min: 1024, max: 65000 }), { minLength: 5, maxLength: 5 }).filter((p) => !p.includes(8405)),
+    nbiCount: fc.integer({ min: 0, max: 2 }),
+    health: fc.constantFrom<'http' | 'tcp'>('http', 'tcp'),
+    healthPath: fc.constantFrom('/healthz', '/status', '/api/v1/health?full=1'),
+    customService: fc.boolean(),
+    searchDomain: fc.option(fc.constantFrom('fabric.example.net', 'ops.example.org'), { nil: undefined }),
+    ntp: fc.constantFrom<string[]>([], ['198.51.100.123'], ['ntp1.example.net', '198.51.100.124']),
+    watchdog: fc.record({
+      probeIntervalSeconds: fc.integer({ min: 1, max: 5 }),
+      failuresBeforeRestart: fc.integer({ min: 1, max: 6 }),
+      restartsBeforeFailover: fc.integer({ min: 1, max: 6 }),
+    }),
+    lbFromEnd: fc.boolean(),
+  })
+  .map((r) => {
+    const base = r.prefix === 25 && r.upperHalf ? 128 : 0;
+    const addr = (host: number) => `198.51.100.${base + host}`;
+    const names = Array.from({ length: r.count }, (_, i) => `${r.namePrefix ?? 'node'}${i + 1}`);
+    const [guiPort, statsPort, appPort, nbi1, nbi2] = r.ports;
+    return {
+      name: r.name,
+      managementNetwork: {
+        cidr: `198.51.100.${base}/${r.prefix}`,
+        gateway: addr(1),
+        dnsServers: [addr(1)],
+        searchDomains: r.searchDomain ? [r.searchDomain] : [],
+        ntpServers: r.ntp,
+      },
+      vip: addr(r.vipHost),
+      appliances: names.map((name, i) => ({ name, managementAddress: addr(r.firstHost + i) })),
+      highAvailability: { advertIntervalSeconds: r.advert, vrrpMode: r.vrrpMode, preempt: r.preempt },
+      loadBalancer: {
+        members: r.lbFromEnd ? names.slice(-2).reverse() : undefined,
+        virtualRouterId: r.routerId,
+        guiPort,
+        statsPort,
+        nbiPorts: [nbi1, nbi2].slice(0, r.nbiCount),
+      },
+      applicationServers: {
+        service: {
+          port: appPort,
+          healthCheck: { type: r.health, path: r.healthPath },
+          ...(r.customService ? { name: 'myapp', execStart: '/usr/bin/python3 -m http.server ' + appPort, packages: ['python3'] } : {}),
+        },
+      },
+      watchdog: r.watchdog,
+    } satisfies FabricSpec;
+  });
+
+type Corruption = (spec: FabricSpec) => FabricSpec;
+
+/** One thing wrong at a time: each must be a synth-time FabricValidationError. */
+export const corruptions: [string, Corruption][] = [
+  ['VIP outside the network', (s) => ({ ...s, vip: '203.0.113.7' })],
+  ['VIP equal to a node', (s) => ({ ...s, vip: s.appliances![0].managementAddress })],
+  ['VIP not an address', (s) => ({ ...s, vip: '198.51.100' })],
+  ['duplicate node name', (s) => ({ ...s, appliances: [...s.appliances!, { ...s.appliances![0], managementAddress: '198.51.100.99' }] })],
+  ['duplicate address', (s) => ({ ...s, appliances: [...s.appliances!, { name: 'extra', managementAddress: s.appliances![0].managementAddress }] })],
+  ['bad hostname', (s) => ({ ...s, appliances: [{ ...s.appliances![0], name: 'bad.name' }, ...s.appliances!.slice(1)] })],
+  ['bad CIDR', (s) => ({ ...s, managementNetwork: { ...s.managementNetwork, cidr: '198.51.100.0/40' } })],
+  ['router id out of range', (s) => ({ ...s, loadBalancer: { ...s.loadBalancer, virtualRouterId: 300 } })],
+  ['zero memory', (s) => ({ ...s, sizing: { memoryMiB: 0 } })],
+  ['one-node load balancer', (s) => ({ ...s, loadBalancer: { ...s.loadBalancer, members: [s.appliances![0].name] } })],
+  ['clashing ports', (s) => ({ ...s, loadBalancer: { ...s.loadBalancer, statsPort: s.loadBalancer!.guiPort } })],
+  ['port out of range', (s) => ({ ...s, applicationServers: { service: { port: 70000 } } })],
+  ['advert interval too long', (s) => ({ ...s, highAvailability: { advertIntervalSeconds: 41 } })],
+  ['health path without slash', (s) => ({ ...s, applicationServers: { service: { healthCheck: { type: 'http', path: 'healthz' } } } })],
+  ['unit name with .service', (s) => ({ ...s, applicationServers: { service: { name: 'app.service' } } })],
+  ['negative probe interval', (s) => ({ ...s, watchdog: { probeIntervalSeconds: -1 } })],
+  ['private SSH key', (s) => ({ ...s, sshAuthorizedKeys: ['-----BEGIN RSA PRIVATE KEY-----\nabc'] })],
+  ['unknown VRRP mode', (s) => ({ ...s, highAvailability: { vrrpMode: 'broadcast' as 'unicast' } })],
+];

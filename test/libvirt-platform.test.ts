@@ -1,0 +1,394 @@
+// The KVM/libvirt platform: the example stack synthesized for real, placement
+// of appliances on hosts, host validation, and the watchdog XSLT run through
+// the same xsltproc the provider calls.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from 'cdktf';
+import { parse } from 'yaml';
+import { Fabric } from '../constructs/fabric';
+import { KvmHostProps } from '../constructs/platforms/libvirt/kvm-host';
+import { LibvirtPlatform } from '../constructs/platforms/libvirt/libvirt-platform';
+import { placeAppliances, PlacementNode, SeparatedGroup } from '../constructs/platforms/libvirt/placement';
+import { WATCHDOG_XSLT } from '../constructs/platforms/libvirt/watchdog-xslt';
+import { ProblemCollector, FabricValidationError } from '../model/errors';
+import { FabricSpec } from '../model/fabric-spec';
+import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
+import { readStackConfig } from '../stacks/stack-config';
+import { threeNodeSpec } from './fixtures';
+
+type Plan = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const CONFIG = path.resolve(__dirname, '../stacks/config/kvm-fabric.yaml');
+const DOMAIN_SAMPLE = path.resolve(__dirname, 'fixtures/libvirt/domain-sample.xml');
+const GIB = 1024 ** 3;
+
+function synthKvmExample(): { plan: Plan; stack: KvmFabricStack } {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'afkvm-'));
+  try {
+    const app = new App({ outdir });
+    const stack = new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(CONFIG, ['fabric', 'libvirt']));
+    app.synth();
+    return { plan: JSON.parse(readFileSync(path.join(outdir, 'stacks', 'kvm-fabric', 'cdk.tf.json'), 'utf8')), stack };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** `${libvirt_volume.X.id}` -> the resource X of that type in the plan. */
+function referenced(plan: Plan, ref: string, type: string): Plan {
+  const m = new RegExp(`^\\$\\{${type}\\.([A-Za-z0-9_-]+)\\.id\\}$`).exec(ref);
+  if (!m) throw new Error(`'${ref}' is not a reference to a ${type}`);
+  return plan.resource[type][m[1]];
+}
+
+const host = (name: string, extra: Partial<KvmHostProps> = {}): KvmHostProps => ({
+  name,
+  uri: `qemu+ssh://root@${name}.example.net/system`,
+  baseImage: { source: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2' },
+  network: { bridge: 'br-mgmt' },
+  ...extra,
+});
+
+const pinned = (...hosts: (string | undefined)[]): FabricSpec =>
+  threeNodeSpec({ appliances: hosts.map((h, i) => ({ name: `node${i + 1}`, managementAddress: `198.51.100.${11 + i}`, ...(h ? { host: h } : {}) })) });
+
+/** Builds a fabric on the libvirt platform in a fresh stack; returns the platform's placement. */
+function build(spec: FabricSpec, hosts: KvmHostProps[]): Map<string, string> {
+  const platform = new LibvirtPlatform({ hosts });
+  const fabric = new Fabric(new TerraformStack(Testing.app(), 'stack'), 'Fabric', { ...spec, platform });
+  return platform.placement(fabric.model);
+}
+
+function problemsOf(spec: FabricSpec, hosts: KvmHostProps[]): string[] {
+  try {
+    build(spec, hosts);
+  } catch (err) {
+    expect(err).toBeInstanceOf(FabricValidationError);
+    return (err as FabricValidationError).problems.map((p) => `${p.path}: ${p.message}. Fix: ${p.fix}`);
+  }
+  throw new Error('expected a FabricValidationError');
+}
+
+describe('kvm-fabric example stack', () => {
+  const { plan, stack } = synthKvmExample();
+  const domains = Object.values(plan.resource.libvirt_domain) as Plan[];
+  const domainOf = (node: string) => domains.find((d) => d.name === `spacefab-${node}`)!;
+
+  it('declares one libvirt provider per host, aliased by the host name, pinned to 0.8.3', () => {
+    expect(plan.provider.libvirt).toEqual([
+      { alias: 'kvm1', uri: 'qemu+ssh://root@kvm1.example.net/system' },
+      { alias: 'kvm2', uri: 'qemu+ssh://root@kvm2.example.net/system' },
+    ]);
+    expect(plan.terraform.required_providers.libvirt).toEqual({ source: 'dmacvicar/libvirt', version: '0.8.3' });
+  });
+
+  it('uploads the base image once per host, into the existing pool', () => {
+    const bases = (Object.values(plan.resource.libvirt_volume) as Plan[]).filter((v) => v.source !== undefined);
+    expect(bases.map((b) => b.provider).sort()).toEqual(['libvirt.kvm1', 'libvirt.kvm2']);
+    for (const base of bases) {
+      expect(base).toEqual(expect.objectContaining({ name: 'spacefab-base.qcow2', pool: 'default', format: 'qcow2', source: expect.stringMatching(/^https:\/\/cloud\.debian\.org\/.*debian-12-genericcloud-amd64\.qcow2$/) }));
+    }
+    expect(plan.resource.libvirt_pool).toBeUndefined();
+  });
+
+  it.each(['node1', 'node2', 'node3'])('gives %s an overlay disk, a cloud-init ISO and a domain on one host', (node) => {
+    const domain = domainOf(node);
+    expect(domain).toEqual(
+      expect.objectContaining({
+        vcpu: 4,
+        memory: 32768,
+        qemu_agent: true,
+        autostart: true,
+        running: true,
+        console: [{ type: 'pty', target_port: '0', target_type: 'serial' }],
+        xml: { xslt: WATCHDOG_XSLT },
+      }),
+    );
+    expect(domain.network_interface).toEqual([{ bridge: 'br-mgmt', mac: expect.stringMatching(/^52:54:00(:[0-9a-f]{2}){3}$/), wait_for_lease: false }]);
+
+    const disk = referenced(plan, domain.disk[0].volume_id, 'libvirt_volume');
+    expect(disk).toEqual(expect.objectContaining({ name: `spacefab-${node}.qcow2`, pool: 'default', format: 'qcow2', size: 100 * GIB, provider: domain.provider }));
+    const base = referenced(plan, disk.base_volume_id, 'libvirt_volume');
+    expect(base.provider).toBe(domain.provider);
+
+    const seed = referenced(plan, domain.cloudinit, 'libvirt_cloudinit_disk');
+    expect(seed).toEqual(expect.objectContaining({ name: `spacefab-${node}-cloudinit.iso`, pool: 'default', provider: domain.provider }));
+    expect(parse(seed.meta_data)).toEqual({ 'instance-id': `spacefab-${node}`, 'local-hostname': node });
+  });
+
+  it('keeps the load-balancer pair on different hosts and spreads the rest round robin', () => {
+    expect(['node1', 'node2', 'node3'].map((n) => domainOf(n).provider)).toEqual(['libvirt.kvm1', 'libvirt.kvm2', 'libvirt.kvm1']);
+  });
+
+  it("gives every NIC the MAC its node's network-config matches", () => {
+    for (const domain of domains) {
+      const seed = referenced(plan, domain.cloudinit, 'libvirt_cloudinit_disk');
+      const networkConfig = parse(seed.network_config);
+      expect(networkConfig.ethernets.eth0.match.macaddress).toBe(domain.network_interface[0].mac);
+      expect(networkConfig.ethernets.eth0.addresses).toEqual([`198.51.100.${10 + Number(domain.name.slice(-1))}/24`]);
+    }
+  });
+
+  it('puts the user-data on the cloud-init ISO with secrets as references, never literals', () => {
+    const seeds = Object.values(plan.resource.libvirt_cloudinit_disk) as Plan[];
+    expect(seeds).toHaveLength(3);
+    for (const seed of seeds) {
+      const local = /^\$\{local\.([A-Za-z0-9_]+)\}$/.exec(seed.user_data);
+      expect(local).not.toBeNull();
+      const userData: string = plan.locals[local![1]];
+      expect(userData.startsWith('#cloud-config\n')).toBe(true);
+      if (/node[12]/.test(seed.name)) {
+        // The balancers carry the HAProxy stats password: as a reference to random_password.
+        expect(userData).toMatch(/stats auth stats:\$\{random_password\.[A-Za-z0-9_]+\.result\}/);
+      }
+    }
+    const text = JSON.stringify(plan);
+    expect(text).not.toMatch(/PRIVATE KEY|@@appliance-fabric:secret/);
+  });
+
+  it("hands each appliance its domain's id", () => {
+    for (const appliance of stack.fabric.appliances) {
+      const key = Object.keys(plan.resource.libvirt_domain).find((k) => plan.resource.libvirt_domain[k].name === `spacefab-${appliance.name}`);
+      expect(Tokenization.resolve(appliance.machineId, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) })).toBe(`\${libvirt_domain.${key}.id}`);
+    }
+  });
+});
+
+describe('libvirt platform resources', () => {
+  it('creates a directory pool, a bridged libvirt network and uses an existing base volume when asked', () => {
+    const platform = new LibvirtPlatform({
+      hosts: [
+        host('kvm1', { storagePool: { name: 'fabric', create: { path: '/srv/fabric' } }, baseImage: { volumeName: 'debian12.qcow2', pool: 'images' }, network: { create: { name: 'fabric-mgmt', mode: 'bridge', bridge: 'br0' } } }),
+        host('kvm2', { network: { libvirtNetwork: 'mgmt' } }),
+      ],
+    });
+    const stack = new TerraformStack(Testing.app(), 'stack');
+    new Fabric(stack, 'Fabric', { ...threeNodeSpec(), platform });
+    const plan: Plan = JSON.parse(Testing.synth(stack));
+    const pools = Object.values(plan.resource.libvirt_pool) as Plan[];
+    expect(pools).toEqual([expect.objectContaining({ name: 'fabric', type: 'dir', target: { path: '/srv/fabric' }, provider: 'libvirt.kvm1' })]);
+    expect(pools[0].path).toBeUndefined();
+    const networks = Object.values(plan.resource.libvirt_network) as Plan[];
+    expect(networks).toEqual([expect.objectContaining({ name: 'fabric-mgmt', mode: 'bridge', bridge: 'br0', autostart: true, provider: 'libvirt.kvm1' })]);
+    const domains = Object.values(plan.resource.libvirt_domain) as Plan[];
+    const node1 = domains.find((d) => d.name === 'testfab-node1')!;
+    expect(node1.network_interface[0].network_id).toMatch(/^\$\{libvirt_network\..+\.id\}$/);
+    const node2 = domains.find((d) => d.name === 'testfab-node2')!;
+    expect(node2.network_interface[0].network_name).toBe('mgmt');
+    const disk1 = referenced(plan, node1.disk[0].volume_id, 'libvirt_volume');
+    expect(disk1).toEqual(expect.objectContaining({ base_volume_name: 'debian12.qcow2', base_volume_pool: 'images', pool: expect.stringMatching(/^\$\{libvirt_pool\..+\.name\}$/) }));
+    expect(disk1.base_volume_id).toBeUndefined();
+  });
+});
+
+describe('placement', () => {
+  it('places appliances where their host says and keeps the pair apart', () => {
+    expect([...build(pinned('kvm2', undefined, 'kvm2'), [host('kvm1'), host('kvm2')])]).toEqual([
+      ['node1', 'kvm2'],
+      ['node3', 'kvm2'],
+      ['node2', 'kvm1'],
+    ]);
+  });
+
+  it('rejects the load-balancer pair pinned on one host while another exists, naming path, appliances, host and fix', () => {
+    const problems = problemsOf(pinned('kvm1', 'kvm1'), [host('kvm1'), host('kvm2')]);
+    expect(problems).toEqual([
+      "stack/Fabric/appliances[1].host: appliances 'node1' and 'node2' of the load-balancer cluster are both placed on host 'kvm1' although host 'kvm2' exists: losing 'kvm1' would take the whole cluster down. Fix: place 'node2' on 'kvm2', or leave its host out so the platform keeps the load-balancer cluster apart",
+    ]);
+  });
+
+  it('places the other member of a pair away from a pinned one', () => {
+    const placement = build(pinned(undefined, 'kvm1', undefined), [host('kvm1'), host('kvm2')]);
+    expect(['node1', 'node2', 'node3'].map((n) => placement.get(n))).toEqual(['kvm2', 'kvm1', 'kvm1']);
+  });
+
+  it('rejects an unknown host', () => {
+    const problems = problemsOf(pinned(undefined, undefined, 'kvm9'), [host('kvm1'), host('kvm2')]);
+    expect(problems).toEqual([
+      "stack/Fabric/appliances[2].host: appliance 'node3' names host 'kvm9', which is not one of the platform's hosts. Fix: use one of: kvm1, kvm2 (the names under hosts), or leave host out",
+    ]);
+  });
+
+  it('allows a single host, pair included', () => {
+    expect([...build(pinned('kvm1', 'kvm1', undefined), [host('kvm1')]).values()]).toEqual(['kvm1', 'kvm1', 'kvm1']);
+  });
+
+  describe('placeAppliances (pure)', () => {
+    const nodes = (n: number, hosts: Record<number, string> = {}): PlacementNode[] => Array.from({ length: n }, (_, i) => ({ name: `n${i + 1}`, index: i, host: hosts[i] }));
+    const pair: SeparatedGroup = { cluster: 'load-balancer cluster', members: ['n1', 'n2'] };
+    const place = (ns: PlacementNode[], hosts: string[], groups: SeparatedGroup[] = [pair]) => {
+      const problems = new ProblemCollector('f');
+      const placement = placeAppliances(ns, hosts, groups, problems);
+      expect(problems.count).toBe(0);
+      return ns.map((n) => placement.get(n.name));
+    };
+
+    it('assigns round robin in node order', () => {
+      expect(place(nodes(5), ['a', 'b', 'c'])).toEqual(['a', 'b', 'c', 'a', 'b']);
+    });
+
+    it('moves no existing appliance when one is appended', () => {
+      const before = place(nodes(4), ['a', 'b']);
+      expect(place(nodes(5), ['a', 'b']).slice(0, 4)).toEqual(before);
+    });
+
+    it('works around a pinned pair member', () => {
+      // n3 belongs to no group: it goes to the first of the equally loaded hosts.
+      expect(place(nodes(3, { 1: 'a' }), ['a', 'b'])).toEqual(['b', 'a', 'a']);
+    });
+
+    it('keeps every pair apart, a second pair (the database pair later) included', () => {
+      const db: SeparatedGroup = { cluster: 'database cluster', members: ['n3', 'n4'] };
+      const placement = place(nodes(4, { 0: 'a', 2: 'a' }), ['a', 'b'], [pair, db]);
+      expect(placement).toEqual(['a', 'b', 'a', 'b']);
+    });
+
+    it('spreads a larger group evenly', () => {
+      const trio: SeparatedGroup = { cluster: 'cassandra cluster', members: ['n1', 'n2', 'n3'] };
+      const problems = new ProblemCollector('f');
+      const placement = placeAppliances(nodes(3, { 0: 'a', 1: 'a' }), ['a', 'b', 'c'], [trio], problems);
+      expect(placement.get('n3')).toBe('b');
+      // Only 'c' still has room for a member of the group.
+      expect(() => problems.throwIfAny()).toThrow(
+        /f\/appliances\[1\]\.host: appliances 'n1' and 'n2' of the cassandra cluster are both placed on host 'a' although host 'c' exists: with 3 hosts at most 1 of its 3 members may share one\. Fix: place 'n2' on 'c', or leave its host out/,
+      );
+    });
+  });
+});
+
+describe('libvirt host validation', () => {
+  it.each<[string, KvmHostProps[], RegExp]>([
+    ['no hosts', [], /stack\/Fabric\/platform\/hosts: the libvirt platform has no hosts\. Fix: list at least one KVM host/],
+    ['a duplicate host name', [host('kvm1'), host('kvm1', { uri: 'qemu:///system' })], /platform\/hosts\[1\]\.name: host name 'kvm1' is used twice \(also hosts\[0\]\)\. Fix: give every host its own name/],
+    ['a host name that is not a DNS label', [host('KVM_1')], /platform\/hosts\[0\]\.name: host name 'KVM_1' is not a DNS label/],
+    ['an empty URI', [host('kvm1', { uri: '' })], /platform\/hosts\[0\]\.uri: libvirt URI of host 'kvm1' is missing\. Fix: give the connection URI, e\.g\. 'qemu:\/\/\/system'/],
+    ['a URI that is not one', [host('kvm1', { uri: 'kvm1.example.net' })], /platform\/hosts\[0\]\.uri: 'kvm1\.example\.net' is not a libvirt connection URI/],
+    ['one machine listed twice', [host('kvm1', { uri: 'qemu:///system' }), host('kvm2', { uri: 'qemu:///system' })], /platform\/hosts\[1\]\.uri: host 'kvm2' has the same URI 'qemu:\/\/\/system' as hosts\[0\]/],
+    ['an empty pool name', [host('kvm1', { storagePool: { name: '' } })], /platform\/hosts\[0\]\.storagePool\.name: the storage pool has no name/],
+    ['a relative pool path', [host('kvm1', { storagePool: { name: 'p', create: { path: 'pools/p' } } })], /platform\/hosts\[0\]\.storagePool\.create\.path: directory 'pools\/p' for the new pool is not an absolute path/],
+    ['an empty image source', [host('kvm1', { baseImage: { source: '' } })], /platform\/hosts\[0\]\.baseImage\.source: the base image source is empty/],
+    ['both image kinds', [host('kvm1', { baseImage: { source: 'a.qcow2', volumeName: 'b' } as never })], /platform\/hosts\[0\]\.baseImage: the base image has both source and volumeName\. Fix: give exactly one/],
+    ['no image', [host('kvm1', { baseImage: undefined as never })], /platform\/hosts\[0\]\.baseImage: the base image is missing/],
+    ['two networks', [host('kvm1', { network: { bridge: 'br0', libvirtNetwork: 'default' } as never })], /platform\/hosts\[0\]\.network: the network attachment gives bridge and libvirtNetwork/],
+    ['a bridged network without a bridge', [host('kvm1', { network: { create: { name: 'n', mode: 'bridge' } } })], /platform\/hosts\[0\]\.network\.create\.bridge: a network in mode 'bridge' names no host bridge/],
+    ['a routed network on two hosts', [host('kvm1', { network: { create: { name: 'n', mode: 'route' } } }), host('kvm2')], /platform\/hosts\[0\]\.network\.create\.mode: a routed libvirt network is a separate segment on each of the 2 hosts/],
+    ['a typo in a key', [{ ...host('kvm1'), storagepool: { name: 'x' } } as never], /platform\/hosts\[0\]: unknown key 'storagepool'\. Fix: use only name, uri, storagePool, baseImage, network/],
+  ])('rejects %s with the path, value and fix', (_what, hosts, expected) => {
+    expect(problemsOf(threeNodeSpec(), hosts).join('\n')).toMatch(expected);
+  });
+
+  it('rejects an unknown platform key', () => {
+    const platform = new LibvirtPlatform({ host: [host('kvm1')] } as never);
+    expect(() => new Fabric(new TerraformStack(Testing.app(), 'stack'), 'Fabric', { ...threeNodeSpec(), platform })).toThrow(
+      /stack\/Fabric\/platform: unknown key 'host'\. Fix: use only hosts\n.*stack\/Fabric\/platform\/hosts: the libvirt platform has no hosts/,
+    );
+  });
+
+  it('accepts a routed network on a single host when the gateway is its first address', () => {
+    const platform = new LibvirtPlatform({ hosts: [host('kvm1', { network: { create: { name: 'fabric', mode: 'route' } } })] });
+    const stack = new TerraformStack(Testing.app(), 'stack');
+    new Fabric(stack, 'Fabric', { ...threeNodeSpec(), platform });
+    const plan: Plan = JSON.parse(Testing.synth(stack));
+    // Static addresses from cloud-init: the network serves the management subnet without DHCP.
+    expect(Object.values(plan.resource.libvirt_network)).toEqual([
+      expect.objectContaining({ name: 'fabric', mode: 'route', addresses: ['198.51.100.0/24'], dhcp: { enabled: false }, autostart: true, provider: 'libvirt.kvm1' }),
+    ]);
+  });
+
+  it('rejects a routed network whose first address is not the gateway', () => {
+    const spec = threeNodeSpec({ managementNetwork: { cidr: '198.51.100.0/24', gateway: '198.51.100.254' } });
+    expect(problemsOf(spec, [host('kvm1', { network: { create: { name: 'fabric', mode: 'route' } } })]).join('\n')).toMatch(
+      /a routed libvirt network gives the host the first address 198\.51\.100\.1, but the fabric's gateway is 198\.51\.100\.254\. Fix: set managementNetwork\.gateway to 198\.51\.100\.1/,
+    );
+  });
+});
+
+describe('watchdog XSLT (run through xsltproc, as the provider does)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'afxslt-'));
+    // The provider trims the stylesheet and calls xsltproc with these flags.
+    writeFileSync(path.join(dir, 'watchdog.xsl'), WATCHDOG_XSLT.trim());
+    // Helpers: an identity copy (fails on XML that is not well-formed), a
+    // counter, and a canonical form without watchdogs and blank text.
+    writeFileSync(path.join(dir, 'identity.xsl'), stylesheet('<xsl:template match="@*|node()"><xsl:copy><xsl:apply-templates select="@*|node()"/></xsl:copy></xsl:template>'));
+    writeFileSync(
+      path.join(dir, 'count.xsl'),
+      stylesheet(
+        `<xsl:output method="text"/><xsl:template match="/">` +
+          `<xsl:value-of select="count(//watchdog)"/>,<xsl:value-of select="count(/domain/devices/watchdog[@model='i6300esb' and @action='reset'])"/>` +
+          `</xsl:template>`,
+      ),
+    );
+    writeFileSync(
+      path.join(dir, 'canonical.xsl'),
+      stylesheet(
+        '<xsl:strip-space elements="*"/><xsl:output indent="yes" omit-xml-declaration="yes"/>' +
+          '<xsl:template match="@*|node()"><xsl:copy><xsl:apply-templates select="@*|node()"/></xsl:copy></xsl:template>' +
+          '<xsl:template match="/domain/devices/watchdog"/>',
+      ),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function stylesheet(body: string): string {
+    return `<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">${body}</xsl:stylesheet>`;
+  }
+  function xsltproc(xsl: string, xml: string): string {
+    const input = path.join(dir, `in-${Math.random().toString(36).slice(2)}.xml`);
+    writeFileSync(input, xml);
+    return execFileSync('xsltproc', ['--nomkdir', '--nonet', '--nowrite', path.join(dir, xsl), input], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+  const transform = (xml: string) => xsltproc('watchdog.xsl', xml);
+  const counts = (xml: string) => xsltproc('count.xsl', xml).split(',').map(Number);
+  const canonical = (xml: string) => xsltproc('canonical.xsl', xml);
+  const exactElement = (xml: string) => xml.match(/<watchdog model="i6300esb" action="reset"\/>/g)?.length ?? 0;
+
+  const sample = readFileSync(DOMAIN_SAMPLE, 'utf8');
+
+  it('has nothing Terraform would interpolate', () => {
+    expect(WATCHDOG_XSLT).not.toMatch(/[$%]\{/);
+  });
+
+  it('adds exactly one i6300esb watchdog under /domain/devices of the domain the provider generates', () => {
+    expect(counts(sample)).toEqual([0, 0]);
+    const out = transform(sample);
+    xsltproc('identity.xsl', out); // well-formed, or xsltproc exits non-zero
+    expect(counts(out)).toEqual([1, 1]);
+    expect(exactElement(out)).toBe(1);
+    expect(out).not.toMatch(/^<\?xml/);
+  });
+
+  it('preserves everything else', () => {
+    const out = transform(sample);
+    expect(canonical(out)).toBe(canonical(sample));
+    for (const kept of ['<name>spacefab-node1</name>', '<mac address="52:54:00:3A:9F:C1"/>', '<source bridge="br-mgmt"/>', '<serial>cloudinit</serial>', '<backend model="random">/dev/urandom</backend>']) {
+      expect(out).toContain(kept);
+    }
+  });
+
+  it('is idempotent: applied twice, still exactly one', () => {
+    const twice = transform(transform(sample));
+    expect(counts(twice)).toEqual([1, 1]);
+    expect(exactElement(twice)).toBe(1);
+    expect(canonical(twice)).toBe(canonical(sample));
+  });
+
+  it('keeps an i6300esb watchdog that is already there, set to reset, with its address', () => {
+    const existing = sample.replace(
+      '</devices>',
+      '<watchdog model="i6300esb" action="none"><address type="pci" domain="0x0000" bus="0x00" slot="0x08" function="0x0"/></watchdog><watchdog model="i6300esb"/></devices>',
+    );
+    const out = transform(existing);
+    expect(counts(out)).toEqual([1, 1]);
+    expect(out).toMatch(/<watchdog model="i6300esb" action="reset"><address type="pci" domain="0x0000" bus="0x00" slot="0x08" function="0x0"\/><\/watchdog>/);
+  });
+
+  it('leaves a watchdog of another model alone', () => {
+    const out = transform(sample.replace('</devices>', '<watchdog model="itco" action="poweroff"/></devices>'));
+    expect(counts(out)).toEqual([2, 1]);
+    expect(out).toContain('<watchdog model="itco" action="poweroff"/>');
+  });
+});

@@ -1,0 +1,136 @@
+import fc from 'fast-check';
+import { parse } from 'yaml';
+import { renderNodeCloudInit } from '../cloud-init/cloud-config';
+import { RenderedFile } from '../cloud-init/rendered-file';
+import { buildFabricModel } from '../model/build-model';
+import { FabricValidationError } from '../model/errors';
+import { corruptions, PLATFORMS, validFabricSpec } from './arbitraries';
+import { rawUserDataByNode, synthExamples, unescapeTerraform } from './synth-helpers';
+import { describeComplaints, NodeUnderTest, ToolBench } from './tools/real-tools';
+
+/**
+ * Tier 2: the real tools accept what we render, for every node of every
+ * example stack (taken from the synthesized plan) and for 200 random valid
+ * fabrics.
+ */
+const RANDOM_FABRICS = 200;
+let bench: ToolBench;
+let certBase64: string;
+
+beforeAll(() => {
+  bench = new ToolBench();
+  certBase64 = Buffer.from(require('node:fs').readFileSync(`${bench.dir}/fabric.pem`, 'utf8')).toString('base64');
+});
+afterAll(() => bench?.dispose());
+
+/** Stands in for Terraform: fills the secret references of a plan's (escaped) user-data with test values, then unescapes. */
+function evaluateSecrets(userData: string): string {
+  const out = userData
+    .replace(/\$\{random_password\.[A-Za-z0-9_]+\.result\}/g, 'ToolCheckOnlyPassword000')
+    .replace(/\$\{base64encode\(join\("", \[tls_self_signed_cert\.[A-Za-z0-9_]+\.cert_pem, tls_private_key\.[A-Za-z0-9_]+\.private_key_pem\]\)\)\}/g, certBase64);
+  const leftover = /(?<!\$)\$\{[^}]*\}/.exec(out.replace(/\$\$\{/g, ''));
+  if (leftover) throw new Error(`unexpected Terraform reference in user-data: ${leftover[0]}`);
+  return unescapeTerraform(out);
+}
+
+/** The files exactly as a node's write_files would produce them. */
+function filesOf(userData: string): RenderedFile[] {
+  const doc = parse(userData) as { write_files: { path: string; content: string; permissions: string; encoding?: string }[] };
+  return doc.write_files.map((f) => ({ path: f.path, content: f.content, permissions: f.permissions, base64: f.encoding === 'b64' }));
+}
+
+function exampleNodes(): NodeUnderTest[] {
+  const nodes: NodeUnderTest[] = [];
+  for (const [stack, text] of synthExamples()) {
+    for (const [node, raw] of rawUserDataByNode(JSON.parse(text))) {
+      const userData = evaluateSecrets(raw);
+      nodes.push({ label: `${stack}/${node}`, userData, files: filesOf(userData) });
+    }
+  }
+  return nodes;
+}
+
+function randomNodes(): NodeUnderTest[] {
+  const specs = fc.sample(fc.tuple(validFabricSpec, fc.constantFrom(...PLATFORMS)), { numRuns: RANDOM_FABRICS, seed: 20261124 });
+  return specs.flatMap(([spec, platform], i) => {
+    const model = buildFabricModel(spec, platform, `random/${i}/Fabric`);
+    return model.nodes.map((node) => {
+      const ci = renderNodeCloudInit(model, node, { statsPassword: 'ToolCheckOnlyPassword000', tlsBundlePemBase64: certBase64 });
+      return { label: `random#${i}(${spec.name})/${node.name}`, userData: ci.userData, files: ci.files };
+    });
+  });
+}
+
+describe('tier 2: the real tools accept every example stack node', () => {
+  let nodes: NodeUnderTest[];
+  beforeAll(() => {
+    nodes = exampleNodes();
+  });
+
+  it('has nodes to check', () => expect(nodes.length).toBeGreaterThanOrEqual(3));
+  it('cloud-init schema -c', () => expect(describeComplaints(bench.cloudInitSchemaCli(nodes))).toBe(''));
+  it('keepalived -t', () => expect(describeComplaints(bench.keepalived(nodes))).toBe(''));
+  it('haproxy -c', () => expect(describeComplaints(bench.haproxy(nodes))).toBe(''));
+  it('bash -n and shellcheck, py_compile', () => expect(describeComplaints(bench.scripts(nodes))).toBe(''));
+  it('systemd-analyze verify', () => expect(describeComplaints(bench.systemdUnits(nodes))).toBe(''));
+});
+
+describe(`tier 2: the real tools accept ${RANDOM_FABRICS} random valid fabrics`, () => {
+  let nodes: NodeUnderTest[];
+  beforeAll(() => {
+    nodes = randomNodes();
+  });
+
+  it('cloud-init schema (cloud-init\'s validator, one process)', () => expect(describeComplaints(bench.cloudInitSchema(nodes))).toBe(''));
+  it('keepalived -t', () => expect(describeComplaints(bench.keepalived(nodes))).toBe(''), 120000);
+  it('haproxy -c', () => expect(describeComplaints(bench.haproxy(nodes))).toBe(''), 120000);
+  it('bash -n and shellcheck, py_compile', () => expect(describeComplaints(bench.scripts(nodes))).toBe(''), 120000);
+  // Units differ between nodes of one fabric only in names and addresses: one node per distinct role set.
+  it('systemd-analyze verify (one node per role set of each fabric)', () => {
+    const seen = new Set<string>();
+    const sample = nodes.filter((n) => {
+      const key = `${n.label.split('/')[0]}|${n.files.map((f) => f.path).join(',')}`;
+      return !seen.has(key) && seen.add(key) !== undefined;
+    });
+    expect(describeComplaints(bench.systemdUnits(sample))).toBe('');
+  }, 300000);
+});
+
+describe('tier 2: the tools do reject broken output (the checks can fail)', () => {
+  it('flags a keepalived.conf with an unknown keyword', () => {
+    const [node] = exampleNodes();
+    const broken = node.files.map((f) => (f.path === '/etc/keepalived/keepalived.conf' ? { ...f, content: f.content.replace('nopreempt', 'no_preempt_please') } : f));
+    expect(bench.keepalived([{ ...node, files: broken }])).not.toEqual([]);
+  });
+  it('flags a haproxy.cfg with a bad directive', () => {
+    const [node] = exampleNodes();
+    const broken = node.files.map((f) => (f.path === '/etc/haproxy/haproxy.cfg' ? { ...f, content: f.content.replace('balance roundrobin', 'balance sometimes') } : f));
+    expect(bench.haproxy([{ ...node, files: broken }])).not.toEqual([]);
+  });
+  it('flags a unit with an unknown key', () => {
+    const [node] = exampleNodes();
+    const broken = node.files.map((f) => (f.path.endsWith('fabric-app.service') ? { ...f, content: f.content.replace('Restart=always', 'Restart=always\nRestartHarder=yes') } : f));
+    expect(bench.systemdUnits([{ ...node, files: broken }])).not.toEqual([]);
+  });
+  it('flags a cloud-config with a wrong type', () => {
+    const [node] = exampleNodes();
+    expect(bench.cloudInitSchema([{ ...node, userData: node.userData.replace('ssh_pwauth: false', 'ssh_pwauth: [1]') }])).not.toEqual([]);
+  });
+});
+
+describe('tier 2: random invalid props fail at synth time', () => {
+  it.each(corruptions)('%s gives a FabricValidationError', (_name, corrupt) => {
+    fc.assert(
+      fc.property(validFabricSpec, fc.constantFrom(...PLATFORMS), (spec, platform) => {
+        let error: unknown;
+        try {
+          buildFabricModel(corrupt(spec), platform, 'random/Fabric');
+        } catch (err) {
+          error = err;
+        }
+        expect(error).toBeInstanceOf(FabricValidationError);
+      }),
+      { numRuns: 25, seed: 7 },
+    );
+  });
+});

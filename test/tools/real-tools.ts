@@ -1,0 +1,247 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { RenderedFile } from '../../cloud-init/rendered-file';
+import { TLS_BUNDLE_PATH } from '../../cloud-init/haproxy';
+
+/**
+ * Runs the real tools (cloud-init, keepalived, HAProxy, bash, shellcheck,
+ * systemd-analyze) over rendered nodes and returns every complaint with the
+ * tool's own message. Nothing here touches the host's configuration: checks
+ * that need host paths run in a private mount namespace, keepalived in a
+ * scratch network namespace.
+ */
+
+export interface NodeUnderTest {
+  /** e.g. `vsphere-fabric/node1` or `random#17/node2`. */
+  readonly label: string;
+  readonly userData: string;
+  readonly files: readonly RenderedFile[];
+}
+
+export interface ToolComplaint {
+  readonly label: string;
+  readonly tool: string;
+  readonly message: string;
+}
+
+const SYSTEM_PYTHON = '/usr/bin/python3';
+const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
+
+function run(cmd: string, args: string[], input?: string, timeoutMs = 30000): { status: number | null; output: string } {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) return { status: -1, output: `${cmd} could not run: ${r.error.message}` };
+  return { status: r.status, output: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
+}
+
+/** The only place where a rendered path is changed for a check: HAProxy's certificate, which is a Terraform-made secret. */
+function forCheck(file: RenderedFile, certPath: string): string {
+  return file.path === '/etc/haproxy/haproxy.cfg' ? file.content.split(TLS_BUNDLE_PATH).join(certPath) : file.content;
+}
+
+export class ToolBench {
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'aftools-'));
+  private readonly netns = `aft2-${process.pid}`;
+  private readonly certPath = path.join(this.dir, 'fabric.pem');
+  private readonly passwdPath = path.join(this.dir, 'passwd');
+  private readonly groupPath = path.join(this.dir, 'group');
+  private netnsCreated = false;
+
+  constructor() {
+    // A real certificate, so haproxy -c loads it as a node would.
+    const key = path.join(this.dir, 'key.pem');
+    const crt = path.join(this.dir, 'crt.pem');
+    const r = run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=fabric.test', '-days', '1', '-keyout', key, '-out', crt]);
+    if (r.status !== 0) throw new Error(`openssl failed: ${r.output}`);
+    writeFileSync(this.certPath, readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'));
+    // keepalived checks that its script user exists; cloud-init creates it on a node. Here it exists
+    // only in copies of passwd/group bind-mounted in a private mount namespace.
+    const passwd = readFileSync('/etc/passwd', 'utf8');
+    const group = readFileSync('/etc/group', 'utf8');
+    writeFileSync(this.passwdPath, passwd.includes(`\n${KEEPALIVED_SCRIPT_USER}:`) ? passwd : `${passwd}${KEEPALIVED_SCRIPT_USER}:x:64999:64999::/nonexistent:/usr/sbin/nologin\n`);
+    writeFileSync(this.groupPath, group.includes(`\n${KEEPALIVED_SCRIPT_USER}:`) ? group : `${group}${KEEPALIVED_SCRIPT_USER}:x:64999:\n`);
+  }
+
+  /** keepalived -t checks interface names in its own network namespace: give it an eth0. */
+  private ensureNetns(): void {
+    if (this.netnsCreated) return;
+    const cmds: string[][] = [
+      ['netns', 'add', this.netns],
+      ['-n', this.netns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0peer'],
+      ['-n', this.netns, 'link', 'set', 'eth0', 'up'],
+    ];
+    for (const c of cmds) {
+      const r = run('ip', c);
+      if (r.status !== 0) throw new Error(`ip ${c.join(' ')}: ${r.output}`);
+      this.netnsCreated = true;
+    }
+  }
+
+  dispose(): void {
+    if (this.netnsCreated) run('ip', ['netns', 'del', this.netns]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Writes a node's files under dir/<n>/root, with their permissions. */
+  private materialize(node: NodeUnderTest, index: number): string {
+    const root = path.join(this.dir, `node${index}`, 'root');
+    for (const f of node.files) {
+      const target = path.join(root, f.path);
+      mkdirSync(path.dirname(target), { recursive: true });
+      writeFileSync(target, f.base64 ? Buffer.from(f.content, 'base64') : forCheck(f, this.certPath));
+      chmodSync(target, parseInt(f.permissions, 8));
+    }
+    return root;
+  }
+
+  /** cloud-init's own validator, as `cloud-init schema -c` runs it, on many documents in one process. */
+  cloudInitSchema(nodes: readonly NodeUnderTest[]): ToolComplaint[] {
+    const script = [
+      'import json, sys, yaml',
+      'from cloudinit.config.schema import get_schema, validate_cloudconfig_schema, SchemaValidationError',
+      'schema = get_schema()',
+      'out = []',
+      'for doc in json.load(sys.stdin):',
+      '    if not doc["text"].startswith("#cloud-config\\n"):',
+      '        out.append([doc["label"], "missing #cloud-config header"]); continue',
+      '    try:',
+      '        validate_cloudconfig_schema(yaml.safe_load(doc["text"]), schema, strict=True)',
+      '    except SchemaValidationError as e:',
+      '        out.append([doc["label"], str(e)])',
+      '    except Exception as e:',
+      '        out.append([doc["label"], "%s: %s" % (type(e).__name__, e)])',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const r = run(SYSTEM_PYTHON, ['-c', script], JSON.stringify(nodes.map((n) => ({ label: n.label, text: n.userData }))), 120000);
+    if (r.status !== 0) return [{ label: '*', tool: 'cloud-init schema', message: r.output }];
+    return (JSON.parse(r.output) as [string, string][]).map(([label, message]) => ({ label, tool: 'cloud-init schema', message }));
+  }
+
+  /** The `cloud-init schema -c FILE` command itself. */
+  cloudInitSchemaCli(nodes: readonly NodeUnderTest[]): ToolComplaint[] {
+    return nodes.flatMap((n, i) => {
+      const file = path.join(this.dir, `user-data-${i}`);
+      writeFileSync(file, n.userData);
+      const r = run('cloud-init', ['schema', '-c', file], undefined, 60000);
+      return r.status === 0 ? [] : [{ label: n.label, tool: 'cloud-init schema -c', message: r.output }];
+    });
+  }
+
+  /**
+   * keepalived -t on each keepalived.conf. Debian's keepalived 2.2.7 kills
+   * itself during -t when any notify script is configured (fixed upstream in
+   * 2.2.8, acassen/keepalived#2587), so notify lines are dropped for this
+   * check only; the namespace tests run them for real.
+   */
+  keepalived(nodes: readonly NodeUnderTest[]): ToolComplaint[] {
+    this.ensureNetns();
+    return nodes.flatMap((n, i) => {
+      const conf = n.files.find((f) => f.path === '/etc/keepalived/keepalived.conf');
+      if (!conf) return [];
+      const file = path.join(this.dir, `keepalived-${i}.conf`);
+      writeFileSync(file, conf.content.replace(/^\s*notify .*\n/gm, ''));
+      const r = run('ip', ['netns', 'exec', this.netns, 'unshare', '--mount', 'sh', '-c',
+        `mount --bind ${this.passwdPath} /etc/passwd && mount --bind ${this.groupPath} /etc/group && exec keepalived -t -l -f ${file}`]);
+      const sysctl = n.files.find((f) => f.path.startsWith('/etc/sysctl.d/'));
+      const complaints = r.status === 0 ? [] : [{ label: n.label, tool: 'keepalived -t', message: `exit ${r.status}: ${r.output}` }];
+      if (sysctl) {
+        const sfile = path.join(this.dir, `sysctl-${i}.conf`);
+        writeFileSync(sfile, sysctl.content);
+        const s = run('ip', ['netns', 'exec', this.netns, 'sysctl', '-p', sfile]);
+        if (s.status !== 0) complaints.push({ label: n.label, tool: 'sysctl -p', message: s.output });
+      }
+      return complaints;
+    });
+  }
+
+  haproxy(nodes: readonly NodeUnderTest[]): ToolComplaint[] {
+    return nodes.flatMap((n, i) => {
+      const cfg = n.files.find((f) => f.path === '/etc/haproxy/haproxy.cfg');
+      if (!cfg) return [];
+      const file = path.join(this.dir, `haproxy-${i}.cfg`);
+      writeFileSync(file, forCheck(cfg, this.certPath));
+      const r = run('haproxy', ['-c', '-f', file]);
+      // haproxy -c exits 0 with warnings; a careful config has none.
+      const warnings = r.output.split('\n').filter((l) => /\[(WARNING|ALERT)\]/.test(l));
+      return r.status === 0 && warnings.length === 0 ? [] : [{ label: n.label, tool: 'haproxy -c', message: r.output }];
+    });
+  }
+
+  /**
+   * bash -n on every shell script, py_compile on Python, shellcheck once per
+   * distinct script: scripts that differ only in their generated header
+   * (node name) give shellcheck the same input.
+   */
+  scripts(nodes: readonly NodeUnderTest[]): ToolComplaint[] {
+    const complaints: ToolComplaint[] = [];
+    const shellFiles: { label: string; file: string }[] = [];
+    const seen = new Set<string>();
+    const withoutHeader = (text: string) => text.replace(/^# .* for \S+ \(fabric '[^']*'\)\.$/m, '');
+    nodes.forEach((n, i) => {
+      n.files.forEach((f, j) => {
+        const file = path.join(this.dir, `script-${i}-${j}-${path.basename(f.path)}`);
+        if (f.content.startsWith('#!/bin/bash')) {
+          writeFileSync(file, f.content);
+          const key = withoutHeader(f.content);
+          if (!seen.has(key)) {
+            seen.add(key);
+            shellFiles.push({ label: `${n.label}:${f.path}`, file });
+          }
+          const r = run('bash', ['-n', file]);
+          if (r.status !== 0) complaints.push({ label: `${n.label}:${f.path}`, tool: 'bash -n', message: r.output });
+        } else if (f.content.startsWith('#!/usr/bin/python3')) {
+          writeFileSync(file, f.content);
+          const r = run(SYSTEM_PYTHON, ['-m', 'py_compile', file]);
+          if (r.status !== 0) complaints.push({ label: `${n.label}:${f.path}`, tool: 'py_compile', message: r.output });
+        }
+      });
+    });
+    for (let k = 0; k < shellFiles.length; k += 200) {
+      const batch = shellFiles.slice(k, k + 200);
+      const r = run('shellcheck', ['--format=gcc', '--shell=bash', ...batch.map((s) => s.file)], undefined, 120000);
+      if (r.status !== 0) {
+        for (const line of r.output.split('\n')) {
+          const owner = batch.find((s) => line.startsWith(s.file));
+          complaints.push({ label: owner?.label ?? '*', tool: 'shellcheck', message: owner ? line.slice(owner.file.length) : line });
+        }
+      }
+    }
+    return complaints;
+  }
+
+  /**
+   * systemd-analyze verify on every unit a node writes or drops in to. With
+   * no systemd as PID 1 this is the strongest check available; the node's
+   * units and scripts are mounted over the host paths in a private mount
+   * namespace, so ExecStart paths resolve as on the node. Any output counts:
+   * verify exits 0 on unknown keys and only warns.
+   */
+  systemdUnits(nodes: readonly NodeUnderTest[]): ToolComplaint[] {
+    return nodes.flatMap((n, i) => {
+      const root = this.materialize(n, i);
+      const units = [
+        ...new Set(
+          n.files
+            .map((f) => /^\/etc\/systemd\/system\/([^/]+\.service)(\.d\/.*)?$/.exec(f.path)?.[1])
+            .filter((u): u is string => u !== undefined),
+        ),
+      ].sort();
+      if (units.length === 0) return [];
+      const script = [
+        'set -e',
+        'mount -t tmpfs tmpfs /usr/local/lib',
+        `cp -a ${root}/usr/local/lib/. /usr/local/lib/ 2>/dev/null || true`,
+        `mount --bind ${root}/etc/systemd/system /etc/systemd/system`,
+        `exec systemd-analyze verify ${units.join(' ')}`,
+      ].join('\n');
+      const r = run('unshare', ['--mount', 'sh', '-c', script], undefined, 60000);
+      return r.status === 0 && r.output === '' ? [] : [{ label: n.label, tool: 'systemd-analyze verify', message: `exit ${r.status}: ${r.output}` }];
+    });
+  }
+}
+
+/** Formats complaints so a failing test shows each tool's own words. */
+export function describeComplaints(complaints: readonly ToolComplaint[]): string {
+  return complaints.map((c) => `[${c.tool}] ${c.label}: ${c.message}`).join('\n');
+}
