@@ -1,4 +1,5 @@
-import { FabricModel, NodeModel } from '../model/fabric-model';
+import { ApplicationService, FabricModel, NodeModel } from '../model/fabric-model';
+import { DATABASE_CLIENT_ENV } from './database';
 import { generatedHeader, LIB_DIR, RenderedFile } from './rendered-file';
 
 export const DEMO_SERVICE_SCRIPT = `${LIB_DIR}/demo-app-server.py`;
@@ -54,21 +55,28 @@ if __name__ == "__main__":
 `;
 }
 
-export function applicationServiceUnit(model: FabricModel, node: NodeModel): string {
-  const service = model.applicationServers.service;
+/** A systemd unit for a service the fabric runs (the application, the monitoring service). */
+export function renderServiceUnit(
+  model: FabricModel,
+  node: NodeModel,
+  service: ApplicationService,
+  role: string,
+  bindAddress: string,
+  environmentFiles: readonly string[] = [],
+): string {
   const execStart =
-    service.execStart ??
-    `/usr/bin/python3 ${DEMO_SERVICE_SCRIPT} --node ${node.name} --address ${node.managementAddress} --port ${service.port}`;
+    service.execStart ?? `/usr/bin/python3 ${DEMO_SERVICE_SCRIPT} --node ${node.name} --address ${bindAddress} --port ${service.port}`;
   return [
-    generatedHeader(model, node, 'Application service unit'),
+    generatedHeader(model, node, `${role} unit`),
     '[Unit]',
-    `Description=appliance-fabric application service (${service.name})`,
+    `Description=appliance-fabric ${role.toLowerCase()} (${service.name})`,
     'After=network-online.target',
     'Wants=network-online.target',
     'StartLimitIntervalSec=60',
     'StartLimitBurst=10',
     '',
     '[Service]',
+    ...environmentFiles.map((f) => `EnvironmentFile=-${f}`),
     `ExecStart=${execStart}`,
     'Restart=always',
     'RestartSec=1',
@@ -84,9 +92,15 @@ export function applicationServiceUnit(model: FabricModel, node: NodeModel): str
 export function applicationServiceFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
   if (!node.roles.includes('application-server')) return [];
   const service = model.applicationServers.service;
+  const env = model.database ? [DATABASE_CLIENT_ENV] : [];
   const files: RenderedFile[] = [
-    { path: `/etc/systemd/system/${service.name}.service`, content: applicationServiceUnit(model, node), permissions: '0644' },
+    { path: `/etc/systemd/system/${service.name}.service`, content: renderServiceUnit(model, node, service, 'Application service', node.managementAddress, env), permissions: '0644' },
   ];
-  if (!service.execStart) files.push({ path: DEMO_SERVICE_SCRIPT, content: renderDemoServiceScript(model, node), permissions: '0755' });
+  if (!service.execStart) files.push(demoServiceFile(model, node));
   return files;
+}
+
+/** The demo service script: the same file for every service that uses it. */
+export function demoServiceFile(model: FabricModel, node: NodeModel): RenderedFile {
+  return { path: DEMO_SERVICE_SCRIPT, content: renderDemoServiceScript(model, node), permissions: '0755' };
 }

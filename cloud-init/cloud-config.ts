@@ -1,4 +1,3 @@
-import { Document } from 'yaml';
 import { FabricModel, NodeModel } from '../model/fabric-model';
 import { applicationServiceFiles } from './application-service';
 import { HaproxySecrets, haproxyFiles } from './haproxy';
@@ -6,9 +5,18 @@ import { keepalivedFiles, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { metaDataOf, networkConfigOf } from './network-config';
 import { RenderedFile } from './rendered-file';
 import { watchdogFiles, watchdogModuleCommands, WATCHDOG_UNIT } from './watchdog';
+import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cassandra';
+import { DatabaseSecrets, databaseFiles, DATABASE_UNIT } from './database';
+import { monitoringFiles } from './monitoring';
+import { DATABASE_BOOTSTRAP_SCRIPT } from './node-paths';
+import { toYaml } from './yaml';
 
 /** Every secret a node's user-data can carry; Terraform references in a synthesized plan. */
-export type FabricSecrets = HaproxySecrets;
+export interface FabricSecrets extends HaproxySecrets {
+  /** Needed when the fabric has a database cluster. */
+  readonly databaseReplicationPassword?: string;
+  readonly databaseApplicationPassword?: string;
+}
 
 /** What cloud-init gets for one node. */
 export interface NodeCloudInit {
@@ -27,27 +35,44 @@ export interface NodeCloudInit {
 export const ADMIN_USER = 'fabric-admin';
 const BASE_PACKAGES = ['chrony', 'curl', 'watchdog'];
 
-/** Stable YAML: no line folding, block literals for multi-line text. */
-export function toYaml(value: unknown): string {
-  return new Document(value).toString({ lineWidth: 0, minContentWidth: 0 });
-}
+export { toYaml };
 
 export function nodeFiles(model: FabricModel, node: NodeModel, secrets: FabricSecrets): RenderedFile[] {
-  return [
+  const all = [
     ...applicationServiceFiles(model, node),
+    ...monitoringFiles(model, node),
     ...haproxyFiles(model, node, secrets),
     ...keepalivedFiles(model, node),
+    ...databaseFiles(model, node, databaseSecretsOf(model, secrets)),
+    ...cassandraFiles(model, node),
     ...watchdogFiles(model, node),
-  ].sort((a, b) => a.path.localeCompare(b.path));
+  ];
+  // Services that share a file (the demo service script) render it identically.
+  const byPath = new Map<string, RenderedFile>();
+  for (const file of all) {
+    const seen = byPath.get(file.path);
+    if (seen && seen.content !== file.content) throw new Error(`internal: two different contents for ${file.path} on ${node.name}`);
+    byPath.set(file.path, file);
+  }
+  return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
 }
 
-/** Services to start, in dependency order: the application, then the balancer, then the VIP, then the watchdogs. */
+function databaseSecretsOf(model: FabricModel, secrets: FabricSecrets): DatabaseSecrets {
+  if (!model.database) return { replicationPassword: '', applicationPassword: '' };
+  if (secrets.databaseReplicationPassword === undefined || secrets.databaseApplicationPassword === undefined) {
+    throw new Error('internal: the fabric has a database cluster but no database passwords were given to the renderer');
+  }
+  return { replicationPassword: secrets.databaseReplicationPassword, applicationPassword: secrets.databaseApplicationPassword };
+}
+
+/** Services to start first, in dependency order: what the VIPs front. keepalived and the watchdogs follow. */
 function servicesOf(model: FabricModel, node: NodeModel): string[] {
   const units: string[] = [];
   if (node.roles.includes('application-server')) units.push(`${model.applicationServers.service.name}.service`);
+  if (model.monitoring.members.includes(node.name)) units.push(`${model.monitoring.service.name}.service`);
+  if (node.roles.includes('database')) units.push(DATABASE_UNIT);
+  if (node.roles.includes('cassandra')) units.push(CASSANDRA_UNIT);
   if (node.roles.includes('load-balancer')) units.push('haproxy.service');
-  if (vrrpInstancesOf(model, node).length > 0) units.push('keepalived.service');
-  units.push(`${WATCHDOG_UNIT}.service`, 'watchdog.service');
   return units;
 }
 
@@ -57,9 +82,14 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
   if (node.roles.includes('load-balancer')) packages.add('haproxy');
   if (vrrpInstancesOf(model, node).length > 0) packages.add('keepalived');
   if (node.roles.includes('application-server')) model.applicationServers.service.packages.forEach((p) => packages.add(p));
+  if (model.monitoring.members.includes(node.name)) model.monitoring.service.packages.forEach((p) => packages.add(p));
+  // ping: the promotion hook's isolation check.
+  if (node.roles.includes('database')) ['mariadb-server', 'mariadb-client', 'iputils-ping'].forEach((p) => packages.add(p));
 
   const net = model.network;
   const units = servicesOf(model, node);
+  const afterwards = [...(vrrpInstancesOf(model, node).length > 0 ? ['keepalived.service'] : []), `${WATCHDOG_UNIT}.service`, 'watchdog.service'];
+  const hasCassandraInstaller = files.some((f) => f.path === CASSANDRA_INSTALL_SCRIPT);
   const config: Record<string, unknown> = {
     hostname: node.name,
     fqdn: node.fqdn,
@@ -95,10 +125,13 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
     runcmd: [
       ['systemd-tmpfiles', '--create', '/etc/tmpfiles.d/appliance-fabric.conf'],
       ['sysctl', '--system'],
+      ...(hasCassandraInstaller ? [[CASSANDRA_INSTALL_SCRIPT]] : []),
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', ...units],
+      ['systemctl', 'enable', ...units, ...afterwards],
       // restart, not start: packaged daemons may already run with their stock configuration.
-      ['systemctl', 'restart', ...units],
+      ...(units.length > 0 ? [['systemctl', 'restart', ...units]] : []),
+      ...(node.roles.includes('database') ? [[DATABASE_BOOTSTRAP_SCRIPT]] : []),
+      ['systemctl', 'restart', ...afterwards],
     ],
   };
   const header = [

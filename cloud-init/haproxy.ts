@@ -92,6 +92,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2 on-marked-down shutdown-sessions',
     ...serverLines,
     '',
+    ...monitoringFrontend(model),
     '# Stats page and Prometheus metrics: on this node\'s own address, management network only, password required.',
     'frontend stats',
     `    bind ${node.managementAddress}:${lb.statsPort}`,
@@ -105,6 +106,26 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    stats realm appliance-fabric',
     '',
   ].join('\n');
+}
+
+/** With no dedicated monitoring nodes, monitoring clients use the fabric VIP and reach the active balancer's service. */
+function monitoringFrontend(model: FabricModel): string[] {
+  const mon = model.monitoring;
+  if (mon.dedicated) return [];
+  const members = mon.members.map((name) => nodeByName(model, name));
+  const check = mon.service.healthCheck.type === 'http' ? ['    option httpchk', `    http-check send meth GET uri ${mon.service.healthCheck.path} ver HTTP/1.1 hdr Host ${model.name}`] : [];
+  return [
+    '# Monitoring runs hot on both balancers; clients on the VIP reach the first, the other is backup.',
+    'frontend monitoring',
+    `    bind ${model.vip}:${mon.service.port}`,
+    '    default_backend monitoring',
+    '',
+    'backend monitoring',
+    ...check,
+    '    default-server inter 500ms fall 2 rise 2',
+    ...members.map((m, i) => `    server ${m.name} ${m.managementAddress}:${mon.service.port} check${i > 0 ? ' backup' : ''}`),
+    '',
+  ];
 }
 
 export function haproxyFiles(model: FabricModel, node: NodeModel, secrets: HaproxySecrets): RenderedFile[] {

@@ -1,20 +1,62 @@
-import { FabricModel, NodeModel, VrrpInstance } from '../model/fabric-model';
-import { generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
+import { FabricModel, NodeModel, VrrpInstance, vrrpInstances } from '../model/fabric-model';
+import { DATABASE_CHECK_SCRIPT, DATABASE_INELIGIBLE_FILE, DATABASE_NOTIFY_SCRIPT, MONITORING_CHECK_SCRIPT, NOTIFY_SCRIPT } from './node-paths';
+export { NOTIFY_SCRIPT };
+import { generatedHeader, RenderedFile, RUN_DIR } from './rendered-file';
 
 /** User the check and notify scripts run as (keepalived refuses root-owned scripts writable by others). */
 export const SCRIPT_USER = 'keepalived_script';
-/** File the watchdog writes a non-zero number into to take this node out of every VIP election. */
-export const ELIGIBILITY_FILE = `${RUN_DIR}/vrrp-ineligible`;
-export const NOTIFY_SCRIPT = `${LIB_DIR}/keepalived-notify`;
+/** File the watchdog writes a non-zero number into to take this node out of one VIP's election. */
+export function eligibilityFile(instanceName: string): string {
+  return `${RUN_DIR}/vrrp-ineligible-${instanceName}`;
+}
 
 /** The VRRP instances this node takes part in. */
 export function vrrpInstancesOf(model: FabricModel, node: NodeModel): VrrpInstance[] {
-  return [model.loadBalancer.vrrp].filter((i) => i.members.some((m) => m.node === node.name));
+  return vrrpInstances(model).filter((i) => i.members.some((m) => m.node === node.name));
+}
+
+/** A keepalived vrrp_script. */
+interface TrackScript {
+  readonly name: string;
+  readonly script: string;
+  readonly intervalSeconds: number;
+  readonly fall: number;
+  readonly rise: number;
+}
+
+/** What decides, per VIP, whether this node may hold it. */
+function healthOf(instance: VrrpInstance): { processes: string[]; scripts: TrackScript[]; files: string[]; notify: string } {
+  switch (instance.purpose) {
+    case 'fabric':
+    case 'device':
+      // The VIP follows HAProxy's health, never an application server's: that one is HAProxy's to route around.
+      return { processes: ['haproxy'], scripts: [], files: [`watchdog_${instance.name}`], notify: NOTIFY_SCRIPT };
+    case 'database':
+      // Up is checked here; writable is made true by promotion when this node becomes MASTER, and a
+      // node whose data may be stale takes itself out through database_eligibility (see database.ts).
+      return {
+        processes: [],
+        scripts: [{ name: 'chk_database', script: DATABASE_CHECK_SCRIPT, intervalSeconds: 1, fall: 2, rise: 2 }],
+        files: [`watchdog_${instance.name}`, 'database_eligibility'],
+        // Promotion and demotion need root; keepalived runs it as the user named after the script.
+        notify: `"${DATABASE_NOTIFY_SCRIPT}" root`,
+      };
+    case 'monitoring':
+      return {
+        processes: [],
+        scripts: [{ name: 'chk_monitoring', script: MONITORING_CHECK_SCRIPT, intervalSeconds: 1, fall: 2, rise: 2 }],
+        files: [`watchdog_${instance.name}`],
+        notify: NOTIFY_SCRIPT,
+      };
+  }
 }
 
 export function renderKeepalivedConf(model: FabricModel, node: NodeModel): string {
   const instances = vrrpInstancesOf(model, node);
-  const processes = [...new Set(instances.flatMap((i) => i.trackedProcesses))].sort();
+  const health = instances.map((i) => healthOf(i));
+  const processes = [...new Set(health.flatMap((h) => h.processes))].sort();
+  const scripts = [...new Map(health.flatMap((h) => h.scripts).map((s) => [s.name, s])).values()];
+  const files = new Set(health.flatMap((h) => h.files));
   const out: string[] = [generatedHeader(model, node, 'keepalived configuration'), ''];
   out.push(
     'global_defs {',
@@ -41,21 +83,52 @@ export function renderKeepalivedConf(model: FabricModel, node: NodeModel): strin
       '',
     );
   }
-  out.push(
-    '# Written by the fabric watchdog: non-zero when a service the VIP depends on',
-    '# keeps failing after restarts, which moves every VIP away from this node.',
-    'vrrp_track_file node_eligibility {',
-    `    file ${ELIGIBILITY_FILE}`,
-    '    weight 0',
-    '    init_file 0',
-    '}',
-    '',
-  );
-  for (const instance of instances) out.push(...renderInstance(instance, node), '');
+  for (const script of scripts) {
+    out.push(
+      `vrrp_script ${script.name} {`,
+      `    script "${script.script}"`,
+      `    interval ${script.intervalSeconds}`,
+      `    timeout ${script.intervalSeconds * 2}`,
+      `    fall ${script.fall}`,
+      `    rise ${script.rise}`,
+      '}',
+      '',
+    );
+  }
+  for (const instance of instances) {
+    out.push(
+      `# Written by the fabric watchdog: non-zero when a service ${instance.name} depends on`,
+      '# keeps failing after restarts, which moves that VIP away from this node.',
+      `vrrp_track_file watchdog_${instance.name} {`,
+      `    file ${eligibilityFile(instance.name)}`,
+      '    weight 0',
+      '    init_file 0',
+      '}',
+      '',
+    );
+  }
+  if (files.has('database_eligibility')) {
+    out.push(
+      '# Written by the database hooks: non-zero while this node must not hold the',
+      '# database VIP (its data may be stale, or promotion failed).',
+      'vrrp_track_file database_eligibility {',
+      `    file ${DATABASE_INELIGIBLE_FILE}`,
+      '    weight 0',
+      '    init_file 0',
+      '}',
+      '',
+    );
+  }
+  // The device VIP moves with the fabric VIP: both are served by the same HAProxy.
+  const synced = instances.filter((i) => i.purpose === 'fabric' || i.purpose === 'device');
+  if (synced.length === 2) {
+    out.push('vrrp_sync_group balancer_vips {', '    group {', ...synced.map((i) => `        ${i.name}`), '    }', '}', '');
+  }
+  instances.forEach((instance, k) => out.push(...renderInstance(instance, node, health[k]), ''));
   return out.join('\n');
 }
 
-function renderInstance(instance: VrrpInstance, node: NodeModel): string[] {
+function renderInstance(instance: VrrpInstance, node: NodeModel, health: ReturnType<typeof healthOf>): string[] {
   const self = instance.members.find((m) => m.node === node.name)!;
   const peers = instance.members.filter((m) => m.node !== node.name);
   const lines = [
@@ -84,11 +157,10 @@ function renderInstance(instance: VrrpInstance, node: NodeModel): string[] {
     `        ${instance.vip}/${instance.prefixLength} dev ${instance.interfaceName}`,
     '    }',
   );
-  if (instance.trackedProcesses.length > 0) {
-    lines.push('    track_process {', ...instance.trackedProcesses.map((p) => `        track_${p}`), '    }');
-  }
-  lines.push('    track_file {', '        node_eligibility', '    }');
-  lines.push(`    notify ${NOTIFY_SCRIPT}`, '}');
+  if (health.processes.length > 0) lines.push('    track_process {', ...health.processes.map((p) => `        track_${p}`), '    }');
+  if (health.scripts.length > 0) lines.push('    track_script {', ...health.scripts.map((s) => `        ${s.name}`), '    }');
+  lines.push('    track_file {', ...health.files.map((f) => `        ${f}`), '    }');
+  lines.push(`    notify ${health.notify}`, '}');
   return lines;
 }
 

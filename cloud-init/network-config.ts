@@ -22,6 +22,23 @@ export function networkConfigOf(model: FabricModel, node: NodeModel): Record<str
         routes: [{ to: '0.0.0.0/0', via: net.gateway }],
         ...(Object.keys(nameservers).length > 0 ? { nameservers } : {}),
       },
+      ...deviceInterfaceOf(model, node),
+    },
+  };
+}
+
+/** The device-management NIC (eth3 in the original), matched by its own MAC. */
+function deviceInterfaceOf(model: FabricModel, node: NodeModel): Record<string, unknown> {
+  const dn = model.deviceNetwork;
+  if (!dn || !node.deviceAddress) return {};
+  return {
+    [dn.interfaceName]: {
+      match: { macaddress: node.deviceMac },
+      'set-name': dn.interfaceName,
+      dhcp4: false,
+      dhcp6: false,
+      addresses: [`${node.deviceAddress}/${dn.prefixLength}`],
+      ...(dn.gateway && dn.routes.length > 0 ? { routes: dn.routes.map((to) => ({ to, via: dn.gateway })) } : {}),
     },
   };
 }

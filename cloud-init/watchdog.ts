@@ -1,5 +1,7 @@
-import { FabricModel, NodeModel } from '../model/fabric-model';
-import { ELIGIBILITY_FILE, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
+import { ApplicationService, FabricModel, NodeModel } from '../model/fabric-model';
+import { CASSANDRA_UNIT } from './cassandra';
+import { DATABASE_UNIT } from './database';
+import { eligibilityFile, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
 
 /**
@@ -21,8 +23,8 @@ export interface Probe {
   readonly type: 'http' | 'tcp' | 'command' | 'process';
   /** URL, host:port, shell command or process name. */
   readonly target: string;
-  /** The node's VIPs depend on it: repeated failure moves them away. */
-  readonly vipCritical: boolean;
+  /** The VRRP instance whose VIP depends on it: repeated failure moves that VIP away. */
+  readonly vipInstance?: string;
 }
 
 export const WATCHDOG_SCRIPT = `${LIB_DIR}/fabric-watchdog`;
@@ -33,20 +35,32 @@ export const REMOVE_STALE_VIPS_SCRIPT = `${LIB_DIR}/remove-stale-vips`;
 export function probesOf(model: FabricModel, node: NodeModel): Probe[] {
   const probes: Probe[] = [];
   if (node.roles.includes('load-balancer')) {
-    probes.push({ name: 'haproxy', unit: 'haproxy.service', type: 'http', target: `http://127.0.0.1:${model.loadBalancer.healthPort}/healthz`, vipCritical: true });
+    probes.push({ name: 'haproxy', unit: 'haproxy.service', type: 'http', target: `http://127.0.0.1:${model.loadBalancer.healthPort}/healthz`, vipInstance: model.loadBalancer.vrrp.name });
   }
   if (vrrpInstancesOf(model, node).length > 0) {
-    probes.push({ name: 'keepalived', unit: 'keepalived.service', type: 'process', target: 'keepalived', vipCritical: false });
+    probes.push({ name: 'keepalived', unit: 'keepalived.service', type: 'process', target: 'keepalived' });
+  }
+  if (node.roles.includes('database') && model.database) {
+    probes.push({ name: 'mariadb', unit: DATABASE_UNIT, type: 'command', target: 'mariadb-admin --protocol=socket --connect-timeout=1 ping', vipInstance: model.database.vrrp.name });
   }
   if (node.roles.includes('application-server')) {
-    const service = model.applicationServers.service;
-    const hc = service.healthCheck;
-    const target =
-      hc.type === 'http' ? `http://${node.managementAddress}:${service.port}${hc.path}` : hc.type === 'tcp' ? `${node.managementAddress}:${service.port}` : hc.command!;
     // An application server's failure is HAProxy's to route around; it never moves a VIP.
-    probes.push({ name: service.name, unit: `${service.name}.service`, type: hc.type, target, vipCritical: false });
+    probes.push(serviceProbe(model.applicationServers.service, node));
+  }
+  if (model.monitoring.members.includes(node.name)) {
+    probes.push({ ...serviceProbe(model.monitoring.service, node), vipInstance: model.monitoring.vrrp?.name });
+  }
+  if (node.roles.includes('cassandra')) {
+    probes.push({ name: 'cassandra', unit: CASSANDRA_UNIT, type: 'tcp', target: `${node.managementAddress}:9042` });
   }
   return probes;
+}
+
+function serviceProbe(service: ApplicationService, node: NodeModel): Probe {
+  const hc = service.healthCheck;
+  const target =
+    hc.type === 'http' ? `http://${node.managementAddress}:${service.port}${hc.path}` : hc.type === 'tcp' ? `${node.managementAddress}:${service.port}` : hc.command!;
+  return { name: service.name, unit: `${service.name}.service`, type: hc.type, target };
 }
 
 export function renderWatchdogConf(model: FabricModel, node: NodeModel): string {
@@ -58,11 +72,11 @@ export function renderWatchdogConf(model: FabricModel, node: NodeModel): string 
     `FAILURES_BEFORE_RESTART=${wd.failuresBeforeRestart}`,
     `RESTARTS_BEFORE_FAILOVER=${wd.restartsBeforeFailover}`,
     `RESTART_WINDOW=${wd.restartWindowSeconds}`,
-    `ELIGIBILITY_FILE=${ELIGIBILITY_FILE}`,
+    `ELIGIBILITY_PREFIX=${eligibilityFile('')}`,
     `STATE_DIR=${RUN_DIR}/watchdog`,
     '',
-    '# One probe per line: PROBE=name|systemd unit|http, tcp, command or process|target|vip-critical (yes/no)',
-    ...probesOf(model, node).map((p) => `PROBE=${p.name}|${p.unit}|${p.type}|${p.target}|${p.vipCritical ? 'yes' : 'no'}`),
+    '# One probe per line: PROBE=name|systemd unit|http, tcp, command or process|target|VRRP instance that depends on it (- for none)',
+    ...probesOf(model, node).map((p) => `PROBE=${p.name}|${p.unit}|${p.type}|${p.target}|${p.vipInstance ?? '-'}`),
     '',
   ].join('\n');
 }
@@ -74,23 +88,24 @@ ${generatedHeader(model, node, 'Health-probing watchdog')}
 # Probes every service in ${WATCHDOG_CONF}. After FAILURES_BEFORE_RESTART
 # failed probes in a row it kills and restarts the service (a hung process
 # does not exit, so systemd's Restart= alone never sees it). When a
-# VIP-critical service needed RESTARTS_BEFORE_FAILOVER restarts within
-# RESTART_WINDOW seconds, it writes 1 to ELIGIBILITY_FILE, which keepalived
-# tracks: the node leaves every VIP election until the restarts age out.
+# service that a VIP depends on needed RESTARTS_BEFORE_FAILOVER restarts
+# within RESTART_WINDOW seconds, it writes 1 to ELIGIBILITY_PREFIX<instance>,
+# which keepalived tracks: the node leaves that VIP's election until the
+# restarts age out.
 set -u
 
 conf="\${1:-${WATCHDOG_CONF}}"
-names=() units=() types=() targets=() critical=()
+names=() units=() types=() targets=() instances=()
 while IFS= read -r line; do
   case "$line" in
     PROBE=*)
-      IFS='|' read -r name unit type target vip <<< "\${line#PROBE=}"
-      names+=("$name") units+=("$unit") types+=("$type") targets+=("$target") critical+=("$vip")
+      IFS='|' read -r name unit type target instance <<< "\${line#PROBE=}"
+      names+=("$name") units+=("$unit") types+=("$type") targets+=("$target") instances+=("$instance")
       ;;
     [A-Z_]*=*)
       key="\${line%%=*}" value="\${line#*=}"
       case "$key" in
-        PROBE_INTERVAL|FAILURES_BEFORE_RESTART|RESTARTS_BEFORE_FAILOVER|RESTART_WINDOW|ELIGIBILITY_FILE|STATE_DIR) printf -v "$key" '%s' "$value" ;;
+        PROBE_INTERVAL|FAILURES_BEFORE_RESTART|RESTARTS_BEFORE_FAILOVER|RESTART_WINDOW|ELIGIBILITY_PREFIX|STATE_DIR) printf -v "$key" '%s' "$value" ;;
       esac
       ;;
   esac
@@ -120,14 +135,19 @@ restart() {
 
 mkdir -p "$STATE_DIR"
 declare -a failures=() restart_log=()
-for i in "\${!names[@]}"; do failures[i]=0; restart_log[i]=""; done
-ineligible=""
-printf '0\\n' > "$ELIGIBILITY_FILE"
+declare -A out_of_election=()
+for i in "\${!names[@]}"; do
+  failures[i]=0 restart_log[i]=""
+  if [[ "\${instances[i]}" != - ]]; then
+    out_of_election["\${instances[i]}"]=""
+    printf '0\\n' > "\${ELIGIBILITY_PREFIX}\${instances[i]}"
+  fi
+done
 log "watching \${#names[@]} service(s): \${names[*]}"
 
 while :; do
   now=$(date +%s)
-  wanted=""
+  declare -A wanted=()
   for i in "\${!names[@]}"; do
     if probe "\${types[i]}" "\${targets[i]}"; then
       failures[i]=0
@@ -145,20 +165,24 @@ while :; do
     for t in \${restart_log[i]}; do ((now - t < RESTART_WINDOW)) && recent="$recent $t"; done
     restart_log[i]="$recent"
     count=$(wc -w <<< "$recent")
-    if [[ "\${critical[i]}" == yes ]] && ((count >= RESTARTS_BEFORE_FAILOVER)); then
-      wanted="$wanted \${names[i]}"
+    if [[ "\${instances[i]}" != - ]] && ((count >= RESTARTS_BEFORE_FAILOVER)); then
+      wanted["\${instances[i]}"]+=" \${names[i]}"
     fi
   done
-  if [[ "$wanted" != "$ineligible" ]]; then
-    if [[ -n "$wanted" ]]; then
-      log "leaving the VIP election: repeated restarts of$wanted"
-      printf '1\\n' > "$ELIGIBILITY_FILE"
-    else
-      log "rejoining the VIP election: restarts have aged out"
-      printf '0\\n' > "$ELIGIBILITY_FILE"
+  for instance in "\${!out_of_election[@]}"; do
+    reason="\${wanted[$instance]:-}"
+    if [[ "$reason" != "\${out_of_election[$instance]}" ]]; then
+      if [[ -n "$reason" ]]; then
+        log "leaving the election of $instance: repeated restarts of$reason"
+        printf '1\\n' > "\${ELIGIBILITY_PREFIX}$instance"
+      else
+        log "rejoining the election of $instance: restarts have aged out"
+        printf '0\\n' > "\${ELIGIBILITY_PREFIX}$instance"
+      fi
+      out_of_election[$instance]="$reason"
     fi
-    ineligible="$wanted"
-  fi
+  done
+  unset wanted
   sleep "$PROBE_INTERVAL"
 done
 `;
@@ -270,6 +294,8 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
     );
   }
   if (node.roles.includes('load-balancer')) files.push(restartDropIn(model, node, 'haproxy.service'));
+  if (node.roles.includes('database')) files.push(restartDropIn(model, node, DATABASE_UNIT));
+  if (node.roles.includes('cassandra')) files.push(restartDropIn(model, node, CASSANDRA_UNIT));
   return files;
 }
 

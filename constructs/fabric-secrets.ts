@@ -37,14 +37,16 @@ export class FabricSecretsConstruct extends Construct {
       earlyRenewalHours: 24 * 30,
       allowedUses: ['key_encipherment', 'digital_signature', 'server_auth'],
     });
-    this.tokens = {
+    const tokens: Record<string, string> = {
       statsPassword: statsPassword.result,
       tlsBundlePemBase64: Fn.base64encode(Fn.join('', [cert.certPem, key.privateKeyPem])),
     };
-    this.placeholders = {
-      statsPassword: '__appliance_fabric_secret_statsPassword__',
-      tlsBundlePemBase64: '__appliance_fabric_secret_tlsBundlePemBase64__',
-    };
+    if (model.database) {
+      tokens.databaseReplicationPassword = new Password(this, 'database_replication_password', { length: 32, special: false }).result;
+      tokens.databaseApplicationPassword = new Password(this, 'database_application_password', { length: 32, special: false }).result;
+    }
+    this.tokens = tokens as unknown as FabricSecrets;
+    this.placeholders = Object.fromEntries(Object.keys(tokens).map((k) => [k, `__appliance_fabric_secret_${k}__`])) as unknown as FabricSecrets;
   }
 }
 

@@ -8,7 +8,10 @@ import { FabricSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
 import { ApplicationServerCluster } from './application-server-cluster';
 import { FabricSecretsConstruct } from './fabric-secrets';
+import { CassandraCluster } from './cassandra-cluster';
+import { DatabaseCluster } from './database-cluster';
 import { LoadBalancerCluster } from './load-balancer-cluster';
+import { MonitoringCluster } from './monitoring-cluster';
 import { ApplianceMachineSpec, FabricPlatform } from './platforms/platform';
 import { escapeForTerraform, withSecrets } from './terraform-strings';
 
@@ -28,13 +31,20 @@ export class Fabric extends Construct {
   readonly appliances: Appliance[];
   readonly loadBalancer: LoadBalancerCluster;
   readonly applicationServers: ApplicationServerCluster;
-  // The database, Cassandra and monitoring clusters are exposed here as they land.
+  /** The database cluster, when the fabric has one. */
+  readonly database?: DatabaseCluster;
+  /** The Cassandra cluster, when the fabric has one. */
+  readonly cassandra?: CassandraCluster;
+  readonly monitoring: MonitoringCluster;
 
   constructor(scope: Construct, id: string, props: FabricProps) {
     super(scope, id);
     const { platform, ...spec } = props;
-    this.model = buildFabricModel(spec, platform.traits, this.node.path);
-    platform.validate(this.model);
+    const validated = buildFabricModel(spec, platform.traits, this.node.path);
+    platform.validate(validated);
+    // Where the platform places each appliance (Cassandra's rack comes from it).
+    const hosts = platform.placement?.(validated);
+    this.model = hosts ? { ...validated, nodes: validated.nodes.map((n) => ({ ...n, host: hosts.get(n.name) ?? n.host })) } : validated;
 
     const secrets = new FabricSecretsConstruct(this, 'secrets', this.model);
     const machines: ApplianceMachineSpec[] = [];
@@ -58,6 +68,10 @@ export class Fabric extends Construct {
     const byName = (names: readonly string[]) => names.map((n) => this.appliances.find((a) => a.name === n)!);
     this.loadBalancer = new LoadBalancerCluster(this, 'load-balancer', this.model.loadBalancer, byName(this.model.loadBalancer.members));
     this.applicationServers = new ApplicationServerCluster(this, 'application-servers', this.model.applicationServers, byName(this.model.applicationServers.members));
+    const m = this.model;
+    if (m.database) this.database = new DatabaseCluster(this, 'database', m.database, byName(m.database.members));
+    if (m.cassandra) this.cassandra = new CassandraCluster(this, 'cassandra', m.cassandra, byName(m.cassandra.members));
+    this.monitoring = new MonitoringCluster(this, 'monitoring', m.monitoring, byName(m.monitoring.members), m.vip);
 
     const ids = platform.deploy(this, this.model, machines);
     for (const appliance of this.appliances) appliance.machineId = ids.get(appliance.name);
@@ -73,5 +87,10 @@ export class Fabric extends Construct {
       description: "HAProxy stats on each balancer (user 'stats', password in output haproxy_stats_password)",
     });
     new TerraformOutput(this, 'haproxy_stats_password', { value: secrets.tokens.statsPassword, sensitive: true });
+    if (this.database) {
+      new TerraformOutput(this, 'database_vip', { value: this.database.vip, description: 'Database VIP (MariaDB primary)' });
+      new TerraformOutput(this, 'database_application_password', { value: secrets.tokens.databaseApplicationPassword!, sensitive: true });
+    }
+    new TerraformOutput(this, 'monitoring_address', { value: this.monitoring.address, description: 'Where monitoring clients connect' });
   }
 }

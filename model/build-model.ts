@@ -11,12 +11,15 @@ import {
   Sizing,
   VrrpInstance,
 } from './fabric-model';
-import { ApplianceSpec, FabricSpec, SizingSpec } from './fabric-spec';
-import { derivedMac, derivedRouterId, isDnsLabel } from './identifiers';
+import { ApplianceSpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
+import { derivedMac, isDnsLabel } from './identifiers';
+import { RouterIdAllocator } from './vrrp-ids';
 
 export const DEFAULT_SIZING: Sizing = { vcpus: 4, memoryMiB: 32768, diskGiB: 100 };
 export const DEFAULT_ADVERT_INTERVAL_SECONDS = 0.4;
 const GUEST_INTERFACE = 'eth0';
+/** The device-management NIC keeps the original's name. */
+const DEVICE_INTERFACE = 'eth3';
 const HAPROXY_HEALTH_PORT = 8405;
 /** Priority of the first member of a VRRP instance; each further member gets 10 less, so no two are equal. */
 const TOP_PRIORITY = 150;
@@ -37,17 +40,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   const subnet = network ? parseIpv4Cidr(network.cidr) : undefined;
   const appliances = listAppliances(spec, problems);
   const defaultSizing = mergeSizing(DEFAULT_SIZING, spec.sizing, 'sizing', problems);
-
-  // The VIP.
-  const vipOk = isIpv4(spec.vip);
-  if (!vipOk) {
-    problems.add('vip', `VIP '${String(spec.vip)}' is not an IPv4 address`, "give a dotted-quad address inside the management network, e.g. '198.51.100.10'");
-  } else if (subnet) {
-    checkHostAddress('vip', 'VIP', spec.vip, subnet, problems);
-    if (network && spec.vip === network.gateway) {
-      problems.add('vip', `VIP '${spec.vip}' is the gateway address`, 'choose a free address in the management network for the VIP');
-    }
-  }
+  const vips = new VipRegistry(problems);
 
   // The appliances.
   const nodes: NodeModel[] = [];
@@ -72,12 +65,10 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
         seenAddresses.set(address, index);
       }
       if (subnet) checkHostAddress(`${where}.managementAddress`, `management address of appliance '${appliance.name}'`, address, subnet, problems);
-      if (vipOk && address === spec.vip) {
-        problems.add(`${where}.managementAddress`, `management address '${address}' of appliance '${appliance.name}' equals the fabric VIP`, 'the VIP must be an address no node owns: change the VIP or the node address');
-      }
       if (network && address === network.gateway) {
         problems.add(`${where}.managementAddress`, `management address '${address}' of appliance '${appliance.name}' is the gateway`, 'choose a free address in the management network');
       }
+      vips.nodeAddress(address, `${where}.managementAddress`, appliance.name);
     }
     const sizing = mergeSizing(defaultSizing, appliance.sizing, `${where}.sizing`, problems);
     nodes.push({
@@ -102,27 +93,89 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   if (vrrpMode !== 'unicast' && vrrpMode !== 'multicast') {
     problems.add('highAvailability.vrrpMode', `VRRP mode '${String(vrrpMode)}' is unknown`, "use 'unicast' (default) or 'multicast'");
   }
+  const routerIds = new RouterIdAllocator(spec.name, problems);
+  const routerId = (where: string, vipName: string, explicit: number | undefined, segment = 'management') =>
+    explicit !== undefined ? { id: routerIds.explicit(segment, where, vipName, explicit) } : routerIds.derived(segment, vipName);
 
-  // Load-balancer cluster.
+  // Load-balancer cluster and the fabric VIP.
   const lb = spec.loadBalancer ?? {};
   const lbMembers = lb.members ?? nodes.slice(0, 2).map((n) => n.name);
   checkMembers('loadBalancer.members', 'load-balancer cluster', lbMembers, seenNames, problems);
-  if (lbMembers.length < 2) {
+  if (Array.isArray(lbMembers) && lbMembers.length < 2) {
     problems.add('loadBalancer.members', `the load-balancer cluster has ${lbMembers.length} node(s) [${lbMembers.join(', ')}] but holding the VIP highly available needs 2`, 'add appliances to the fabric (or name two in loadBalancer.members)');
   }
-  const routerId = lb.virtualRouterId ?? derivedRouterId(spec.name, 'fabric_vip');
-  if (!Number.isInteger(routerId) || routerId < 1 || routerId > 255) {
-    problems.add('loadBalancer.virtualRouterId', `VRRP router id ${String(routerId)} is outside 1..255`, 'use a whole number from 1 to 255 that no other VRRP instance on this network uses, or leave it out to derive one');
+  if (subnet && network) vips.vip('vip', 'fabric VIP', spec.vip, subnet, network.gateway);
+  const fabricRouterId = routerId('loadBalancer.virtualRouterId', 'the fabric VIP', lb.virtualRouterId);
+
+  // Monitoring: dedicated nodes are not application servers.
+  const mon = spec.monitoring ?? {};
+  const monMembers = mon.members ?? [];
+  checkMembers('monitoring.members', 'monitoring cluster', monMembers, seenNames, problems);
+  if (Array.isArray(monMembers) && monMembers.length > 2) {
+    problems.add('monitoring.members', `the monitoring cluster has ${monMembers.length} nodes [${monMembers.join(', ')}]`, 'name zero, one or two dedicated monitoring appliances');
   }
+  if (Array.isArray(monMembers) && monMembers.length === 2 && mon.vip === undefined) {
+    problems.add('monitoring.vip', 'two monitoring nodes form a pair but no monitoring VIP is given', 'give monitoring.vip, an address in the management network that no node uses');
+  }
+  if (Array.isArray(monMembers) && monMembers.length < 2 && mon.vip !== undefined) {
+    problems.add('monitoring.vip', `a monitoring VIP '${String(mon.vip)}' is given but the monitoring cluster has ${monMembers.length} dedicated node(s)`, 'name two monitoring appliances, or leave the VIP out');
+  }
+  if (mon.vip !== undefined && subnet && network) vips.vip('monitoring.vip', 'monitoring VIP', mon.vip, subnet, network.gateway);
+  const monRouterId = Array.isArray(monMembers) && monMembers.length === 2 ? routerId('monitoring.virtualRouterId', 'the monitoring VIP', mon.virtualRouterId) : undefined;
 
   // Application-server cluster.
   const appSpec = spec.applicationServers ?? {};
-  const appMembers = appSpec.members ?? nodes.map((n) => n.name);
+  const dedicatedMonitoring = new Set(Array.isArray(monMembers) ? monMembers : []);
+  const appMembers = appSpec.members ?? nodes.map((n) => n.name).filter((n) => !dedicatedMonitoring.has(n));
   checkMembers('applicationServers.members', 'application-server cluster', appMembers, seenNames, problems);
-  if (appMembers.length < 1) {
+  if (Array.isArray(appMembers) && appMembers.length < 1) {
     problems.add('applicationServers.members', 'the application-server cluster is empty', 'name at least one appliance, or leave members out to use every appliance');
   }
-  const service = buildService(spec, problems);
+  if (Array.isArray(appMembers)) {
+    appMembers.filter((m) => dedicatedMonitoring.has(m)).forEach((m) => {
+      problems.add('applicationServers.members', `'${m}' is a dedicated monitoring node and cannot also be an application server`, 'remove it from applicationServers.members or from monitoring.members');
+    });
+  }
+  const service = buildService(appSpec.service ?? {}, 'applicationServers.service', { name: 'fabric-app', port: 8080 }, problems);
+  const monitoringService = buildService(mon.service ?? {}, 'monitoring.service', { name: 'fabric-monitor', port: 8162 }, problems);
+
+  // Database cluster.
+  const db = spec.database;
+  let dbMembers: string[] = [];
+  let dbRouterId: { id: number } | undefined;
+  if (db !== undefined) {
+    dbMembers = db.members ?? nodes.slice(0, 2).map((n) => n.name);
+    checkMembers('database.members', 'database cluster', dbMembers, seenNames, problems);
+    if (Array.isArray(dbMembers) && dbMembers.length !== 2) {
+      problems.add('database.members', `the database cluster has ${dbMembers.length} node(s) [${dbMembers.join(', ')}]`, 'name exactly two appliances: a primary and its standby');
+    }
+    if (subnet && network) vips.vip('database.vip', 'database VIP', db.vip, subnet, network.gateway);
+    dbRouterId = routerId('database.virtualRouterId', 'the database VIP', db.virtualRouterId);
+    if (!isDnsLabel((db.databaseName ?? 'fabric').replace(/_/g, '-'))) {
+      problems.add('database.databaseName', `database name '${db.databaseName}' is not a plain identifier`, "use lower-case letters, digits and '_'");
+    }
+  }
+
+  // Cassandra.
+  const cassandra = spec.cassandra;
+  let seeds: string[] = [];
+  if (cassandra !== undefined) {
+    checkMembers('cassandra.members', 'Cassandra cluster', cassandra.members, seenNames, problems);
+    const members = Array.isArray(cassandra.members) ? cassandra.members : [];
+    if (members.length < 2) {
+      problems.add('cassandra.members', `Cassandra is enabled with ${members.length} member(s)`, 'name at least two appliances in cassandra.members, or leave cassandra out');
+    } else if (members.length > 8) {
+      problems.add('cassandra.members', `Cassandra has ${members.length} members`, 'run Cassandra on at most 8 appliances, as the original supports');
+    }
+    seeds = cassandra.seeds ?? members.slice(0, members.length >= 5 ? 3 : 2);
+    seeds.forEach((s, i) => {
+      if (!members.includes(s)) problems.add(`cassandra.seeds[${i}]`, `seed '${s}' is not a member of the Cassandra cluster`, `choose seeds among ${members.join(', ')}`);
+    });
+  }
+
+  // Device-management network.
+  const device = buildDeviceNetwork(spec, platform, appliances, vips, problems);
+  const deviceRouterId = device?.vip !== undefined ? routerId('deviceNetwork.virtualRouterId', 'the device VIP', spec.deviceNetwork?.virtualRouterId, 'device') : undefined;
 
   // Ports on one node must not collide.
   const guiPort = lb.guiPort ?? 443;
@@ -133,6 +186,8 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     ...nbiPorts.map((p, i): [string, number] => [`loadBalancer.nbiPorts[${i}]`, p]),
     ['loadBalancer.statsPort', statsPort],
     ['applicationServers.service.port', service.port],
+    ['monitoring.service.port', monitoringService.port],
+    ...(db ? [['database.port', db.port ?? 3306] as [string, number]] : []),
   ];
   const usedPorts = new Map<number, string>([[HAPROXY_HEALTH_PORT, 'the HAProxy health endpoint']]);
   for (const [where, port] of ports) {
@@ -169,27 +224,38 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     }
   });
 
+  routerIds.assign();
   problems.throwIfAny();
 
   // Everything below runs on validated input only.
   const roleMap = new Map<string, NodeRole[]>(nodes.map((n) => [n.name, []]));
-  lbMembers.forEach((m) => roleMap.get(m)!.push('load-balancer'));
-  appMembers.forEach((m) => roleMap.get(m)!.push('application-server'));
-  const finalNodes = nodes.map((n) => ({ ...n, roles: roleMap.get(n.name)! }));
+  const addRole = (members: readonly string[], role: NodeRole) => members.forEach((m) => roleMap.get(m)!.push(role));
+  addRole(lbMembers, 'load-balancer');
+  addRole(appMembers, 'application-server');
+  addRole(dbMembers, 'database');
+  addRole(cassandra?.members ?? [], 'cassandra');
+  addRole(monMembers, 'monitoring');
+  const finalNodes = nodes.map((n) => ({ ...n, roles: roleMap.get(n.name)!, ...(device ? device.addressOf(n.name) : {}) }));
   const byName = new Map(finalNodes.map((n) => [n.name, n]));
 
-  const fabricVrrp: VrrpInstance = {
-    name: 'fabric_vip',
-    vip: spec.vip,
-    prefixLength: subnet!.prefixLength,
-    interfaceName: GUEST_INTERFACE,
-    virtualRouterId: routerId,
+  const instance = (name: string, vip: string, prefixLength: number, interfaceName: string, id: number, members: readonly string[], extra: Pick<VrrpInstance, 'purpose'> & Partial<VrrpInstance>): VrrpInstance => ({
+    name,
+    vip,
+    prefixLength,
+    interfaceName,
+    virtualRouterId: id,
     advertIntervalSeconds: advertInterval,
     mode: vrrpMode,
     preempt: ha.preempt ?? false,
-    members: lbMembers.map((m, i) => ({ node: m, address: byName.get(m)!.managementAddress, priority: TOP_PRIORITY - i * PRIORITY_STEP })),
-    trackedProcesses: ['haproxy'],
-  };
+    members: members.map((m, i) => ({
+      node: m,
+      address: interfaceName === GUEST_INTERFACE ? byName.get(m)!.managementAddress : byName.get(m)!.deviceAddress!,
+      priority: TOP_PRIORITY - i * PRIORITY_STEP,
+    })),
+    ...extra,
+  });
+  const prefix = subnet!.prefixLength;
+  const dbPort = db?.port ?? 3306;
 
   return {
     constructPath,
@@ -200,7 +266,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     nodes: finalNodes,
     loadBalancer: {
       members: lbMembers,
-      vrrp: fabricVrrp,
+      vrrp: instance('fabric_vip', spec.vip, prefix, GUEST_INTERFACE, fabricRouterId.id, lbMembers, { purpose: 'fabric' }),
       guiPort,
       nbiPorts,
       statsPort,
@@ -208,9 +274,153 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       stickyCookieName: cookie,
     },
     applicationServers: { members: appMembers, service },
+    database: db
+      ? {
+          members: [dbMembers[0], dbMembers[1]],
+          // Database nodes never preempt: a returning node may hold stale data.
+          vrrp: instance('database_vip', db.vip, prefix, GUEST_INTERFACE, dbRouterId!.id, dbMembers, { purpose: 'database', preempt: false }),
+          port: dbPort,
+          serverIds: Object.fromEntries(dbMembers.map((m) => [m, byName.get(m)!.index + 1])),
+          databaseName: db.databaseName ?? 'fabric',
+          replicationUser: 'fabric_repl',
+          applicationUser: 'fabric_app',
+          dedicated: !dbMembers.some((m) => appMembers.includes(m)),
+        }
+      : undefined,
+    cassandra: cassandra
+      ? {
+          members: cassandra.members,
+          seeds,
+          clusterName: cassandra.clusterName ?? spec.name,
+          datacenter: cassandra.datacenter ?? spec.name,
+          aptSource: {
+            url: cassandra.aptSource?.url ?? 'https://debian.cassandra.apache.org',
+            suite: cassandra.aptSource?.suite ?? '50x',
+            keyUrl: cassandra.aptSource?.keyUrl ?? 'https://downloads.apache.org/cassandra/KEYS',
+          },
+        }
+      : undefined,
+    monitoring: {
+      members: monMembers.length > 0 ? monMembers : lbMembers,
+      dedicated: monMembers.length > 0,
+      vrrp: monRouterId ? instance('monitoring_vip', mon.vip!, prefix, GUEST_INTERFACE, monRouterId.id, monMembers, { purpose: 'monitoring' }) : undefined,
+      service: monitoringService,
+    },
+    deviceNetwork: device
+      ? {
+          interfaceName: DEVICE_INTERFACE,
+          cidr: device.cidr,
+          prefixLength: device.prefixLength,
+          gateway: device.gateway,
+          routes: device.routes,
+          vrrp: deviceRouterId ? instance('device_vip', device.vip!, device.prefixLength, DEVICE_INTERFACE, deviceRouterId.id, lbMembers, { purpose: 'device' }) : undefined,
+        }
+      : undefined,
     watchdog,
     sshAuthorizedKeys: sshAuthorizedKeys.map((k) => k.trim()),
     installPackagesOnBoot: spec.installPackagesOnBoot ?? true,
+  };
+}
+
+/** Records every address a VIP must not collide with, and checks each VIP once. */
+class VipRegistry {
+  private readonly used = new Map<string, string>();
+  constructor(private readonly problems: ProblemCollector) {}
+
+  nodeAddress(address: string, where: string, node: string): void {
+    const other = this.used.get(address);
+    if (other?.startsWith('VIP:')) {
+      this.problems.add(where, `address '${address}' of appliance '${node}' equals the ${other.slice(4)}`, 'a VIP must be an address no node owns: change the VIP or the node address');
+    }
+    if (!other) this.used.set(address, `node:${node}`);
+  }
+
+  vip(where: string, what: string, vip: unknown, subnet: Ipv4Network, gateway: string, networkName = 'management network'): void {
+    if (!isIpv4(vip)) {
+      this.problems.add(where, `${what} '${String(vip)}' is not an IPv4 address`, `give a dotted-quad address inside the ${networkName}, e.g. '${offsetIpv4(subnet.networkAddress, 10)}'`);
+      return;
+    }
+    checkHostAddress(where, what, vip, subnet, this.problems, networkName);
+    if (vip === gateway) this.problems.add(where, `${what} '${vip}' is the gateway address`, `choose a free address in the ${networkName}`);
+    const other = this.used.get(vip);
+    if (other?.startsWith('node:')) {
+      this.problems.add(where, `${what} '${vip}' equals the address of appliance '${other.slice(5)}'`, 'a VIP must be an address no node owns: change the VIP or the node address');
+    } else if (other) {
+      this.problems.add(where, `${what} '${vip}' equals the ${other.slice(4)}`, 'give every VIP its own address');
+    } else {
+      this.used.set(vip, `VIP:${what}`);
+    }
+  }
+}
+
+interface DeviceNetworkDraft {
+  readonly cidr: string;
+  readonly prefixLength: number;
+  readonly gateway?: string;
+  readonly routes: string[];
+  readonly vip?: string;
+  addressOf(node: string): { deviceAddress: string; deviceMac: string };
+}
+
+function buildDeviceNetwork(spec: FabricSpec, platform: PlatformTraits, appliances: ApplianceSpec[], vips: VipRegistry, problems: ProblemCollector): DeviceNetworkDraft | undefined {
+  const dn = spec.deviceNetwork;
+  if (dn === undefined) {
+    appliances.forEach((a, i) => {
+      if (a.deviceAddress !== undefined) problems.add(`appliances[${i}].deviceAddress`, `appliance '${a.name}' has a device address but the fabric has no deviceNetwork`, 'add deviceNetwork (cidr and firstAddress), or remove deviceAddress');
+    });
+    return undefined;
+  }
+  const subnet = parseIpv4Cidr(dn.cidr);
+  if (!subnet) {
+    problems.add('deviceNetwork.cidr', `'${String(dn.cidr)}' is not an IPv4 network in CIDR notation`, "write it as address/prefix, e.g. '203.0.113.0/24'");
+    return undefined;
+  }
+  const cidr = `${subnet.networkAddress}/${subnet.prefixLength}`;
+  const mgmt = parseIpv4Cidr(spec.managementNetwork?.cidr);
+  if (mgmt && (inNetwork(subnet.networkAddress, mgmt) || inNetwork(mgmt.networkAddress, subnet))) {
+    problems.add('deviceNetwork.cidr', `device network ${cidr} overlaps the management network ${spec.managementNetwork.cidr}`, 'use a separate network for device management');
+  }
+  if (dn.gateway !== undefined) {
+    if (!isIpv4(dn.gateway)) problems.add('deviceNetwork.gateway', `gateway '${String(dn.gateway)}' is not an IPv4 address`, 'give the router address on the device network');
+    else checkHostAddress('deviceNetwork.gateway', 'device gateway', dn.gateway, subnet, problems, 'device network');
+  }
+  (dn.routes ?? []).forEach((r, i) => {
+    if (!parseIpv4Cidr(r)) problems.add(`deviceNetwork.routes[${i}]`, `route '${String(r)}' is not an IPv4 network in CIDR notation`, "write it as address/prefix, e.g. '10.20.0.0/16'");
+  });
+  if ((dn.routes ?? []).length > 0 && dn.gateway === undefined) {
+    problems.add('deviceNetwork.routes', 'routes are given without a gateway', 'give deviceNetwork.gateway');
+  }
+  const addresses = new Map<string, string>();
+  const seen = new Map<string, string>();
+  appliances.forEach((a, i) => {
+    const address = a.deviceAddress ?? (dn.firstAddress !== undefined && isIpv4(dn.firstAddress) ? offsetIpv4(dn.firstAddress, i) : undefined);
+    const where = a.deviceAddress !== undefined ? `appliances[${i}].deviceAddress` : 'deviceNetwork.firstAddress';
+    if (address === undefined) {
+      problems.add(where, `appliance '${a.name}' has no device address`, 'give deviceNetwork.firstAddress or a deviceAddress for every appliance');
+      return;
+    }
+    if (!isIpv4(address)) {
+      problems.add(where, `device address '${address}' of appliance '${a.name}' is not an IPv4 address`, 'give a dotted-quad address inside the device network');
+      return;
+    }
+    checkHostAddress(where, `device address of appliance '${a.name}'`, address, subnet, problems, 'device network');
+    if (seen.has(address)) problems.add(where, `device address '${address}' of appliance '${a.name}' is already used by '${seen.get(address)}'`, 'give every appliance its own device address');
+    seen.set(address, a.name);
+    if (address === dn.gateway) problems.add(where, `device address '${address}' of appliance '${a.name}' is the device gateway`, 'choose a free address');
+    vips.nodeAddress(address, where, a.name);
+    addresses.set(a.name, address);
+  });
+  if (dn.vip !== undefined) vips.vip('deviceNetwork.vip', 'device VIP', dn.vip, subnet, dn.gateway ?? '', 'device network');
+  return {
+    cidr,
+    prefixLength: subnet.prefixLength,
+    gateway: dn.gateway,
+    routes: dn.routes ?? [],
+    vip: dn.vip,
+    addressOf: (node) => ({
+      deviceAddress: addresses.get(node)!,
+      deviceMac: derivedMac(platform.macPrefix, platform.macFourthOctetMask ?? 0xff, spec.name, node, DEVICE_INTERFACE),
+    }),
   };
 }
 
@@ -296,10 +506,10 @@ function listAppliances(spec: FabricSpec, problems: ProblemCollector): Appliance
   return spec.appliances;
 }
 
-function checkHostAddress(where: string, what: string, address: string, subnet: Ipv4Network, problems: ProblemCollector): void {
+function checkHostAddress(where: string, what: string, address: string, subnet: Ipv4Network, problems: ProblemCollector, networkName = 'management network'): void {
   const cidr = `${subnet.networkAddress}/${subnet.prefixLength}`;
   if (!inNetwork(address, subnet)) {
-    problems.add(where, `${what} '${address}' is outside the management network ${cidr}`, `choose an address inside ${cidr}`);
+    problems.add(where, `${what} '${address}' is outside the ${networkName} ${cidr}`, `choose an address inside ${cidr}`);
   } else if (address === subnet.networkAddress) {
     problems.add(where, `${what} '${address}' is the network address of ${cidr}`, `choose a host address between ${offsetIpv4(subnet.networkAddress, 1)} and ${offsetIpv4(subnet.broadcastAddress, -1)}`);
   } else if (address === subnet.broadcastAddress) {
@@ -343,10 +553,8 @@ function positiveInteger(where: string, value: number, problems: ProblemCollecto
   return value;
 }
 
-function buildService(spec: FabricSpec, problems: ProblemCollector): ApplicationService {
-  const s = spec.applicationServers?.service ?? {};
-  const where = 'applicationServers.service';
-  const name = s.name ?? 'fabric-app';
+function buildService(s: ServiceSpec, where: string, defaults: { name: string; port: number }, problems: ProblemCollector): ApplicationService {
+  const name = s.name ?? defaults.name;
   if (!/^[a-zA-Z0-9:_.\\-]+$/.test(name) || name.endsWith('.service')) {
     problems.add(`${where}.name`, `'${name}' is not a systemd unit name`, "give the unit name without '.service', using letters, digits, ':', '_', '.', '-'");
   }
@@ -363,7 +571,7 @@ function buildService(spec: FabricSpec, problems: ProblemCollector): Application
   }
   return {
     name,
-    port: s.port ?? 8080,
+    port: s.port ?? defaults.port,
     healthCheck,
     execStart: s.execStart,
     packages: s.packages ?? (s.execStart ? [] : ['python3']),

@@ -5,7 +5,7 @@
  */
 
 /** Logical clusters a node can belong to. */
-export type NodeRole = 'load-balancer' | 'application-server';
+export type NodeRole = 'load-balancer' | 'application-server' | 'database' | 'cassandra' | 'monitoring';
 
 export interface Sizing {
   readonly vcpus: number;
@@ -25,8 +25,11 @@ export interface NodeModel {
   readonly managementMac: string;
   readonly roles: readonly NodeRole[];
   readonly sizing: Sizing;
-  /** Explicit platform host, when the operator named one. */
+  /** Platform host: the one the operator named, or the one the platform placed it on. */
   readonly host?: string;
+  /** Address and MAC on the device-management network, when the fabric has one. */
+  readonly deviceAddress?: string;
+  readonly deviceMac?: string;
 }
 
 export interface ManagementNetwork {
@@ -54,8 +57,8 @@ export interface VrrpInstance {
   readonly preempt: boolean;
   /** Members in priority order, with their unique priorities. */
   readonly members: readonly { readonly node: string; readonly address: string; readonly priority: number }[];
-  /** Processes whose absence puts the instance in FAULT on that node. */
-  readonly trackedProcesses: readonly string[];
+  /** What the VIP fronts; decides which health checks and hooks the renderer attaches. */
+  readonly purpose: 'fabric' | 'database' | 'monitoring' | 'device';
 }
 
 export interface HealthCheck {
@@ -87,6 +90,47 @@ export interface LoadBalancerClusterModel {
 export interface ApplicationServerClusterModel {
   readonly members: readonly string[];
   readonly service: ApplicationService;
+}
+
+export interface DatabaseClusterModel {
+  /** Primary first, then standby. */
+  readonly members: readonly [string, string];
+  readonly vrrp: VrrpInstance;
+  readonly port: number;
+  /** MariaDB server_id per node. */
+  readonly serverIds: Readonly<Record<string, number>>;
+  readonly databaseName: string;
+  readonly replicationUser: string;
+  readonly applicationUser: string;
+  /** Whether the database nodes are dedicated (not application servers). */
+  readonly dedicated: boolean;
+}
+
+export interface CassandraClusterModel {
+  readonly members: readonly string[];
+  readonly seeds: readonly string[];
+  readonly clusterName: string;
+  readonly datacenter: string;
+  readonly aptSource: { readonly url: string; readonly suite: string; readonly keyUrl: string };
+}
+
+export interface MonitoringClusterModel {
+  /** The dedicated nodes, or the load-balancer pair when there are none. */
+  readonly members: readonly string[];
+  readonly dedicated: boolean;
+  /** The pair's own VIP (two dedicated nodes only). */
+  readonly vrrp?: VrrpInstance;
+  readonly service: ApplicationService;
+}
+
+export interface DeviceNetwork {
+  readonly interfaceName: string;
+  readonly cidr: string;
+  readonly prefixLength: number;
+  readonly gateway?: string;
+  readonly routes: readonly string[];
+  /** A VIP on this network held by the load-balancer pair. */
+  readonly vrrp?: VrrpInstance;
 }
 
 export interface Watchdog {
@@ -121,11 +165,21 @@ export interface FabricModel {
   readonly nodes: readonly NodeModel[];
   readonly loadBalancer: LoadBalancerClusterModel;
   readonly applicationServers: ApplicationServerClusterModel;
-  // The database, Cassandra and monitoring clusters join here as they land.
+  readonly database?: DatabaseClusterModel;
+  readonly cassandra?: CassandraClusterModel;
+  readonly monitoring: MonitoringClusterModel;
+  readonly deviceNetwork?: DeviceNetwork;
   readonly watchdog: Watchdog;
   readonly sshAuthorizedKeys: readonly string[];
   /** Let cloud-init install the packages (and so run apt-get update) at first boot. */
   readonly installPackagesOnBoot: boolean;
+}
+
+/** Every VRRP instance of the fabric. */
+export function vrrpInstances(model: FabricModel): VrrpInstance[] {
+  return [model.loadBalancer.vrrp, model.database?.vrrp, model.monitoring.vrrp, model.deviceNetwork?.vrrp].filter(
+    (i): i is VrrpInstance => i !== undefined,
+  );
 }
 
 export function nodeByName(model: FabricModel, name: string): NodeModel {

@@ -24,6 +24,8 @@ export interface ApplianceSpec {
   readonly sizing?: SizingSpec;
   /** Platform host to place this appliance on (KVM host name); platforms without explicit placement ignore it. @default chosen by the platform */
   readonly host?: string;
+  /** Address on the device-management network (eth3), when the fabric has one. @default from deviceNetwork.firstAddress */
+  readonly deviceAddress?: string;
 }
 
 /** Appliances described by a count and a consecutive address range instead of one by one. */
@@ -81,7 +83,7 @@ export interface HealthCheckSpec {
 }
 
 /** The service that every application server runs (JBoss in the original). */
-export interface ApplicationServiceSpec {
+export interface ApplicationServiceSpec extends ServiceSpec {
   /** systemd unit name without `.service`. @default 'fabric-app' */
   readonly name?: string;
   /** TCP port the service listens on, on the node's management address. @default 8080 */
@@ -137,6 +139,84 @@ export interface WatchdogSpec {
   readonly hardwareTimeoutSeconds?: number;
 }
 
+/** A service the fabric runs and watches: systemd unit, port, health check. */
+export interface ServiceSpec {
+  /** systemd unit name without `.service`. */
+  readonly name?: string;
+  /** TCP port it listens on. */
+  readonly port?: number;
+  /** Health check used by HAProxy and the watchdog. @default HTTP GET /healthz */
+  readonly healthCheck?: HealthCheckSpec;
+  /** systemd ExecStart. @default the built-in demo service (answers with the node name) */
+  readonly execStart?: string;
+  /** Debian packages it needs. @default ['python3'] for the built-in service, [] otherwise */
+  readonly packages?: string[];
+}
+
+/**
+ * The database cluster (MySQL in the original, MariaDB here): a primary and
+ * a standby with GTID replication, the primary reached through its own VIP.
+ */
+export interface DatabaseSpec {
+  /** The two database nodes, primary first. @default the first two appliances */
+  readonly members?: string[];
+  /** The database VIP the application servers use, inside the management network. */
+  readonly vip: string;
+  /** MariaDB port. @default 3306 */
+  readonly port?: number;
+  /** VRRP router id of the database VIP. @default derived from the fabric name */
+  readonly virtualRouterId?: number;
+  /** Database the application uses. @default 'fabric' */
+  readonly databaseName?: string;
+}
+
+/** The Cassandra cluster (file storage in the original); off unless given. */
+export interface CassandraSpec {
+  /** The appliances that run Cassandra (2 to 8). */
+  readonly members: string[];
+  /** Seed nodes, members of the cluster. @default the first two (three from five members on) */
+  readonly seeds?: string[];
+  /** cluster_name in cassandra.yaml. @default the fabric name */
+  readonly clusterName?: string;
+  /** Datacenter name for GossipingPropertyFileSnitch. @default the fabric name */
+  readonly datacenter?: string;
+  /** APT source for Apache Cassandra (Debian does not ship it). @default the Apache 5.0 repository (runs on Debian 12's Java 17) */
+  readonly aptSource?: { readonly url?: string; readonly suite?: string; readonly keyUrl?: string };
+}
+
+/** Fault and performance monitoring nodes. */
+export interface MonitoringSpec {
+  /**
+   * Dedicated monitoring appliances (0, 1 or 2), which are then not
+   * application servers. With none, monitoring runs on the load-balancer
+   * pair behind the fabric VIP.
+   * @default []
+   */
+  readonly members?: string[];
+  /** The pair's own VIP; required with two members. */
+  readonly vip?: string;
+  /** VRRP router id of the monitoring VIP. @default derived from the fabric name */
+  readonly virtualRouterId?: number;
+  /** The monitoring service. @default the built-in demo service on port 8162 */
+  readonly service?: ServiceSpec;
+}
+
+/** The device-management network (eth3 in the original): a second NIC per appliance. */
+export interface DeviceNetworkSpec {
+  /** IPv4 network in CIDR notation. */
+  readonly cidr: string;
+  /** Gateway for routes to managed devices. @default none (directly connected devices only) */
+  readonly gateway?: string;
+  /** Routes to reach device networks through the gateway. @default [] */
+  readonly routes?: string[];
+  /** Address of the first appliance; the others follow (unless each appliance names its deviceAddress). */
+  readonly firstAddress?: string;
+  /** A VIP on this network held by the load-balancer pair. @default none */
+  readonly vip?: string;
+  /** VRRP router id of the device VIP. @default derived from the fabric name */
+  readonly virtualRouterId?: number;
+}
+
 /** The whole fabric, platform aside. */
 export interface FabricSpec {
   /** Fabric name: a DNS label; seeds the VRRP router ids and names the VMs. */
@@ -159,6 +239,14 @@ export interface FabricSpec {
   readonly loadBalancer?: LoadBalancerSpec;
   /** The application-server cluster. @default every appliance, built-in demo service */
   readonly applicationServers?: ApplicationServerSpec;
+  /** The database cluster with its own VIP. @default none */
+  readonly database?: DatabaseSpec;
+  /** The Cassandra cluster. @default none */
+  readonly cassandra?: CassandraSpec;
+  /** Monitoring nodes. @default monitoring on the load-balancer pair */
+  readonly monitoring?: MonitoringSpec;
+  /** A second network for device management. @default none */
+  readonly deviceNetwork?: DeviceNetworkSpec;
   /** Watchdog tuning. @default see WatchdogSpec */
   readonly watchdog?: WatchdogSpec;
   /**

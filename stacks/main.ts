@@ -13,6 +13,7 @@ export const CONFIG_DIR = path.join(PROJECT_ROOT, 'stacks', 'config');
 export function buildExampleStacks(app: App, configDir = CONFIG_DIR): void {
   new VsphereFabricStack(app, 'vsphere-fabric', readStackConfig<VsphereFabricConfig>(path.join(configDir, 'vsphere-fabric.yaml'), ['fabric', 'vsphere']));
   new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric.yaml'), ['fabric', 'libvirt']));
+  new KvmFabricStack(app, 'kvm-fabric-full', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric-full.yaml'), ['fabric', 'libvirt']));
 }
 
 if (require.main === module) {

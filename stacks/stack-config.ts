@@ -29,7 +29,7 @@ export function readStackConfig<T>(file: string, allowedTopLevel: readonly strin
 /** The keys FabricSpec knows, nested; `[]` marks a list of objects. */
 const FABRIC_KEYS: Record<string, unknown> = {
   name: 1,
-  appliances: [{ name: 1, managementAddress: 1, sizing: { vcpus: 1, memoryMiB: 1, diskGiB: 1 }, host: 1 }],
+  appliances: [{ name: 1, managementAddress: 1, sizing: { vcpus: 1, memoryMiB: 1, diskGiB: 1 }, host: 1, deviceAddress: 1 }],
   addressPlan: { count: 1, firstAddress: 1, namePrefix: 1 },
   managementNetwork: { cidr: 1, gateway: 1, dnsServers: 1, searchDomains: 1, ntpServers: 1 },
   vip: 1,
@@ -38,6 +38,10 @@ const FABRIC_KEYS: Record<string, unknown> = {
   highAvailability: { advertIntervalSeconds: 1, vrrpMode: 1, preempt: 1 },
   loadBalancer: { members: 1, guiPort: 1, nbiPorts: 1, statsPort: 1, virtualRouterId: 1, stickyCookieName: 1 },
   applicationServers: { members: 1, service: { name: 1, port: 1, healthCheck: { type: 1, path: 1, command: 1 }, execStart: 1, packages: 1 } },
+  database: { members: 1, vip: 1, port: 1, virtualRouterId: 1, databaseName: 1 },
+  cassandra: { members: 1, seeds: 1, clusterName: 1, datacenter: 1, aptSource: { url: 1, suite: 1, keyUrl: 1 } },
+  monitoring: { members: 1, vip: 1, virtualRouterId: 1, service: { name: 1, port: 1, healthCheck: { type: 1, path: 1, command: 1 }, execStart: 1, packages: 1 } },
+  deviceNetwork: { cidr: 1, gateway: 1, routes: 1, firstAddress: 1, vip: 1, virtualRouterId: 1 },
   watchdog: { probeIntervalSeconds: 1, failuresBeforeRestart: 1, restartsBeforeFailover: 1, restartWindowSeconds: 1, hardwareTimeoutSeconds: 1 },
   installPackagesOnBoot: 1,
 };

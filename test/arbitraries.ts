@@ -36,12 +36,20 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
       restartsBeforeFailover: fc.integer({ min: 1, max: 6 }),
     }),
     lbFromEnd: fc.boolean(),
+    database: fc.constantFrom<'none' | 'default' | 'last-two'>('none', 'default', 'last-two'),
+    monitoringCount: fc.integer({ min: 0, max: 2 }),
+    cassandraCount: fc.integer({ min: 0, max: 6 }),
+    device: fc.constantFrom<'none' | 'plain' | 'vip'>('none', 'plain', 'vip'),
   })
   .map((r) => {
     const base = r.prefix === 25 && r.upperHalf ? 128 : 0;
     const addr = (host: number) => `198.51.100.${base + host}`;
     const names = Array.from({ length: r.count }, (_, i) => `${r.namePrefix ?? 'node'}${i + 1}`);
     const [guiPort, statsPort, appPort, nbi1, nbi2] = r.ports;
+    // Dedicated monitoring nodes come from the end, leaving at least two others; the balancers then come from the front.
+    const monitoring = names.slice(names.length - Math.min(r.monitoringCount, r.count - 2));
+    const lbFromEnd = r.lbFromEnd && monitoring.length === 0;
+    const cassandra = names.slice(0, Math.min(r.cassandraCount, r.count));
     return {
       name: r.name,
       managementNetwork: {
@@ -54,8 +62,12 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
       vip: addr(r.vipHost),
       appliances: names.map((name, i) => ({ name, managementAddress: addr(r.firstHost + i) })),
       highAvailability: { advertIntervalSeconds: r.advert, vrrpMode: r.vrrpMode, preempt: r.preempt },
+      ...(r.database === 'none' ? {} : { database: { vip: addr(100 + (r.vipHost % 20)), members: r.database === 'last-two' ? names.slice(-2) : undefined } }),
+      ...(monitoring.length > 0 ? { monitoring: { members: monitoring, vip: monitoring.length === 2 ? addr(121 + (r.vipHost % 5)) : undefined } } : {}),
+      ...(cassandra.length >= 2 ? { cassandra: { members: cassandra } } : {}),
+      ...(r.device === 'none' ? {} : { deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: r.device === 'vip' ? '203.0.113.10' : undefined } }),
       loadBalancer: {
-        members: r.lbFromEnd ? names.slice(-2).reverse() : undefined,
+        members: lbFromEnd ? names.slice(-2).reverse() : undefined,
         virtualRouterId: r.routerId,
         guiPort,
         statsPort,
@@ -94,4 +106,12 @@ export const corruptions: [string, Corruption][] = [
   ['negative probe interval', (s) => ({ ...s, watchdog: { probeIntervalSeconds: -1 } })],
   ['private SSH key', (s) => ({ ...s, sshAuthorizedKeys: ['-----BEGIN RSA PRIVATE KEY-----\nabc'] })],
   ['unknown VRRP mode', (s) => ({ ...s, highAvailability: { vrrpMode: 'broadcast' as 'unicast' } })],
+  ['three database nodes', (s) => ({ ...s, database: { vip: '198.51.100.199', members: s.appliances!.slice(0, 2).map((a) => a.name).concat('nosuchnode') } })],
+  ['database VIP equal to the fabric VIP', (s) => ({ ...s, database: { vip: s.vip } })],
+  ['database VIP outside the network', (s) => ({ ...s, database: { vip: '203.0.113.99' } })],
+  ['three monitoring nodes', (s) => ({ ...s, monitoring: { members: s.appliances!.slice(0, 3).map((a) => a.name).concat(['x', 'y']).slice(0, 3) } })],
+  ['monitoring pair without a VIP', (s) => ({ ...s, monitoring: { members: s.appliances!.slice(-2).map((a) => a.name) } })],
+  ['Cassandra on one node', (s) => ({ ...s, cassandra: { members: [s.appliances![0].name] } })],
+  ['device network overlapping management', (s) => ({ ...s, deviceNetwork: { cidr: '198.51.100.0/24', firstAddress: '198.51.100.200' } })],
+  ['clashing explicit router ids', (s) => ({ ...s, loadBalancer: { ...s.loadBalancer, virtualRouterId: 42 }, database: { vip: '198.51.100.199', virtualRouterId: 42 } })],
 ];

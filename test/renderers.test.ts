@@ -31,7 +31,8 @@ describe('keepalived.conf', () => {
   it('tracks haproxy and the watchdog eligibility file, uses script security and never vrrp_strict', () => {
     const conf = renderKeepalivedConf(m, node1);
     expect(conf).toMatch(/vrrp_track_process track_haproxy \{\n\s+process haproxy/);
-    expect(conf).toMatch(/track_file \{\n\s+node_eligibility/);
+    expect(conf).toMatch(/track_file \{\n\s+watchdog_fabric_vip/);
+    expect(conf).toContain('file /run/appliance-fabric/vrrp-ineligible-fabric_vip');
     expect(conf).toContain('enable_script_security');
     expect(conf).toContain('script_user keepalived_script');
     expect(conf).not.toMatch(/^\s*vrrp_strict/m);
@@ -91,7 +92,8 @@ describe('haproxy.cfg', () => {
   it('uses a TCP check when the service has no HTTP health endpoint', () => {
     const tcp = model(threeNodeSpec({ applicationServers: { service: { healthCheck: { type: 'tcp' }, execStart: '/usr/bin/myapp' } } }));
     const out = renderHaproxyCfg(tcp, tcp.nodes[0], TEST_SECRETS);
-    expect(out).not.toContain('option httpchk');
+    const backend = out.slice(out.indexOf('backend application_servers'), out.indexOf('\n\n', out.indexOf('backend application_servers')));
+    expect(backend).not.toContain('option httpchk');
     expect(out).toContain('server node1 198.51.100.11:8080 check');
   });
 });
@@ -101,15 +103,17 @@ describe('watchdog', () => {
 
   it('probes HAProxy (VIP-critical), keepalived and the application on a balancer node', () => {
     expect(probesOf(m, m.nodes[0])).toEqual([
-      { name: 'haproxy', unit: 'haproxy.service', type: 'http', target: 'http://127.0.0.1:8405/healthz', vipCritical: true },
-      { name: 'keepalived', unit: 'keepalived.service', type: 'process', target: 'keepalived', vipCritical: false },
-      { name: 'fabric-app', unit: 'fabric-app.service', type: 'http', target: 'http://198.51.100.11:8080/healthz', vipCritical: false },
+      { name: 'haproxy', unit: 'haproxy.service', type: 'http', target: 'http://127.0.0.1:8405/healthz', vipInstance: 'fabric_vip' },
+      { name: 'keepalived', unit: 'keepalived.service', type: 'process', target: 'keepalived' },
+      { name: 'fabric-app', unit: 'fabric-app.service', type: 'http', target: 'http://198.51.100.11:8080/healthz' },
+      // Monitoring runs hot on the balancers when there are no dedicated nodes; HAProxy routes around it.
+      { name: 'fabric-monitor', unit: 'fabric-monitor.service', type: 'http', target: 'http://198.51.100.11:8162/healthz', vipInstance: undefined },
     ]);
   });
 
   it('never lets an application server move a VIP', () => {
     expect(probesOf(m, m.nodes[2])).toEqual([
-      { name: 'fabric-app', unit: 'fabric-app.service', type: 'http', target: 'http://198.51.100.13:8080/healthz', vipCritical: false },
+      { name: 'fabric-app', unit: 'fabric-app.service', type: 'http', target: 'http://198.51.100.13:8080/healthz' },
     ]);
   });
 
@@ -117,7 +121,8 @@ describe('watchdog', () => {
     const conf = renderWatchdogConf(model(threeNodeSpec({ watchdog: { failuresBeforeRestart: 5, probeIntervalSeconds: 2 } })), m.nodes[0]);
     expect(conf).toContain('FAILURES_BEFORE_RESTART=5');
     expect(conf).toContain('PROBE_INTERVAL=2');
-    expect(conf).toContain('PROBE=haproxy|haproxy.service|http|http://127.0.0.1:8405/healthz|yes');
+    expect(conf).toContain('PROBE=haproxy|haproxy.service|http|http://127.0.0.1:8405/healthz|fabric_vip');
+    expect(conf).toContain('PROBE=fabric-app|fabric-app.service|http|http://198.51.100.11:8080/healthz|-');
   });
 
   it('loads the platform watchdog driver with softdog as fallback, and keeps systemd off the device', () => {
@@ -160,7 +165,10 @@ describe('cloud-config document', () => {
 
   it('writes every file after package installation, and starts services in dependency order', () => {
     expect(doc.write_files.every((f: { defer: boolean }) => f.defer)).toBe(true);
-    expect(doc.runcmd.at(-1)).toEqual(['systemctl', 'restart', 'fabric-app.service', 'haproxy.service', 'keepalived.service', 'fabric-watchdog.service', 'watchdog.service']);
+    expect(doc.runcmd.slice(-2)).toEqual([
+      ['systemctl', 'restart', 'fabric-app.service', 'fabric-monitor.service', 'haproxy.service'],
+      ['systemctl', 'restart', 'keepalived.service', 'fabric-watchdog.service', 'watchdog.service'],
+    ]);
   });
 
   it('is deterministic', () => {
@@ -172,5 +180,116 @@ describe('cloud-config document', () => {
     expect(net.ethernets.eth0.match).toEqual({ macaddress: m.nodes[1].managementMac });
     expect(net.ethernets.eth0.addresses).toEqual(['198.51.100.12/24']);
     expect(net.ethernets.eth0.routes).toEqual([{ to: '0.0.0.0/0', via: '198.51.100.1' }]);
+  });
+});
+
+describe('full fabric: database, monitoring pair, Cassandra, device network', () => {
+  const full = model(
+    threeNodeSpec({
+      appliances: [
+        { name: 'node1', managementAddress: '198.51.100.11' },
+        { name: 'node2', managementAddress: '198.51.100.12' },
+        { name: 'node3', managementAddress: '198.51.100.13' },
+        { name: 'db1', managementAddress: '198.51.100.21' },
+        { name: 'db2', managementAddress: '198.51.100.22' },
+      ],
+      applicationServers: { members: ['node1', 'node2', 'node3'] },
+      database: { members: ['db1', 'db2'], vip: '198.51.100.20' },
+      monitoring: { members: ['db1', 'db2'], vip: '198.51.100.30' },
+      cassandra: { members: ['node1', 'node2', 'node3'] },
+      deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10' },
+    }),
+  );
+  const secrets = { ...TEST_SECRETS, databaseReplicationPassword: 'ReplTestOnly0', databaseApplicationPassword: 'AppTestOnly0' };
+  const files = (name: string) => renderNodeCloudInit(full, full.nodes.find((n) => n.name === name)!, secrets).files;
+  const file = (name: string, path: string) => files(name).find((f) => f.path === path)?.content ?? '';
+
+  it('gives every VRRP instance a distinct router id', () => {
+    const ids = [full.loadBalancer.vrrp, full.database!.vrrp, full.monitoring.vrrp!].map((i) => i.virtualRouterId);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('renders the database VIP with a liveness check, no preemption and the promotion hook run as root', () => {
+    const conf = file('db1', '/etc/keepalived/keepalived.conf');
+    expect(conf).toMatch(/vrrp_script chk_database \{\n\s+script "\/usr\/local\/lib\/appliance-fabric\/check-database"/);
+    expect(conf).toMatch(/vrrp_instance database_vip \{[^}]*nopreempt/);
+    expect(conf).toContain('notify "/usr/local/lib/appliance-fabric/database-notify" root');
+    expect(conf).toMatch(/vrrp_track_file database_eligibility \{\n\s+file \/run\/appliance-fabric\/database-ineligible/);
+    expect(conf).toContain('virtual_router_id');
+    expect(conf).toContain('198.51.100.20/24 dev eth0');
+  });
+
+  it('configures MariaDB for GTID replication, read-only until promoted, with unique server ids', () => {
+    const cnf1 = file('db1', '/etc/mysql/mariadb.conf.d/60-appliance-fabric.cnf');
+    const cnf2 = file('db2', '/etc/mysql/mariadb.conf.d/60-appliance-fabric.cnf');
+    expect(cnf1).toContain('server_id = 4');
+    expect(cnf2).toContain('server_id = 5');
+    for (const cnf of [cnf1, cnf2]) {
+      expect(cnf).toContain('gtid_strict_mode = ON');
+      expect(cnf).toContain('log_bin = fabric-bin');
+      expect(cnf).toContain('read_only = ON');
+    }
+  });
+
+  it('promotes only when not isolated, and refuses a stale rejoin', () => {
+    const hook = file('db2', '/usr/local/lib/appliance-fabric/database-notify');
+    expect(hook).toMatch(/MASTER\) promote "\$@" &/);
+    expect(hook).toMatch(/while isolated; do/);
+    expect(hook).toContain('SET GLOBAL read_only = OFF');
+    expect(hook).toContain('MASTER_USE_GTID=slave_pos');
+    expect(hook).toMatch(/"\$err" == 1236/);
+    const env = file('db2', '/etc/appliance-fabric/database.env');
+    expect(env).toContain('DB_PEER=198.51.100.21');
+    expect(env).toContain('DB_WITNESSES="198.51.100.11 198.51.100.12 198.51.100.13 198.51.100.1"');
+    expect(env).toContain('DB_REPLICATION_PASSWORD=ReplTestOnly0');
+    expect(env).toContain('DB_CLIENT_HOSTS=198.51.100.0/255.255.255.0');
+  });
+
+  it('points the application servers at the database VIP only', () => {
+    const env = file('node3', '/etc/appliance-fabric/database-client.env');
+    expect(env).toContain('DB_HOST=198.51.100.20');
+    expect(file('node3', '/etc/systemd/system/fabric-app.service')).toContain('EnvironmentFile=-/etc/appliance-fabric/database-client.env');
+    expect(files('db1').map((f) => f.path)).not.toContain('/etc/appliance-fabric/database-client.env');
+  });
+
+  it('runs monitoring on the dedicated pair with its own VIP and check, not behind HAProxy', () => {
+    const conf = file('db1', '/etc/keepalived/keepalived.conf');
+    expect(conf).toMatch(/vrrp_instance monitoring_vip \{/);
+    expect(conf).toContain('track_script {\n        chk_monitoring');
+    expect(file('db1', '/etc/systemd/system/fabric-monitor.service')).toContain('--address 0.0.0.0 --port 8162');
+    expect(file('node1', '/etc/haproxy/haproxy.cfg')).not.toContain('frontend monitoring');
+    expect(files('db1').map((f) => f.path)).not.toContain('/etc/systemd/system/fabric-app.service');
+  });
+
+  it('renders cassandra.yaml with the seeds, node addresses and the snitch', () => {
+    const yaml = parse(file('node3', '/etc/cassandra/cassandra.yaml'));
+    expect(yaml.seed_provider[0].parameters[0].seeds).toBe('198.51.100.11,198.51.100.12');
+    expect(yaml.listen_address).toBe('198.51.100.13');
+    expect(yaml.endpoint_snitch).toBe('GossipingPropertyFileSnitch');
+    expect(file('node3', '/etc/cassandra/cassandra-rackdc.properties')).toContain('dc=testfab');
+  });
+
+  it('adds eth3 by MAC with the device address, and the device VIP moves with the fabric VIP', () => {
+    const net = networkConfigOf(full, full.nodes[0]) as { ethernets: Record<string, Record<string, unknown>> };
+    expect(net.ethernets.eth3).toEqual(expect.objectContaining({ 'set-name': 'eth3', addresses: ['203.0.113.11/24'], match: { macaddress: full.nodes[0].deviceMac } }));
+    const conf = file('node1', '/etc/keepalived/keepalived.conf');
+    expect(conf).toMatch(/vrrp_sync_group balancer_vips \{\n\s+group \{\n\s+fabric_vip\n\s+device_vip/);
+    expect(conf).toContain('203.0.113.10/24 dev eth3');
+  });
+
+  it('moves only the VIP whose service keeps failing', () => {
+    const conf = file('db1', '/etc/appliance-fabric/watchdog.conf');
+    expect(conf).toContain('PROBE=mariadb|mariadb.service|command|mariadb-admin --protocol=socket --connect-timeout=1 ping|database_vip');
+    expect(conf).toContain('PROBE=fabric-monitor|fabric-monitor.service|http|http://198.51.100.21:8162/healthz|monitoring_vip');
+  });
+});
+
+describe('monitoring without dedicated nodes', () => {
+  const m = model();
+  it('runs hot on both balancers behind the fabric VIP, the second as backup', () => {
+    const cfg = renderHaproxyCfg(m, m.nodes[0], TEST_SECRETS);
+    expect(cfg).toContain('bind 198.51.100.10:8162');
+    expect(cfg).toContain('server node1 198.51.100.11:8162 check\n');
+    expect(cfg).toContain('server node2 198.51.100.12:8162 check backup');
   });
 });

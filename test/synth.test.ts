@@ -12,14 +12,14 @@ function planSkeleton(plan: Plan): Plan {
 
 describe('synthesized plans', () => {
   it('synthesizes every example stack', () => {
-    expect([...plans.keys()]).toEqual(['kvm-fabric', 'vsphere-fabric']);
+    expect([...plans.keys()]).toEqual(['kvm-fabric', 'kvm-fabric-full', 'vsphere-fabric']);
   });
 
   it.each([...plans.keys()])('%s matches the plan snapshot', (stack) => {
     expect(planSkeleton(JSON.parse(plans.get(stack)!))).toMatchSnapshot();
   });
 
-  it.each([...plans.keys()].flatMap((stack) => ['node1', 'node2', 'node3'].map((node) => [stack, node])))('%s: the user-data of %s matches its snapshot', (stack, node) => {
+  it.each([...plans.keys()].flatMap((stack) => [...userDataByNode(JSON.parse(plans.get(stack)!)).keys()].sort().map((node) => [stack, node])))('%s: the user-data of %s matches its snapshot', (stack, node) => {
     const userData = userDataByNode(JSON.parse(plans.get(stack)!)).get(node)!;
     expect(parse(userData).hostname).toBe(node);
     expect(userData).toMatchSnapshot();
@@ -104,6 +104,7 @@ describe('kvm-fabric', () => {
 
   it('hands every node its own user-data, meta-data and network-config on a cloud-init disk', () => {
     expect(disks).toHaveLength(3);
+    for (const [name, text] of userDataByNode(kvm)) expect(parse(text).hostname).toBe(name);
     for (const disk of disks) {
       expect(disk.user_data).toMatch(/^\$\{local\.Fabric_node\d_user_data_[0-9A-F]+\}$/);
       expect(parse(disk.meta_data)['instance-id']).toMatch(/^spacefab-node\d$/);
@@ -113,5 +114,41 @@ describe('kvm-fabric', () => {
 
   it('matches each cloud-init disk snapshot', () => {
     expect(disks.map((d) => ({ name: d.name, provider: d.provider, meta_data: d.meta_data, network_config: d.network_config }))).toMatchSnapshot();
+  });
+});
+
+describe('kvm-fabric-full', () => {
+  const full: Plan = JSON.parse(plans.get('kvm-fabric-full')!);
+  const domains = Object.values(full.resource.libvirt_domain) as Plan[];
+  const hostOf = (node: string) => domains.find((d) => d.name === `spacefull-${node}`)!.provider;
+
+  it('keeps each pair (balancers, database, monitoring) on different hosts', () => {
+    expect(hostOf('node1')).not.toBe(hostOf('node2'));
+    expect(hostOf('db1')).not.toBe(hostOf('db2'));
+  });
+
+  it('gives every appliance a second NIC on the device bridge with its own MAC', () => {
+    for (const d of domains) {
+      expect(d.network_interface).toHaveLength(2);
+      expect(d.network_interface[1].bridge).toBe('br-dev');
+      expect(d.network_interface[1].mac).not.toBe(d.network_interface[0].mac);
+    }
+  });
+
+  it('generates the database passwords and outputs the database VIP and monitoring address', () => {
+    expect(Object.keys(full.resource.random_password).sort()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/database_application_password/), expect.stringMatching(/database_replication_password/)]),
+    );
+    const outputs = Object.fromEntries(Object.entries(full.output).map(([k, v]) => [k.replace(/_[0-9A-F]{8}$/, ''), (v as Plan).value]));
+    expect(outputs.Fabric_database_vip).toBe('198.51.100.20');
+    expect(outputs.Fabric_monitoring_address).toBe('198.51.100.30');
+  });
+
+  it('puts the rack of each Cassandra node on its KVM host', () => {
+    const userData = userDataByNode(full);
+    for (const node of ['node1', 'node2', 'node3']) {
+      const host = hostOf(node).replace('libvirt.', '');
+      expect(userData.get(node)).toContain(`rack=${host}`);
+    }
   });
 });

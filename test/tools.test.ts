@@ -55,7 +55,12 @@ function randomNodes(): NodeUnderTest[] {
   return specs.flatMap(([spec, platform], i) => {
     const model = buildFabricModel(spec, platform, `random/${i}/Fabric`);
     return model.nodes.map((node) => {
-      const ci = renderNodeCloudInit(model, node, { statsPassword: 'ToolCheckOnlyPassword000', tlsBundlePemBase64: certBase64 });
+      const ci = renderNodeCloudInit(model, node, {
+        statsPassword: 'ToolCheckOnlyPassword000',
+        tlsBundlePemBase64: certBase64,
+        databaseReplicationPassword: 'ToolCheckOnlyReplication0',
+        databaseApplicationPassword: 'ToolCheckOnlyApplication0',
+      });
       return { label: `random#${i}(${spec.name})/${node.name}`, userData: ci.userData, files: ci.files };
     });
   });
@@ -71,6 +76,10 @@ describe('tier 2: the real tools accept every example stack node', () => {
   it('cloud-init schema -c', () => expect(describeComplaints(bench.cloudInitSchemaCli(nodes))).toBe(''));
   it('keepalived -t', () => expect(describeComplaints(bench.keepalived(nodes))).toBe(''));
   it('haproxy -c', () => expect(describeComplaints(bench.haproxy(nodes))).toBe(''));
+  it('mariadbd reads the database option file', () => {
+    expect(nodes.filter((n) => n.files.some((f) => f.path.startsWith('/etc/mysql/'))).length).toBeGreaterThanOrEqual(2);
+    expect(describeComplaints(bench.mariadb(nodes))).toBe('');
+  });
   it('bash -n and shellcheck, py_compile', () => expect(describeComplaints(bench.scripts(nodes))).toBe(''));
   it('systemd-analyze verify', () => expect(describeComplaints(bench.systemdUnits(nodes))).toBe(''));
 });
@@ -84,6 +93,7 @@ describe(`tier 2: the real tools accept ${RANDOM_FABRICS} random valid fabrics`,
   it('cloud-init schema (cloud-init\'s validator, one process)', () => expect(describeComplaints(bench.cloudInitSchema(nodes))).toBe(''));
   it('keepalived -t', () => expect(describeComplaints(bench.keepalived(nodes))).toBe(''), 120000);
   it('haproxy -c', () => expect(describeComplaints(bench.haproxy(nodes))).toBe(''), 120000);
+  it('mariadbd reads the database option file', () => expect(describeComplaints(bench.mariadb(nodes))).toBe(''), 120000);
   it('bash -n and shellcheck, py_compile', () => expect(describeComplaints(bench.scripts(nodes))).toBe(''), 120000);
   // Units differ between nodes of one fabric only in names and addresses: one node per distinct role set.
   it('systemd-analyze verify (one node per role set of each fabric)', () => {
@@ -111,6 +121,11 @@ describe('tier 2: the tools do reject broken output (the checks can fail)', () =
     const [node] = exampleNodes();
     const broken = node.files.map((f) => (f.path.endsWith('fabric-app.service') ? { ...f, content: f.content.replace('Restart=always', 'Restart=always\nRestartHarder=yes') } : f));
     expect(bench.systemdUnits([{ ...node, files: broken }])).not.toEqual([]);
+  });
+  it('flags a MariaDB option file with an unknown option', () => {
+    const node = exampleNodes().find((n) => n.files.some((f) => f.path.startsWith('/etc/mysql/')))!;
+    const broken = node.files.map((f) => (f.path.startsWith('/etc/mysql/') ? { ...f, content: f.content.replace('gtid_strict_mode = ON', 'gtid_strictest_mode = ON') } : f));
+    expect(bench.mariadb([{ ...node, files: broken }])).not.toEqual([]);
   });
   it('flags a cloud-config with a wrong type', () => {
     const [node] = exampleNodes();

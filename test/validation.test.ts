@@ -28,10 +28,10 @@ describe('fabric validation', () => {
 
   it.each<[string, FabricSpec, RegExp]>([
     ['a single-node load-balancer cluster', withAppliances(['node1', '198.51.100.11']), /stack\/Fabric\/loadBalancer.members: the load-balancer cluster has 1 node\(s\) \[node1\] but .* needs 2\. Fix: add appliances/],
-    ['a VIP outside the subnet', threeNodeSpec({ vip: '203.0.113.10' }), /stack\/Fabric\/vip: VIP '203.0.113.10' is outside the management network 198.51.100.0\/24\. Fix: choose an address inside 198.51.100.0\/24/],
-    ['a VIP equal to a node address', threeNodeSpec({ vip: '198.51.100.12' }), /appliances\[1\].managementAddress: management address '198.51.100.12' of appliance 'node2' equals the fabric VIP/],
-    ['the network address as VIP', threeNodeSpec({ vip: '198.51.100.0' }), /vip: VIP '198.51.100.0' is the network address of 198.51.100.0\/24\. Fix: choose a host address between 198.51.100.1 and 198.51.100.254/],
-    ['the broadcast address as VIP', threeNodeSpec({ vip: '198.51.100.255' }), /vip: VIP '198.51.100.255' is the broadcast address/],
+    ['a VIP outside the subnet', threeNodeSpec({ vip: '203.0.113.10' }), /stack\/Fabric\/vip: fabric VIP '203.0.113.10' is outside the management network 198.51.100.0\/24\. Fix: choose an address inside 198.51.100.0\/24/],
+    ['a VIP equal to a node address', threeNodeSpec({ vip: '198.51.100.12' }), /stack\/Fabric\/vip: fabric VIP '198.51.100.12' equals the address of appliance 'node2'\. Fix: a VIP must be an address no node owns/],
+    ['the network address as VIP', threeNodeSpec({ vip: '198.51.100.0' }), /vip: fabric VIP '198.51.100.0' is the network address of 198.51.100.0\/24\. Fix: choose a host address between 198.51.100.1 and 198.51.100.254/],
+    ['the broadcast address as VIP', threeNodeSpec({ vip: '198.51.100.255' }), /vip: fabric VIP '198.51.100.255' is the broadcast address/],
     ['duplicate names', withAppliances(['node1', '198.51.100.11'], ['node1', '198.51.100.12']), /appliances\[1\].name: appliance name 'node1' is used twice \(also appliances\[0\]\)\. Fix: give every appliance its own name/],
     ['duplicate addresses', withAppliances(['node1', '198.51.100.11'], ['node2', '198.51.100.11']), /appliances\[1\].managementAddress: management address '198.51.100.11' of appliance 'node2' is already used by appliances\[0\]/],
     ['an invalid CIDR', threeNodeSpec({ managementNetwork: { cidr: '198.51.100.0/33', gateway: '198.51.100.1' } }), /managementNetwork.cidr: '198.51.100.0\/33' is not an IPv4 network in CIDR notation\. Fix: write it as address\/prefix/],
@@ -46,6 +46,18 @@ describe('fabric validation', () => {
     ['clashing ports', threeNodeSpec({ loadBalancer: { statsPort: 8080 } }), /applicationServers.service.port: port 8080 is already taken by loadBalancer.statsPort/],
     ['an advert interval VRRPv3 cannot carry', threeNodeSpec({ highAvailability: { advertIntervalSeconds: 0.005 } }), /highAvailability.advertIntervalSeconds: advert interval 0.005 s is outside VRRPv3's range/],
     ['a private key in place of a public one', threeNodeSpec({ sshAuthorizedKeys: ['-----BEGIN OPENSSH PRIVATE KEY-----'] }), /sshAuthorizedKeys\[0\]: this is a private key, not a public one/],
+    ['a database pair of three', threeNodeSpec({ database: { vip: '198.51.100.20', members: ['node1', 'node2', 'node3'] } }), /database.members: the database cluster has 3 node\(s\) \[node1, node2, node3\]\. Fix: name exactly two appliances/],
+    ['a database VIP equal to the fabric VIP', threeNodeSpec({ database: { vip: '198.51.100.10' } }), /database.vip: database VIP '198.51.100.10' equals the fabric VIP\. Fix: give every VIP its own address/],
+    ['a database VIP equal to a node', threeNodeSpec({ database: { vip: '198.51.100.13' } }), /database.vip: database VIP '198.51.100.13' equals the address of appliance 'node3'/],
+    ['a database VIP outside its network', threeNodeSpec({ database: { vip: '203.0.113.20' } }), /database.vip: database VIP '203.0.113.20' is outside the management network 198.51.100.0\/24/],
+    ['three monitoring nodes', threeNodeSpec({ monitoring: { members: ['node1', 'node2', 'node3'] } }), /monitoring.members: the monitoring cluster has 3 nodes .*Fix: name zero, one or two/],
+    ['a monitoring pair without a VIP', threeNodeSpec({ monitoring: { members: ['node2', 'node3'] } }), /monitoring.vip: two monitoring nodes form a pair but no monitoring VIP is given/],
+    ['a monitoring node that is also an application server', threeNodeSpec({ monitoring: { members: ['node3'] }, applicationServers: { members: ['node1', 'node3'] } }), /'node3' is a dedicated monitoring node and cannot also be an application server/],
+    ['clashing router ids', threeNodeSpec({ loadBalancer: { virtualRouterId: 42 }, database: { vip: '198.51.100.20', virtualRouterId: 42 } }), /database.virtualRouterId: VRRP router id 42 of the database VIP is already used by the fabric VIP on the same network/],
+    ['Cassandra on one node', threeNodeSpec({ cassandra: { members: ['node1'] } }), /cassandra.members: Cassandra is enabled with 1 member\(s\)\. Fix: name at least two appliances/],
+    ['a Cassandra seed that is not a member', threeNodeSpec({ cassandra: { members: ['node1', 'node2'], seeds: ['node3'] } }), /cassandra.seeds\[0\]: seed 'node3' is not a member/],
+    ['a device network overlapping management', threeNodeSpec({ deviceNetwork: { cidr: '198.51.100.128/25', firstAddress: '198.51.100.130' } }), /deviceNetwork.cidr: device network 198.51.100.128\/25 overlaps the management network/],
+    ['a device VIP outside the device network', threeNodeSpec({ deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '198.51.100.99' } }), /deviceNetwork.vip: device VIP '198.51.100.99' is outside the device network 203.0.113.0\/24/],
     ['both appliances and an address plan', threeNodeSpec({ addressPlan: { count: 3, firstAddress: '198.51.100.11' } }), /appliances: both appliances and addressPlan are given/],
   ])('rejects %s with the path, value and fix', (_what, spec, expected) => {
     const problems = problemsOf(spec);
@@ -72,6 +84,13 @@ describe('fabric validation', () => {
     expect(a.loadBalancer.vrrp.virtualRouterId).toBeLessThanOrEqual(255);
     expect(other.loadBalancer.vrrp.virtualRouterId).not.toBe(a.loadBalancer.vrrp.virtualRouterId);
     expect(a.loadBalancer.vrrp.members.map((m) => m.priority)).toEqual([150, 140]);
+  });
+
+  it('derives distinct router ids for every VIP on one segment', () => {
+    const model = buildFabricModel(threeNodeSpec({ database: { vip: '198.51.100.20' }, monitoring: { members: ['node3'] } }), TEST_PLATFORM, PATH);
+    expect(model.database!.vrrp.virtualRouterId).not.toBe(model.loadBalancer.vrrp.virtualRouterId);
+    expect(model.monitoring.members).toEqual(['node3']);
+    expect(model.applicationServers.members).toEqual(['node1', 'node2']);
   });
 
   it('gives VMware MACs inside the static range', () => {

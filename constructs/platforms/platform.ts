@@ -26,6 +26,8 @@ export interface FabricPlatform {
    * before anything is created; throws FabricValidationError.
    */
   validate(model: FabricModel): void;
+  /** Which host each appliance runs on, where the platform decides it (KVM); undefined where it does not (vSphere DRS). */
+  placement?(model: FabricModel): Map<string, string>;
   /** Creates the shared resources and one VM per appliance; returns each appliance's VM id expression. */
   deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, string>;
 }

@@ -5,7 +5,7 @@ import { isDnsLabel } from '../../../model/identifiers';
 import { KvmHostProps } from './kvm-host';
 
 /** Keys each part of a host knows: hosts often come from YAML, where a typo would otherwise be ignored. */
-const HOST_KEYS = ['name', 'uri', 'storagePool', 'baseImage', 'network'];
+const HOST_KEYS = ['name', 'uri', 'storagePool', 'baseImage', 'network', 'deviceNetwork'];
 const POOL_KEYS = ['name', 'create'];
 const IMAGE_KEYS = ['source', 'name', 'volumeName', 'pool'];
 const NETWORK_KEYS = ['bridge', 'libvirtNetwork', 'create'];
@@ -57,6 +57,7 @@ export function checkKvmHosts(hosts: readonly KvmHostProps[] | undefined, model:
     checkPool(host.storagePool, `${where}.storagePool`, problems);
     checkImage(host.baseImage, `${where}.baseImage`, problems);
     checkNetwork(host.network, `${where}.network`, hosts.length, model, problems);
+    checkDeviceNetwork(host.deviceNetwork, `${where}.deviceNetwork`, String(host.name), model, problems);
   });
 }
 
@@ -146,5 +147,22 @@ function checkNetwork(network: unknown, where: string, hostCount: number, model:
 function unknownKeys(value: Loose, known: readonly string[], where: string, problems: ProblemCollector): void {
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) problems.add(where, `unknown key '${key}'`, `use only ${known.join(', ')}`);
+  }
+}
+
+/** The device-management NIC's attachment: needed on every host when the fabric has a device network. */
+function checkDeviceNetwork(attachment: unknown, where: string, hostName: string, model: FabricModel, problems: ProblemCollector): void {
+  if (attachment === undefined) {
+    if (model.deviceNetwork) {
+      problems.add(where, `host '${hostName}' has no device network attachment but the fabric has a device network`, "give deviceNetwork: { bridge: 'br-dev' } or { libvirtNetwork: 'name' }");
+    }
+    return;
+  }
+  if (!model.deviceNetwork) {
+    problems.add(where, `host '${hostName}' attaches a device network but the fabric has none`, 'add deviceNetwork to the fabric, or remove it here');
+    return;
+  }
+  if (!isObject(attachment) || Object.keys(attachment).length !== 1 || !(isText(attachment.bridge) || isText(attachment.libvirtNetwork))) {
+    problems.add(where, 'the device network attachment is not exactly one of bridge or libvirtNetwork', "give { bridge: 'br-dev' } or { libvirtNetwork: 'name' }");
   }
 }

@@ -92,4 +92,6 @@ export interface KvmHostProps {
   readonly baseImage: KvmBaseImageProps;
   /** The management network attachment. */
   readonly network: KvmHostNetworkProps;
+  /** The device-management network attachment (eth3); required when the fabric has a device network. @default none */
+  readonly deviceNetwork?: { readonly bridge: string } | { readonly libvirtNetwork: string };
 }

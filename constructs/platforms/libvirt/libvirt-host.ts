@@ -34,6 +34,7 @@ export class LibvirtHost extends Construct {
   private readonly fabricName: string;
   private readonly baseVolume: Pick<VolumeConfig, 'baseVolumeId' | 'baseVolumeName' | 'baseVolumePool'>;
   private readonly attachment: Pick<DomainNetworkInterface, 'bridge' | 'networkName' | 'networkId'>;
+  private readonly deviceAttachment?: Pick<DomainNetworkInterface, 'bridge' | 'networkName'>;
 
   constructor(scope: Construct, id: string, props: LibvirtHostProps) {
     super(scope, id);
@@ -61,6 +62,9 @@ export class LibvirtHost extends Construct {
     } else {
       this.baseVolume = { baseVolumeName: image.volumeName, baseVolumePool: image.pool ?? this.poolName };
     }
+
+    const device = host.deviceNetwork;
+    if (device) this.deviceAttachment = 'bridge' in device ? { bridge: device.bridge } : { networkName: device.libvirtNetwork };
 
     const network = host.network;
     if ('bridge' in network) {
@@ -121,6 +125,7 @@ export class LibvirtHost extends Construct {
           // Addresses are static (cloud-init); there is no DHCP lease to wait for.
           waitForLease: false,
         },
+        ...(this.deviceAttachment && node.deviceMac ? [{ ...this.deviceAttachment, mac: node.deviceMac, waitForLease: false }] : []),
       ],
       console: [{ type: 'pty', targetPort: '0', targetType: 'serial' }],
       qemuAgent: true,

@@ -24,12 +24,15 @@ export interface SeparatedGroup {
 }
 
 /**
- * The groups the model names that must not share a host: today the
- * load-balancer pair (it holds the fabric VIP); further pairs (the database
- * pair) join this list.
+ * The groups the model names that must not share a host: every pair that
+ * holds a VIP (load balancers, database, monitoring).
  */
 export function separatedGroupsOf(model: FabricModel): SeparatedGroup[] {
-  return [{ cluster: 'load-balancer cluster', members: model.loadBalancer.members }];
+  return [
+    { cluster: 'load-balancer cluster', members: model.loadBalancer.members },
+    ...(model.database ? [{ cluster: 'database cluster', members: model.database.members }] : []),
+    ...(model.monitoring.vrrp ? [{ cluster: 'monitoring cluster', members: model.monitoring.members }] : []),
+  ];
 }
 
 /**

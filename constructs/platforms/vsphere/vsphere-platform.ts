@@ -24,6 +24,8 @@ export interface VspherePlatformProps {
   readonly datastore: string;
   /** Port group of the management network. */
   readonly network: string;
+  /** Port group of the device-management network (eth3); required when the fabric has a device network. @default none */
+  readonly deviceNetwork?: string;
   /**
    * Template VM to clone: Debian 12 with cloud-init (VMware datasource),
    * open-vm-tools, keepalived, HAProxy, watchdog, chrony and curl. For the
@@ -46,6 +48,8 @@ export interface VspherePlatformProps {
   readonly waitForGuestNetMinutes?: number;
 }
 
+const VSPHERE_KEYS = ['datacenter', 'computeCluster', 'datastore', 'network', 'deviceNetwork', 'template', 'folder', 'antiAffinity', 'tags', 'waitForGuestNetMinutes'];
+
 /**
  * VMware vSphere: each appliance is a clone of a template VM, its cloud-init
  * handed over in `guestinfo.*` (cloud-init's VMware datasource), kept apart
@@ -64,16 +68,25 @@ export class VspherePlatform implements FabricPlatform {
   constructor(private readonly props: VspherePlatformProps) {}
 
   validate(model: FabricModel): void {
-    const problems = new ProblemCollector(`${model.constructPath}/platform`);
+    const problems = new ProblemCollector(model.constructPath);
+    for (const key of Object.keys(this.props ?? {})) {
+      if (!VSPHERE_KEYS.includes(key)) problems.add('platform', `unknown vSphere key '${key}'`, `use only ${VSPHERE_KEYS.join(', ')}`);
+    }
     for (const key of ['datacenter', 'computeCluster', 'datastore', 'network', 'template'] as const) {
       const value = this.props[key];
       if (typeof value !== 'string' || value.trim() === '') {
-        problems.add(key, `vSphere ${key} is missing`, `give the name of the ${key} as vCenter shows it`);
+        problems.add(`platform.${key}`, `vSphere ${key} is missing`, `give the name of the ${key} as vCenter shows it`);
       }
     }
     const mode = this.props.antiAffinity ?? 'mandatory';
     if (!['mandatory', 'preferred', 'off'].includes(mode)) {
-      problems.add('antiAffinity', `anti-affinity '${String(mode)}' is unknown`, "use 'mandatory', 'preferred' or 'off'");
+      problems.add('platform.antiAffinity', `anti-affinity '${String(mode)}' is unknown`, "use 'mandatory', 'preferred' or 'off'");
+    }
+    if (model.deviceNetwork && !this.props.deviceNetwork) {
+      problems.add('platform.deviceNetwork', 'the fabric has a device network but no vSphere port group is given for it', 'give vsphere.deviceNetwork, the port group of the device-management network');
+    }
+    if (!model.deviceNetwork && this.props.deviceNetwork) {
+      problems.add('platform.deviceNetwork', `port group '${this.props.deviceNetwork}' is given for a device network the fabric does not have`, 'add deviceNetwork to the fabric, or remove vsphere.deviceNetwork');
     }
     model.nodes.forEach((n, i) => {
       if (n.host !== undefined) {
@@ -90,6 +103,7 @@ export class VspherePlatform implements FabricPlatform {
     const cluster = new DataVsphereComputeCluster(site, 'cluster', { name: p.computeCluster, datacenterId: datacenter.id });
     const datastore = new DataVsphereDatastore(site, 'datastore', { name: p.datastore, datacenterId: datacenter.id });
     const network = new DataVsphereNetwork(site, 'network', { name: p.network, datacenterId: datacenter.id });
+    const deviceNetwork = p.deviceNetwork ? new DataVsphereNetwork(site, 'device_network', { name: p.deviceNetwork, datacenterId: datacenter.id }) : undefined;
     const template = new DataVsphereVirtualMachine(site, 'template', { name: p.template, datacenterId: datacenter.id });
     const folder = new Folder(site, 'folder', { path: p.folder ?? model.name, type: 'vm', datacenterId: datacenter.id });
 
@@ -128,6 +142,9 @@ export class VspherePlatform implements FabricPlatform {
             useStaticMac: true,
             macAddress: m.node.managementMac,
           },
+          ...(deviceNetwork && m.node.deviceMac
+            ? [{ networkId: deviceNetwork.id, adapterType: Fn.element(template.networkInterfaceTypes, 0), useStaticMac: true, macAddress: m.node.deviceMac }]
+            : []),
         ],
         disk: [{ label: 'disk0', size: m.node.sizing.diskGiB, thinProvisioned: true }],
         clone: { templateUuid: template.id },
