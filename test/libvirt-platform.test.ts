@@ -17,6 +17,7 @@ import { FabricSpec } from '../model/fabric-spec';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
 import { readStackConfig } from '../stacks/stack-config';
 import { threeNodeSpec } from './fixtures';
+import { testApp } from './synth-helpers';
 
 type Plan = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -57,7 +58,7 @@ const pinned = (...hosts: (string | undefined)[]): FabricSpec =>
 /** Builds a fabric on the libvirt platform in a fresh stack; returns the platform's placement. */
 function build(spec: FabricSpec, hosts: KvmHostProps[]): Map<string, string> {
   const platform = new LibvirtPlatform({ hosts });
-  const fabric = new Fabric(new TerraformStack(Testing.app(), 'stack'), 'Fabric', { ...spec, platform });
+  const fabric = new Fabric(new TerraformStack(testApp(), 'stack'), 'Fabric', { ...spec, platform });
   return platform.placement(fabric.model);
 }
 
@@ -164,7 +165,7 @@ describe('libvirt platform resources', () => {
         host('kvm2', { network: { libvirtNetwork: 'mgmt' } }),
       ],
     });
-    const stack = new TerraformStack(Testing.app(), 'stack');
+    const stack = new TerraformStack(testApp(), 'stack');
     new Fabric(stack, 'Fabric', { ...threeNodeSpec(), platform });
     const plan: Plan = JSON.parse(Testing.synth(stack));
     const pools = Object.values(plan.resource.libvirt_pool) as Plan[];
@@ -281,14 +282,14 @@ describe('libvirt host validation', () => {
 
   it('rejects an unknown platform key', () => {
     const platform = new LibvirtPlatform({ host: [host('kvm1')] } as never);
-    expect(() => new Fabric(new TerraformStack(Testing.app(), 'stack'), 'Fabric', { ...threeNodeSpec(), platform })).toThrow(
+    expect(() => new Fabric(new TerraformStack(testApp(), 'stack'), 'Fabric', { ...threeNodeSpec(), platform })).toThrow(
       /stack\/Fabric\/platform: unknown key 'host'\. Fix: use only hosts\n.*stack\/Fabric\/platform\/hosts: the libvirt platform has no hosts/,
     );
   });
 
   it('accepts a routed network on a single host when the gateway is its first address', () => {
     const platform = new LibvirtPlatform({ hosts: [host('kvm1', { network: { create: { name: 'fabric', mode: 'route' } } })] });
-    const stack = new TerraformStack(Testing.app(), 'stack');
+    const stack = new TerraformStack(testApp(), 'stack');
     new Fabric(stack, 'Fabric', { ...threeNodeSpec(), platform });
     const plan: Plan = JSON.parse(Testing.synth(stack));
     // Static addresses from cloud-init: the network serves the management subnet without DHCP.

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'cdktf';
+import { App, Testing } from 'cdktf';
 import { buildExampleStacks } from '../stacks/main';
 
 export type Plan = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -39,3 +39,19 @@ export function rawUserDataByNode(plan: Plan): Map<string, string> {
 export function userDataByNode(plan: Plan): Map<string, string> {
   return new Map([...rawUserDataByNode(plan)].map(([node, text]) => [node, unescapeTerraform(text)]));
 }
+
+const testOutdirs: string[] = [];
+
+/**
+ * A cdktf test App whose output directory is removed after the test file
+ * (Testing.app() alone leaves a directory in /tmp behind every call).
+ */
+export function testApp(): App {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'aftest-'));
+  testOutdirs.push(outdir);
+  return Testing.app({ outdir });
+}
+
+afterAll(() => {
+  for (const dir of testOutdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
