@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { evaluateCloudInitDisks, terraformAvailable } from '../e2e/lib/plan-evaluation';
+import { synthExamples } from './synth-helpers';
+
+/**
+ * The real terraform binary evaluates what the KVM plan hands libvirt: the
+ * escaping of shell `${...}` and the splicing of secrets must survive it.
+ */
+const describeWithTerraform = terraformAvailable() ? describe : describe.skip;
+
+describeWithTerraform('terraform evaluates the kvm-fabric cloud-init disks', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'afplan-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const planFile = path.join(dir, 'cdk.tf.json');
+  writeFileSync(planFile, synthExamples().get('kvm-fabric')!);
+  const evaluation = evaluateCloudInitDisks(planFile);
+  const statsPassword = Object.entries(evaluation.variables).find(([k]) => k.includes('haproxy_stats_password'))![1];
+
+  it('gives one seed per node', () => {
+    expect(evaluation.seeds.map((s) => s.node)).toEqual(['node1', 'node2', 'node3']);
+  });
+
+  it('yields valid YAML with the literal shell ${...} restored', () => {
+    for (const seed of evaluation.seeds) {
+      const doc = parse(seed.userData);
+      expect(doc.hostname).toBe(seed.node);
+      const watchdog = doc.write_files.find((f: { path: string }) => f.path === '/usr/local/lib/appliance-fabric/fabric-watchdog').content as string;
+      expect(watchdog).toContain('conf="${1:-/etc/appliance-fabric/watchdog.conf}"');
+      expect(watchdog).not.toContain('$${');
+      expect(parse(seed.networkConfig).version).toBe(2);
+      expect(parse(seed.metaData)['instance-id']).toBe(`spacefab-${seed.node}`);
+    }
+  });
+
+  it('splices the generated secrets in where the plan referenced them', () => {
+    const node1 = parse(evaluation.seeds[0].userData);
+    const haproxy = node1.write_files.find((f: { path: string }) => f.path === '/etc/haproxy/haproxy.cfg').content as string;
+    expect(haproxy).toContain(`stats auth stats:${statsPassword}`);
+    const pem = Buffer.from(node1.write_files.find((f: { path: string }) => f.path === '/etc/haproxy/certs/fabric.pem').content, 'base64').toString();
+    expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----/);
+    expect(evaluation.seeds[0].userData).not.toMatch(/random_password|tls_private_key/);
+  });
+});
