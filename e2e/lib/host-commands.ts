@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+
+/** Runs a command, bounded in time; throws with its output when it fails. */
+export function sh(cmd: string, args: string[], timeoutMs = 30000): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout;
+}
+
+/** Like sh, but returns success instead of throwing. */
+export function trySh(cmd: string, args: string[], timeoutMs = 30000): { ok: boolean; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  return { ok: !r.error && r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every `intervalMs` until it is true or `timeoutMs` passes; returns the seconds it took, or undefined. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<number | undefined> {
+  const start = Date.now();
+  for (let i = 0; Date.now() - start < timeoutMs && i < Math.ceil(timeoutMs / intervalMs) + 1; i++) {
+    if (await check()) return (Date.now() - start) / 1000;
+    await sleep(intervalMs);
+  }
+  return undefined;
+}

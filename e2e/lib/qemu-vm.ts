@@ -1,0 +1,161 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { connect } from 'node:net';
+import * as path from 'node:path';
+import { sh, sleep, waitFor } from './host-commands';
+
+export interface VmImage {
+  readonly base: string;
+  readonly kernel: string;
+  readonly initrd: string;
+}
+
+export interface VmSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly tap: string;
+  readonly mac: string;
+  readonly memoryMiB: number;
+  /** Directory for this VM's overlay, seed, sockets and serial log. */
+  readonly dir: string;
+  readonly userData: string;
+  readonly metaData: string;
+  readonly networkConfig: string;
+}
+
+/**
+ * One appliance VM under QEMU (TCG), booted the way libvirt boots it: the
+ * system disk an overlay of the base image, the NoCloud seed a CD-ROM, the
+ * NIC with the plan's MAC, an i6300esb watchdog, and the guest agent
+ * channel (the tests run commands inside the VM through it).
+ */
+export class QemuVm {
+  private process?: ChildProcess;
+  private readonly serialLog: string;
+  private readonly agentSocket: string;
+
+  constructor(readonly spec: VmSpec, private readonly image: VmImage) {
+    this.serialLog = path.join(spec.dir, 'serial.log');
+    this.agentSocket = path.join(spec.dir, 'qga.sock');
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  get running(): boolean {
+    return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  start(): void {
+    const s = this.spec;
+    const overlay = path.join(s.dir, 'disk.qcow2');
+    sh('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', this.image.base, '-F', 'qcow2', overlay]);
+    const seedDir = path.join(s.dir, 'seed');
+    sh('mkdir', ['-p', seedDir]);
+    writeFileSync(path.join(seedDir, 'user-data'), s.userData);
+    writeFileSync(path.join(seedDir, 'meta-data'), s.metaData);
+    writeFileSync(path.join(seedDir, 'network-config'), s.networkConfig);
+    const seed = path.join(s.dir, 'seed.iso');
+    sh('genisoimage', ['-quiet', '-output', seed, '-volid', 'cidata', '-joliet', '-rock', ...['user-data', 'meta-data', 'network-config'].map((f) => path.join(seedDir, f))]);
+    const log = openSync(this.serialLog, 'a');
+    const args = [
+      'netns', 'exec', s.namespace,
+      'qemu-system-x86_64', '-name', s.name, '-accel', 'tcg', '-m', String(s.memoryMiB), '-smp', '1', '-nographic',
+      '-kernel', this.image.kernel, '-initrd', this.image.initrd,
+      '-append', 'root=/dev/vda console=ttyS0 rw net.ifnames=0 quiet',
+      '-drive', `file=${overlay},if=virtio,format=qcow2`,
+      '-drive', `file=${seed},if=virtio,media=cdrom,readonly=on`,
+      '-netdev', `tap,id=net0,ifname=${s.tap},script=no,downscript=no`,
+      '-device', `virtio-net-pci,netdev=net0,mac=${s.mac}`,
+      // The device the platform's XSLT adds to the libvirt domain.
+      '-device', 'i6300esb', '-action', 'watchdog=reset',
+      '-chardev', `socket,path=${this.agentSocket},server=on,wait=off,id=qga0`,
+      '-device', 'virtio-serial', '-device', 'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',
+      '-serial', 'stdio', '-monitor', 'none',
+    ];
+    this.process = spawn('ip', args, { stdio: ['ignore', log, log], detached: true });
+    closeSync(log);
+  }
+
+  /** Waits until cloud-init reports it finished, reading the serial console. */
+  async waitForCloudInit(timeoutMs: number): Promise<number | undefined> {
+    return waitFor(() => {
+      if (!this.running) throw new Error(`${this.spec.name}: qemu exited before cloud-init finished; see ${this.serialLog}`);
+      return /Cloud-init v\. \S+ finished at/.test(this.serial());
+    }, timeoutMs, 1000);
+  }
+
+  serial(): string {
+    return existsSync(this.serialLog) ? readFileSync(this.serialLog, 'utf8') : '';
+  }
+
+  /** Power loss: the QEMU process dies at once. */
+  powerOff(): void {
+    if (this.process?.pid && this.running) {
+      try {
+        process.kill(-this.process.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  /** Runs a shell command inside the VM through the QEMU guest agent. */
+  async exec(command: string, timeoutMs = 20000): Promise<{ exitcode: number; stdout: string }> {
+    const start = await this.agent({ execute: 'guest-exec', arguments: { path: '/bin/sh', arg: ['-c', command], 'capture-output': true } }, timeoutMs);
+    const pid = (start as { pid: number }).pid;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const status = (await this.agent({ execute: 'guest-exec-status', arguments: { pid } }, timeoutMs)) as { exited: boolean; exitcode?: number; 'out-data'?: string };
+      if (status.exited) return { exitcode: status.exitcode ?? -1, stdout: Buffer.from(status['out-data'] ?? '', 'base64').toString() };
+      await sleep(200);
+    }
+    throw new Error(`${this.spec.name}: '${command}' did not finish in ${timeoutMs} ms`);
+  }
+
+  private agent(request: object, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(this.agentSocket);
+      const syncId = Math.floor(Math.random() * 1e9);
+      let buffer = '';
+      let synced = false;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`${this.spec.name}: guest agent did not answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.on('connect', () => socket.write(JSON.stringify({ execute: 'guest-sync', arguments: { id: syncId } }) + '\n'));
+      socket.on('data', (chunk) => {
+        buffer += chunk.toString();
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (!line) continue;
+          const reply = JSON.parse(line);
+          if (!synced) {
+            if (reply.return === syncId) {
+              synced = true;
+              socket.write(JSON.stringify(request) + '\n');
+            }
+            continue;
+          }
+          clearTimeout(timer);
+          socket.destroy();
+          if (reply.error) reject(new Error(`${this.spec.name}: guest agent: ${reply.error.desc}`));
+          else resolve(reply.return);
+        }
+      });
+      socket.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+  }
+
+  /** Kills QEMU (if running) and removes the VM's files. */
+  destroy(): void {
+    this.powerOff();
+    rmSync(this.spec.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,57 @@
+import { sh, trySh } from './host-commands';
+
+/**
+ * The VMs' network: a network namespace of our own holding a bridge, one
+ * tap device per VM and the client's address. Nothing is created in the
+ * root namespace, and everything is removed by name in `destroy()`.
+ */
+export class TestNetwork {
+  readonly bridge = 'br0';
+  private readonly taps: string[] = [];
+  private created = false;
+
+  constructor(
+    readonly namespace: string,
+    /** The client's address on the bridge, with prefix, e.g. 198.51.100.100/24. */
+    private readonly clientCidr: string,
+  ) {}
+
+  create(): void {
+    const prefix = this.clientCidr.split('.').slice(0, 3).join('.');
+    // The host itself must not be in the range the test uses.
+    if (sh('ip', ['-br', 'addr']).includes(` ${prefix}.`)) {
+      throw new Error(`the host already has an address in ${prefix}.0/24: refusing to run the e2e tier`);
+    }
+    sh('ip', ['netns', 'add', this.namespace]);
+    this.created = true;
+    this.ns('ip', 'link', 'set', 'lo', 'up');
+    this.ns('ip', 'link', 'add', this.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0');
+    this.ns('ip', 'addr', 'add', this.clientCidr, 'dev', this.bridge);
+    this.ns('ip', 'link', 'set', this.bridge, 'up');
+  }
+
+  addTap(name: string): string {
+    this.ns('ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap');
+    this.taps.push(name);
+    this.ns('ip', 'link', 'set', name, 'master', this.bridge);
+    this.ns('ip', 'link', 'set', name, 'up');
+    return name;
+  }
+
+  /** Runs a command inside the namespace. */
+  ns(...args: string[]): string {
+    return sh('ip', ['netns', 'exec', this.namespace, ...args]);
+  }
+
+  tryNs(timeoutMs: number, ...args: string[]): { ok: boolean; out: string } {
+    return trySh('ip', ['netns', 'exec', this.namespace, ...args], timeoutMs);
+  }
+
+  destroy(): void {
+    if (!this.created) return;
+    for (const tap of this.taps) trySh('ip', ['netns', 'exec', this.namespace, 'ip', 'link', 'del', tap]);
+    trySh('ip', ['netns', 'exec', this.namespace, 'ip', 'link', 'del', this.bridge]);
+    trySh('ip', ['netns', 'del', this.namespace]);
+    this.created = false;
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * End-to-end tier: boots the synthesized KVM fabric as real Debian
+ * appliances under QEMU and breaks it.
+ *
+ *   npm run e2e            (kvm-fabric; builds or reuses the appliance image)
+ *
+ * What `cdktf deploy` would hand to libvirt is taken from the plan: each
+ * node's libvirt_cloudinit_disk documents, evaluated by terraform (see
+ * lib/plan-evaluation.ts), and each domain's MAC. Differences from a real
+ * KVM host, all deliberate: memory is 1 GiB per VM (the plan asks 32 GiB),
+ * QEMU runs with TCG, the kernel is booted directly, the bridge lives in a
+ * network namespace of the run's own with the client on it, and there is no
+ * package mirror (cloud-init's apt-get update fails; the image carries the
+ * packages).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'cdktf';
+import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
+import { CONFIG_DIR, PROJECT_ROOT } from '../stacks/main';
+import { readStackConfig } from '../stacks/stack-config';
+import { trySh, waitFor } from './lib/host-commands';
+import { evaluateCloudInitDisks, terraformAvailable } from './lib/plan-evaluation';
+import { QemuVm, VmImage } from './lib/qemu-vm';
+import { TestNetwork } from './lib/test-network';
+
+const STACK = 'kvm-fabric';
+const CLIENT = '198.51.100.100';
+const VM_MEMORY_MIB = 1024;
+const BOOT_TIMEOUT_MS = 15 * 60 * 1000;
+
+interface Result {
+  scenario: string;
+  outcome: 'pass' | 'fail' | 'skip';
+  seconds?: number;
+  detail: string;
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const results: Result[] = [];
+const record = (r: Result) => {
+  results.push(r);
+  console.log(`[e2e] ${r.outcome.toUpperCase()} ${r.scenario}${r.seconds !== undefined ? ` (${r.seconds.toFixed(2)} s)` : ''}: ${r.detail}`);
+};
+
+function buildImage(): VmImage {
+  const out = execFileSync('bash', [path.join(PROJECT_ROOT, 'e2e', 'image', 'build-appliance-image.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 20 * 60 * 1000 });
+  const last = out.trim().split('\n').pop()!;
+  return JSON.parse(last) as VmImage;
+}
+
+function synthesize(dir: string): { planFile: string; plan: Json } {
+  const app = new App({ outdir: dir });
+  new KvmFabricStack(app, STACK, readStackConfig<KvmFabricConfig>(path.join(CONFIG_DIR, `${STACK}.yaml`), ['fabric', 'libvirt']));
+  app.synth();
+  const planFile = path.join(dir, 'stacks', STACK, 'cdk.tf.json');
+  return { planFile, plan: JSON.parse(readFileSync(planFile, 'utf8')) };
+}
+
+async function main(): Promise<number> {
+  if (!terraformAvailable()) {
+    console.log('[e2e] SKIP: no terraform binary to evaluate the plan with');
+    return 0;
+  }
+  const started = Date.now();
+  const image = buildImage();
+  const imageSeconds = (Date.now() - started) / 1000;
+  const work = mkdtempSync(path.join(tmpdir(), 'afe2e-'));
+  const network = new TestNetwork(`afe2e-${process.pid}`, `${CLIENT}/24`);
+  const vms: QemuVm[] = [];
+  const teardown = () => {
+    for (const vm of vms) vm.destroy();
+    network.destroy();
+    rmSync(work, { recursive: true, force: true });
+  };
+  const onSignal = () => {
+    teardown();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { planFile, plan } = synthesize(path.join(work, 'cdktf.out'));
+    const evaluation = evaluateCloudInitDisks(planFile);
+    const fabricName = Object.values(plan.resource.libvirt_domain as Json)[0].name.split('-')[0] as string;
+    const outputs = Object.fromEntries(Object.entries(plan.output as Json).map(([k, v]) => [k.replace(/_[0-9A-F]{8}$/, ''), (v as Json).value]));
+    const vip: string = outputs.Fabric_vip;
+    const dbVip: string | undefined = outputs.Fabric_database_vip;
+    const addresses: Record<string, string> = outputs.Fabric_node_addresses;
+    const appPassword = Object.entries(evaluation.variables).find(([k]) => k.includes('database_application_password'))?.[1];
+
+    network.create();
+    const macOf = (node: string) => (Object.values(plan.resource.libvirt_domain as Json).find((d) => d.name === `${fabricName}-${node}`) as Json).network_interface[0].mac as string;
+    evaluation.seeds.forEach((seed, i) => {
+      const dir = path.join(work, seed.node);
+      mkdirSync(dir, { recursive: true });
+      const vm = new QemuVm(
+        { name: seed.node, namespace: network.namespace, tap: network.addTap(`tap${i}`), mac: macOf(seed.node), memoryMiB: VM_MEMORY_MIB, dir, ...seed },
+        image,
+      );
+      vms.push(vm);
+    });
+    const bootStart = Date.now();
+    vms.forEach((vm) => vm.start());
+    const booted = await Promise.all(vms.map((vm) => vm.waitForCloudInit(BOOT_TIMEOUT_MS)));
+    booted.forEach((s, i) => record({ scenario: `boot ${vms[i].spec.name}`, outcome: s === undefined ? 'fail' : 'pass', seconds: s, detail: 'cloud-init finished (serial console)' }));
+    if (booted.some((s) => s === undefined)) throw new Error('not every VM finished cloud-init');
+
+    const curl = (url: string, timeoutS = 1, extra: string[] = []) => network.tryNs((timeoutS + 1) * 1000, 'curl', '-sk', '--max-time', String(timeoutS), ...extra, url);
+    const vipUp = await waitFor(() => curl(`https://${vip}/`).ok, 120000, 500);
+    record({ scenario: 'fabric VIP answers after boot', outcome: vipUp === undefined ? 'fail' : 'pass', seconds: ((Date.now() - bootStart) / 1000), detail: `https://${vip}/ from the client` });
+
+    // 1. Balancing over every application server (no cookie: round robin).
+    const served = new Map<string, number>();
+    for (let i = 0; i < 30; i++) {
+      const r = curl(`https://${vip}/`, 2);
+      if (r.ok) served.set(r.out.trim(), (served.get(r.out.trim()) ?? 0) + 1);
+    }
+    const appServers = Object.keys(addresses);
+    record({
+      scenario: '1 balancing over every application server',
+      outcome: appServers.every((n) => served.has(n)) ? 'pass' : 'fail',
+      detail: [...served].map(([n, c]) => `${n}:${c}`).join(' ') + ' of 30 requests',
+    });
+
+    // 4. Kill the application service inside a VM: systemd/watchdog bring it back.
+    const victim = vms.find((v) => v.spec.name === appServers[appServers.length - 1])!;
+    await victim.exec('pkill -KILL -f demo-app-server.py');
+    const killedAt = Date.now();
+    const back = await waitFor(() => {
+      const r = curl(`http://${addresses[victim.spec.name]}:8080/healthz`, 1);
+      return r.ok && r.out.includes('ok') && Date.now() - killedAt > 200;
+    }, 60000, 200);
+    record({ scenario: `4 killed application service on ${victim.spec.name} restarted`, outcome: back === undefined ? 'fail' : 'pass', seconds: back, detail: 'kill -9 inside the VM (guest agent), then /healthz from the client' });
+
+    // Database write through its VIP before any failure.
+    const dbWrite = (marker: string) =>
+      dbVip && appPassword
+        ? network.tryNs(8000, 'mariadb', '-h', dbVip, '-u', 'fabric_app', `-p${appPassword}`, '--connect-timeout=2', 'fabric', '-e', `CREATE TABLE IF NOT EXISTS e2e (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO e2e (marker) VALUES ('${marker}')`)
+        : { ok: false, out: 'no database in the plan' };
+    const firstWrite = await waitFor(() => dbWrite('before-failover').ok, 120000, 1000);
+    record({ scenario: 'database write through the database VIP', outcome: firstWrite === undefined ? 'fail' : 'pass', seconds: firstWrite, detail: dbVip ? `${dbVip}:3306 as fabric_app` : 'no database' });
+
+    // 3. Power off an application server under a steady stream of idempotent requests.
+    const appOnly = vms.find((v) => v.spec.name === appServers[appServers.length - 1])!;
+    const stream = streamRequests(network, `https://${vip}/`, 20, 12000);
+    await new Promise((r) => setTimeout(r, 4000));
+    appOnly.powerOff();
+    const streamResult = await stream;
+    record({
+      scenario: `3 power off ${appOnly.spec.name} under a request stream`,
+      outcome: streamResult.failed === 0 ? 'pass' : 'fail',
+      detail: `${streamResult.failed} failed of ${streamResult.sent} GETs at 20/s`,
+    });
+
+    // 2 and 5. Power off the VIP holder (also the database primary, as in the original).
+    const holderMac = network.tryNs(3000, 'ip', 'neigh', 'show', vip).out.match(/lladdr (\S+)/)?.[1];
+    const holder = vms.find((v) => v.spec.mac.toLowerCase() === holderMac?.toLowerCase()) ?? vms[0];
+    holder.powerOff();
+    const offAt = Date.now();
+    const [vipBack, dbBack] = await Promise.all([
+      waitFor(() => curl(`https://${vip}/`, 1).ok, 60000, 100),
+      dbVip ? waitFor(() => dbWrite('after-failover').ok, 180000, 500) : Promise.resolve(undefined),
+    ]);
+    record({ scenario: `2 power off VIP holder ${holder.spec.name}: fabric VIP answers again`, outcome: vipBack === undefined ? 'fail' : 'pass', seconds: vipBack, detail: 'measured from the client, polled every 100 ms' });
+    if (dbVip) {
+      record({ scenario: `5 power off database primary ${holder.spec.name}: write through the database VIP`, outcome: dbBack === undefined ? 'fail' : 'pass', seconds: dbBack, detail: 'promoted standby accepts writes' });
+    }
+    console.log(`[e2e] total ${((Date.now() - started) / 1000).toFixed(0)} s (image ${imageSeconds.toFixed(0)} s, after power-off ${((Date.now() - offAt) / 1000).toFixed(0)} s)`);
+  } catch (err) {
+    record({ scenario: 'run', outcome: 'fail', detail: (err as Error).message });
+    for (const vm of vms) {
+      const tail = vm.serial().split('\n').slice(-25).join('\n');
+      console.log(`[e2e] last serial lines of ${vm.spec.name}:\n${tail}`);
+    }
+  } finally {
+    teardown();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  const left = trySh('pgrep', ['-f', `afe2e-${process.pid}`]).out.trim();
+  if (left) record({ scenario: 'teardown', outcome: 'fail', detail: `processes left: ${left}` });
+  printTable();
+  const dir = path.join(PROJECT_ROOT, 'test-results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'e2e.json'), JSON.stringify({ stack: STACK, results }, null, 2));
+  const passed = results.filter((r) => r.outcome === 'pass').length;
+  const failed = results.filter((r) => r.outcome === 'fail').length;
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+/** Sends `perSecond` GETs per second for `durationMs` (bounded), one curl each, counting failures. */
+async function streamRequests(network: TestNetwork, url: string, perSecond: number, durationMs: number): Promise<{ sent: number; failed: number }> {
+  const { spawn } = await import('node:child_process');
+  let sent = 0;
+  let failed = 0;
+  const pending: Promise<void>[] = [];
+  const total = Math.round((perSecond * durationMs) / 1000);
+  for (let i = 0; i < total; i++) {
+    sent++;
+    pending.push(
+      new Promise((resolve) => {
+        const p = spawn('ip', ['netns', 'exec', network.namespace, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+        let code = '';
+        p.stdout.on('data', (d) => (code += d));
+        p.on('close', () => {
+          if (code !== '200') failed++;
+          resolve();
+        });
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1000 / perSecond));
+  }
+  await Promise.all(pending);
+  return { sent, failed };
+}
+
+function printTable(): void {
+  console.log('\nscenario | outcome | seconds | detail');
+  console.log('--- | --- | --- | ---');
+  for (const r of results) console.log(`${r.scenario} | ${r.outcome} | ${r.seconds?.toFixed(2) ?? ''} | ${r.detail}`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
