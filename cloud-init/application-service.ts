@@ -13,7 +13,21 @@ export function renderDemoServiceScript(model: FabricModel, node: NodeModel): st
 ${generatedHeader(model, node, 'Demo application service')}
 """Answers GET / with the node name and GET /healthz with ok."""
 import argparse
+import socketserver
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self):
+        # HTTPServer.server_bind resolves the host name (getfqdn): with an
+        # unreachable DNS server that delays listening by seconds.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def handle_error(self, request, client_address):
+        pass  # health checks that reset the connection are not errors
 
 
 def main():
@@ -46,8 +60,7 @@ def main():
         def log_message(self, *_):
             pass  # one line per request would flood the journal under load
 
-    ThreadingHTTPServer.daemon_threads = True
-    ThreadingHTTPServer((args.address, args.port), Handler).serve_forever()
+    Server((args.address, args.port), Handler).serve_forever()
 
 
 if __name__ == "__main__":

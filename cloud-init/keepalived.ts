@@ -1,5 +1,5 @@
 import { FabricModel, NodeModel, VrrpInstance, vrrpInstances } from '../model/fabric-model';
-import { DATABASE_CHECK_SCRIPT, DATABASE_INELIGIBLE_FILE, DATABASE_NOTIFY_SCRIPT, MONITORING_CHECK_SCRIPT, NOTIFY_SCRIPT } from './node-paths';
+import { DATABASE_CHECK_SCRIPT, DATABASE_INELIGIBLE_FILE, DATABASE_NOTIFY_SCRIPT, HAPROXY_CHECK_SCRIPT, MONITORING_CHECK_SCRIPT, NOTIFY_SCRIPT } from './node-paths';
 export { NOTIFY_SCRIPT };
 import { generatedHeader, RenderedFile, RUN_DIR } from './rendered-file';
 
@@ -30,7 +30,13 @@ function healthOf(instance: VrrpInstance): { processes: string[]; scripts: Track
     case 'fabric':
     case 'device':
       // The VIP follows HAProxy's health, never an application server's: that one is HAProxy's to route around.
-      return { processes: ['haproxy'], scripts: [], files: [`watchdog_${instance.name}`], notify: NOTIFY_SCRIPT };
+      // A crashed HAProxy is seen at once (process events); a hung one by its health endpoint within about 2 s.
+      return {
+        processes: ['haproxy'],
+        scripts: [{ name: 'chk_haproxy', script: HAPROXY_CHECK_SCRIPT, intervalSeconds: 1, fall: 2, rise: 2 }],
+        files: [`watchdog_${instance.name}`],
+        notify: NOTIFY_SCRIPT,
+      };
     case 'database':
       // Up is checked here; writable is made true by promotion when this node becomes MASTER, and a
       // node whose data may be stale takes itself out through database_eligibility (see database.ts).
@@ -99,7 +105,7 @@ export function renderKeepalivedConf(model: FabricModel, node: NodeModel): strin
     out.push(
       `# Written by the fabric watchdog: non-zero when a service ${instance.name} depends on`,
       '# keeps failing after restarts, which moves that VIP away from this node.',
-      `vrrp_track_file watchdog_${instance.name} {`,
+      `track_file watchdog_${instance.name} {`,
       `    file ${eligibilityFile(instance.name)}`,
       '    weight 0',
       '    init_file 0',
@@ -111,7 +117,7 @@ export function renderKeepalivedConf(model: FabricModel, node: NodeModel): strin
     out.push(
       '# Written by the database hooks: non-zero while this node must not hold the',
       '# database VIP (its data may be stale, or promotion failed).',
-      'vrrp_track_file database_eligibility {',
+      'track_file database_eligibility {',
       `    file ${DATABASE_INELIGIBLE_FILE}`,
       '    weight 0',
       '    init_file 0',
@@ -180,10 +186,37 @@ export function renderNotifyScript(model: FabricModel, node: NodeModel): string 
   ].join('\n');
 }
 
-export function keepalivedFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
-  if (vrrpInstancesOf(model, node).length === 0) return [];
+/** keepalived's check of a hung HAProxy: its health endpoint must answer. */
+export function renderHaproxyCheck(model: FabricModel, node: NodeModel): string {
   return [
+    '#!/bin/bash',
+    generatedHeader(model, node, 'keepalived check of HAProxy'),
+    `exec curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1:${model.loadBalancer.healthPort}/healthz`,
+    '',
+  ].join('\n');
+}
+
+export function keepalivedFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
+  const instances = vrrpInstancesOf(model, node);
+  if (instances.length === 0) return [];
+  const files: RenderedFile[] = [
     { path: '/etc/keepalived/keepalived.conf', content: renderKeepalivedConf(model, node), permissions: '0640' },
     { path: NOTIFY_SCRIPT, content: renderNotifyScript(model, node), permissions: '0755' },
+    {
+      path: '/etc/default/keepalived',
+      content: [
+        generatedHeader(model, node, 'keepalived options'),
+        '# Without respawn a crashed VRRP process ends keepalived: systemd restarts it after its',
+        '# ExecStopPost removed any VIP left behind. A respawned child may hold the VIP while the',
+        '# peer already does (measured: both nodes held it for up to 0.9 s).',
+        'DAEMON_ARGS="--dont-respawn"',
+        '',
+      ].join('\n'),
+      permissions: '0644',
+    },
   ];
+  if (instances.some((i) => i.purpose === 'fabric' || i.purpose === 'device')) {
+    files.push({ path: HAPROXY_CHECK_SCRIPT, content: renderHaproxyCheck(model, node), permissions: '0755' });
+  }
+  return files;
 }

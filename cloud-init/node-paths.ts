@@ -9,3 +9,5 @@ export const DATABASE_INELIGIBLE_FILE = `${RUN_DIR}/database-ineligible`;
 export const MONITORING_CHECK_SCRIPT = `${LIB_DIR}/check-monitoring`;
 /** keepalived's logging notify hook. */
 export const NOTIFY_SCRIPT = `${LIB_DIR}/keepalived-notify`;
+/** keepalived's check of a hung HAProxy. */
+export const HAPROXY_CHECK_SCRIPT = `${LIB_DIR}/check-haproxy`;

@@ -69,6 +69,7 @@ export function renderWatchdogConf(model: FabricModel, node: NodeModel): string 
     generatedHeader(model, node, 'Fabric watchdog configuration'),
     '',
     `PROBE_INTERVAL=${wd.probeIntervalSeconds}`,
+    `STARTUP_GRACE=${wd.startupGraceSeconds}`,
     `FAILURES_BEFORE_RESTART=${wd.failuresBeforeRestart}`,
     `RESTARTS_BEFORE_FAILOVER=${wd.restartsBeforeFailover}`,
     `RESTART_WINDOW=${wd.restartWindowSeconds}`,
@@ -85,7 +86,8 @@ export function renderWatchdogScript(model: FabricModel, node: NodeModel): strin
   return `#!/bin/bash
 ${generatedHeader(model, node, 'Health-probing watchdog')}
 #
-# Probes every service in ${WATCHDOG_CONF}. After FAILURES_BEFORE_RESTART
+# Probes every service in ${WATCHDOG_CONF}. Failed probes within
+# STARTUP_GRACE seconds of a (re)start do not count. After FAILURES_BEFORE_RESTART
 # failed probes in a row it kills and restarts the service (a hung process
 # does not exit, so systemd's Restart= alone never sees it). When a
 # service that a VIP depends on needed RESTARTS_BEFORE_FAILOVER restarts
@@ -105,7 +107,7 @@ while IFS= read -r line; do
     [A-Z_]*=*)
       key="\${line%%=*}" value="\${line#*=}"
       case "$key" in
-        PROBE_INTERVAL|FAILURES_BEFORE_RESTART|RESTARTS_BEFORE_FAILOVER|RESTART_WINDOW|ELIGIBILITY_PREFIX|STATE_DIR) printf -v "$key" '%s' "$value" ;;
+        PROBE_INTERVAL|STARTUP_GRACE|FAILURES_BEFORE_RESTART|RESTARTS_BEFORE_FAILOVER|RESTART_WINDOW|ELIGIBILITY_PREFIX|STATE_DIR) printf -v "$key" '%s' "$value" ;;
       esac
       ;;
   esac
@@ -134,10 +136,11 @@ restart() {
 }
 
 mkdir -p "$STATE_DIR"
-declare -a failures=() restart_log=()
+declare -a failures=() restart_log=() grace_until=()
 declare -A out_of_election=()
+started=$(date +%s)
 for i in "\${!names[@]}"; do
-  failures[i]=0 restart_log[i]=""
+  failures[i]=0 restart_log[i]="" grace_until[i]=$((started + STARTUP_GRACE))
   if [[ "\${instances[i]}" != - ]]; then
     out_of_election["\${instances[i]}"]=""
     printf '0\\n' > "\${ELIGIBILITY_PREFIX}\${instances[i]}"
@@ -151,6 +154,8 @@ while :; do
   for i in "\${!names[@]}"; do
     if probe "\${types[i]}" "\${targets[i]}"; then
       failures[i]=0
+    elif ((now < grace_until[i])); then
+      : # still starting: a failed probe does not count yet
     else
       failures[i]=$((failures[i] + 1))
       if ((failures[i] >= FAILURES_BEFORE_RESTART)); then
@@ -158,6 +163,7 @@ while :; do
         restart "\${units[i]}" || log "\${names[i]}: restart of \${units[i]} failed"
         restart_log[i]="\${restart_log[i]} $now"
         failures[i]=0
+        grace_until[i]=$(($(date +%s) + STARTUP_GRACE))
       fi
     fi
     # Restarts still inside the window.

@@ -208,6 +208,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   const wd = spec.watchdog ?? {};
   const watchdog = {
     probeIntervalSeconds: positiveInteger('watchdog.probeIntervalSeconds', wd.probeIntervalSeconds ?? 1, problems),
+    startupGraceSeconds: nonNegativeInteger('watchdog.startupGraceSeconds', wd.startupGraceSeconds ?? 10, problems),
     failuresBeforeRestart: positiveInteger('watchdog.failuresBeforeRestart', wd.failuresBeforeRestart ?? 3, problems),
     restartsBeforeFailover: positiveInteger('watchdog.restartsBeforeFailover', wd.restartsBeforeFailover ?? 3, problems),
     restartWindowSeconds: positiveInteger('watchdog.restartWindowSeconds', wd.restartWindowSeconds ?? 300, problems),
@@ -544,6 +545,13 @@ function mergeSizing(base: Sizing, override: SizingSpec | undefined, where: stri
     }
   }
   return merged;
+}
+
+function nonNegativeInteger(where: string, value: number, problems: ProblemCollector): number {
+  if (!Number.isInteger(value) || value < 0) {
+    problems.add(where, `${String(value)} is not a whole number of seconds`, 'give 0 or a positive whole number');
+  }
+  return value;
 }
 
 function positiveInteger(where: string, value: number, problems: ProblemCollector): number {

@@ -135,6 +135,7 @@ export interface DeviceNetwork {
 
 export interface Watchdog {
   readonly probeIntervalSeconds: number;
+  readonly startupGraceSeconds: number;
   readonly failuresBeforeRestart: number;
   readonly restartsBeforeFailover: number;
   readonly restartWindowSeconds: number;

@@ -129,6 +129,8 @@ export interface ApplicationServerSpec {
 export interface WatchdogSpec {
   /** Seconds between health probes. @default 1 */
   readonly probeIntervalSeconds?: number;
+  /** Seconds after a service's (re)start during which its failed probes do not count, so a slow start is not killed. @default 10 */
+  readonly startupGraceSeconds?: number;
   /** Consecutive failed probes before the service is restarted. @default 3 */
   readonly failuresBeforeRestart?: number;
   /** Restarts within `restartWindowSeconds` after which a VIP-critical service takes its node out of the VIP election. @default 3 */

@@ -42,7 +42,7 @@ const FABRIC_KEYS: Record<string, unknown> = {
   cassandra: { members: 1, seeds: 1, clusterName: 1, datacenter: 1, aptSource: { url: 1, suite: 1, keyUrl: 1 } },
   monitoring: { members: 1, vip: 1, virtualRouterId: 1, service: { name: 1, port: 1, healthCheck: { type: 1, path: 1, command: 1 }, execStart: 1, packages: 1 } },
   deviceNetwork: { cidr: 1, gateway: 1, routes: 1, firstAddress: 1, vip: 1, virtualRouterId: 1 },
-  watchdog: { probeIntervalSeconds: 1, failuresBeforeRestart: 1, restartsBeforeFailover: 1, restartWindowSeconds: 1, hardwareTimeoutSeconds: 1 },
+  watchdog: { probeIntervalSeconds: 1, startupGraceSeconds: 1, failuresBeforeRestart: 1, restartsBeforeFailover: 1, restartWindowSeconds: 1, hardwareTimeoutSeconds: 1 },
   installPackagesOnBoot: 1,
 };
 

@@ -214,7 +214,7 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
     expect(conf).toMatch(/vrrp_script chk_database \{\n\s+script "\/usr\/local\/lib\/appliance-fabric\/check-database"/);
     expect(conf).toMatch(/vrrp_instance database_vip \{[^}]*nopreempt/);
     expect(conf).toContain('notify "/usr/local/lib/appliance-fabric/database-notify" root');
-    expect(conf).toMatch(/vrrp_track_file database_eligibility \{\n\s+file \/run\/appliance-fabric\/database-ineligible/);
+    expect(conf).toMatch(/track_file database_eligibility \{\n\s+file \/run\/appliance-fabric\/database-ineligible/);
     expect(conf).toContain('virtual_router_id');
     expect(conf).toContain('198.51.100.20/24 dev eth0');
   });

@@ -1,0 +1,162 @@
+/**
+ * Failover benchmark (tier 3 of DESIGN.md): runs the rendered fabric in
+ * network namespaces with the real keepalived, HAProxy, demo application and
+ * fabric watchdog, injects faults and prints how long recovery takes.
+ *
+ *   node dist/bench/failover-bench.js [--runs N] [--quick]
+ *
+ * Needs root, keepalived, haproxy, curl, iproute2, util-linux (unshare,
+ * setpriv) and systemd-tmpfiles. Uses only 198.51.100.0/24, inside
+ * namespaces it creates and removes. Exits 1 when a goal is missed.
+ */
+import { median } from '../test/harness/exec';
+import { FabricHarness } from '../test/harness/fabric-harness';
+import { namespaceFabricSpec, renderFabric, RenderedFabric } from '../test/harness/render';
+import {
+  backendLoss, BackendLossResult, balancerFailsRepeatedly, BalancerFailureResult, FailoverRun, serviceRecovery, ServiceRecovery, vipFailover, VipFault,
+} from '../test/harness/scenarios';
+
+interface Row {
+  readonly what: string;
+  readonly runs: number;
+  readonly median: string;
+  readonly max: string;
+  readonly goal: string;
+  readonly met?: boolean;
+}
+
+const DEFAULT_ADVERT = 0.4;
+const live = new Set<FabricHarness>();
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const log = (m: string) => process.stderr.write(`  ${m}\n`);
+const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'n/a');
+
+async function withFabric<T>(rendered: RenderedFabric, body: (h: FabricHarness) => Promise<T>): Promise<T> {
+  const h = await FabricHarness.start(rendered);
+  live.add(h);
+  try {
+    await h.waitReady(30_000);
+    return await body(h);
+  } finally {
+    const { leftovers } = await h.stop();
+    live.delete(h);
+    if (leftovers.length) log(`cleanup found leftovers: ${leftovers.join('; ')}`);
+  }
+}
+
+async function failoverSeries(advert: number, runs: number): Promise<Map<VipFault, FailoverRun[]>> {
+  const spec = namespaceFabricSpec(advert === DEFAULT_ADVERT ? {} : { advertIntervalSeconds: advert });
+  const rendered = renderFabric(spec);
+  if (rendered.model.loadBalancer.vrrp.advertIntervalSeconds !== advert) {
+    throw new Error(`the rendered advert interval is ${rendered.model.loadBalancer.vrrp.advertIntervalSeconds} s, expected ${advert} s`);
+  }
+  log(`advert_int ${advert} s:`);
+  return withFabric(rendered, async (h) => {
+    const out = new Map<VipFault, FailoverRun[]>();
+    const faults: VipFault[] = advert === DEFAULT_ADVERT ? ['vrrp-crash', 'link-down', 'keepalived-kill'] : ['vrrp-crash', 'link-down'];
+    for (const fault of faults) {
+      const list: FailoverRun[] = [];
+      for (let i = 0; i < runs; i++) list.push(await vipFailover(h, fault, rendered.nodes, log));
+      out.set(fault, list);
+    }
+    return out;
+  });
+}
+
+async function main(): Promise<number> {
+  const runs = Number(arg('--runs') ?? (process.argv.includes('--quick') ? 3 : 5));
+  if (!Number.isInteger(runs) || runs < 1 || runs > 50) throw new Error('--runs takes a whole number from 1 to 50');
+  const started = Date.now();
+  const rows: Row[] = [];
+
+  // Scenario 2: VIP failover, for the shipped advert interval and two others.
+  for (const advert of [DEFAULT_ADVERT, 0.2, 1.0]) {
+    const series = await failoverSeries(advert, runs);
+    for (const [fault, list] of series) {
+      const client = list.map((r) => r.clientMs);
+      const isDefault = advert === DEFAULT_ADVERT;
+      const faultName = { 'vrrp-crash': 'keepalived VRRP child killed', 'keepalived-kill': 'keepalived main process killed', 'link-down': 'eth0 down' }[fault];
+      rows.push({
+        what: `VIP failover, ${faultName}, advert_int ${advert} s${isDefault ? ' (default)' : ''}`,
+        runs: list.length,
+        median: seconds(median(client)),
+        max: seconds(Math.max(...client)),
+        goal: isDefault ? '< 2 s median' : '',
+        ...(isDefault ? { met: median(client) < 2000 } : {}),
+      });
+      const takeover = list.map((r) => r.takeoverMs);
+      const gap = list.map((r) => r.outageMs);
+      rows.push({ what: '  standby reports MASTER (notify hook)', runs: list.length, median: seconds(median(takeover)), max: seconds(Math.max(...takeover)), goal: '' });
+      const double = list.map((r) => r.twoHoldersMs);
+      rows.push({ what: '  both nodes held the VIP (longest stretch)', runs: list.length, median: seconds(median(double)), max: seconds(Math.max(...double)), goal: '' });
+      rows.push({
+        what: '  client without any answer',
+        runs: list.length,
+        median: seconds(median(gap)),
+        max: seconds(Math.max(...gap)),
+        goal: 'one holder after the old returns',
+        met: list.every((r) => r.holdersAfterReturn.length === 1),
+      });
+    }
+  }
+
+  // Scenarios 3 and 4 on a fabric with the shipped defaults.
+  log('backend loss and watchdog (defaults):');
+  const defaults = renderFabric(namespaceFabricSpec());
+  const unit = `${defaults.model.applicationServers.service.name}.service`;
+  const { losses, crashes, hangs, balancer } = await withFabric(defaults, async (h) => {
+    const losses: BackendLossResult[] = [];
+    for (let i = 0; i < runs; i++) losses.push(await backendLoss(h, i % 2 === 0 ? 'node3' : 'node2', { intervalMs: 25, durationMs: 6000, killAfterMs: 2000, unit }, log));
+    const crashes: ServiceRecovery[] = [];
+    const hangs: ServiceRecovery[] = [];
+    for (let i = 0; i < runs; i++) crashes.push(await serviceRecovery(h, 'node3', 'crash', log, unit));
+    for (let i = 0; i < runs; i++) hangs.push(await serviceRecovery(h, 'node3', 'hang', log, unit));
+    const balancer: BalancerFailureResult = await balancerFailsRepeatedly(h, log);
+    return { losses, crashes, hangs, balancer };
+  });
+  const down = losses.map((r) => r.markedDownMs).filter(Number.isFinite);
+  rows.push({ what: 'Dead application server marked DOWN by HAProxy', runs: down.length, median: seconds(median(down)), max: seconds(Math.max(...down)), goal: '< 1 s', met: down.length === losses.length && Math.max(...down) < 1000 });
+  const failed = losses.reduce((s, r) => s + r.failed, 0);
+  const total = losses.reduce((s, r) => s + r.requests, 0);
+  rows.push({ what: 'Failed GETs while an application server dies (40/s)', runs: losses.length, median: `${failed} of ${total}`, max: `${Math.max(...losses.map((r) => r.failed))} in one run`, goal: '0', met: failed === 0 });
+  const crashBack = crashes.map((r) => r.backMs);
+  rows.push({ what: 'Crashed service back (SIGKILL; Restart=)', runs: crashes.length, median: seconds(median(crashBack)), max: seconds(Math.max(...crashBack)), goal: '< 5 s', met: Math.max(...crashBack) < 5000 });
+  const hangBack = hangs.map((r) => r.backMs);
+  rows.push({ what: 'Hung service back (SIGSTOP; fabric watchdog)', runs: hangs.length, median: seconds(median(hangBack)), max: seconds(Math.max(...hangBack)), goal: '< 15 s', met: Math.max(...hangBack) < 15_000 });
+  const moved = balancer.holdersAfter.length === 1 && balancer.holdersAfter[0] === balancer.to;
+  rows.push({ what: `HAProxy hangs on the VIP holder: VIP moved (after ${balancer.restarts} watchdog restarts)`, runs: 1, median: seconds(balancer.vipMovedMs), max: seconds(balancer.vipMovedMs), goal: 'moves', met: moved });
+  rows.push({ what: '  clients answered again (through the new holder)', runs: 1, median: seconds(balancer.clientBackMs), max: seconds(balancer.clientBackMs), goal: '' });
+
+  printTable(rows);
+  process.stdout.write(`\n${runs} runs per measurement; ${((Date.now() - started) / 1000).toFixed(0)} s in all. Times are from the fault to the client's first answer from the new holder (VIP) or from the service.\n`);
+  return rows.some((r) => r.met === false) ? 1 : 0;
+}
+
+function printTable(rows: Row[]): void {
+  const header: Row = { what: 'Measurement', runs: 0, median: 'median', max: 'max', goal: 'goal' };
+  const cells = (r: Row) => [r.what, r === header ? 'runs' : String(r.runs), r.median, r.max, r.goal ? `${r.goal}${r.met === undefined ? '' : r.met ? '  ok' : '  MISSED'}` : ''];
+  const all = [header, ...rows].map(cells);
+  const widths = all[0].map((_, i) => Math.max(...all.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((v, i) => (i === 1 ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
+  process.stdout.write(`\n${line(all[0])}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${all.slice(1).map(line).join('\n')}\n`);
+}
+
+async function cleanupAndExit(code: number): Promise<never> {
+  for (const h of live) await h.stop().catch(() => undefined);
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void cleanupAndExit(130));
+process.on('SIGTERM', () => void cleanupAndExit(143));
+main().then(
+  (code) => cleanupAndExit(code),
+  async (err: unknown) => {
+    process.stderr.write(`failover bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    await cleanupAndExit(2);
+  },
+);

@@ -1,0 +1,50 @@
+import { median } from '../harness/exec';
+import { FailoverRun, vipFailover, VipFault } from '../harness/scenarios';
+import { logNotes, runningFabric } from './fabric-fixture';
+
+// Tier 3: the VIP holder fails; the standby must take the VIP over and the
+// client must get answers again, with the shipped advert interval (0.4 s).
+describe('a running fabric: VIP failover', () => {
+  const fabric = runningFabric();
+  const RUNS = 5;
+
+  const runs = async (fault: VipFault, count = RUNS): Promise<FailoverRun[]> => {
+    const h = fabric.harness();
+    const out: FailoverRun[] = [];
+    for (let i = 0; i < count; i++) out.push(await vipFailover(h, fault, fabric.rendered().nodes));
+    console.log(
+      `${fault}: client back after ${out.map((r) => r.clientMs.toFixed(0)).join(', ')} ms (median ${median(out.map((r) => r.clientMs)).toFixed(0)}); ` +
+        `takeover ${out.map((r) => r.takeoverMs.toFixed(0)).join(', ')} ms; outage ${out.map((r) => r.outageMs.toFixed(0)).join(', ')} ms; ` +
+        `both holding ${out.map((r) => r.twoHoldersMs.toFixed(0)).join(', ')} ms`,
+    );
+    return out;
+  };
+
+  const expectHealthy = (out: FailoverRun[]) => {
+    for (const r of out) {
+      expect(r.to).not.toBe(r.from);
+      // The old holder came back (link up, or keepalived respawned its VRRP child) and did not take the VIP back (nopreempt).
+      expect(r.holdersAfterReturn).toEqual([r.to]);
+    }
+    expect(median(out.map((r) => r.clientMs))).toBeLessThan(2000);
+  };
+
+  it('moves the VIP when the holder\'s keepalived VRRP process crashes (SIGKILL), 5 times', async () => {
+    logNotes(fabric.harness());
+    const out = await runs('vrrp-crash');
+    expectHealthy(out);
+  }, 180_000);
+
+  it('moves the VIP when the holder\'s eth0 goes down, 5 times', async () => {
+    const out = await runs('link-down');
+    expectHealthy(out);
+    for (const r of out) expect(r.sawTwoHolders).toBe(false);
+  }, 180_000);
+
+  it('moves the VIP when the holder\'s keepalived main process is killed, and the restarted keepalived stands by', async () => {
+    // The unit's processes are stopped with it (the VRRP child resigns), ExecStopPost removes any stale VIP, Restart= brings keepalived back.
+    const out = await runs('keepalived-kill', 3);
+    expectHealthy(out);
+    for (const r of out) expect(r.sawTwoHolders).toBe(false);
+  }, 120_000);
+});

@@ -1,0 +1,639 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { RenderedFile } from '../../cloud-init/rendered-file';
+import { SCRIPT_USER } from '../../cloud-init/keepalived';
+import { adaptForNamespaces } from './adapt';
+import { pollUntil, run, runOk } from './exec';
+import { writeNodeProgram } from './node-program';
+import { Prober, ProberConfig, proberMain } from './prober';
+import {
+  HARNESS_RUN_DIR, JOURNAL_FILE, loggerShim, ProcessInfo, SupervisorConfig, SupervisorEvent, supervisorMain, SUPERVISOR_SOCKET,
+  systemctlShim, UnitStatus, UNIT_PATH,
+} from './supervisor';
+import { loadUnit, NodeFs, UnitSpec, unitsStartedByRuncmd } from './units';
+
+/**
+ * Runs a rendered fabric for real: one network namespace per node, all on
+ * a bridge that lives in a namespace of its own, plus a client namespace.
+ * Each node also gets its own PID, mount and UTS namespaces: its write_files
+ * are laid over the host's /etc and /usr with overlayfs (so every path in
+ * the rendered files holds unchanged, and the host's files stay untouched),
+ * /run is a fresh per-node directory, and a small supervisor stands in for
+ * systemd (see supervisor.ts). The real keepalived, HAProxy, demo app and
+ * fabric watchdog run inside.
+ *
+ * Safety: only addresses of the fabric under test, only inside namespaces
+ * created here, names prefixed `aft3-<pid>-<n>-`; every process and
+ * namespace is tracked and removed by its own id in `stop()`.
+ */
+
+/** The only test range; the host must not be in it. */
+export const TEST_NETWORK = { prefix: '198.51.100.', cidr: '198.51.100.0/24', prefixLength: 24 };
+export const CLIENT_ADDRESS = '198.51.100.100';
+const NAME_PREFIX = 'aft3';
+
+/** One node as the harness gets it: what cloud-init would get. */
+export interface NodeInput {
+  readonly name: string;
+  readonly userData: string;
+  readonly files: readonly RenderedFile[];
+  readonly networkConfigData: Record<string, unknown>;
+}
+
+export interface FabricInput {
+  readonly vip: string;
+  readonly nodes: readonly NodeInput[];
+}
+
+export interface HarnessNode {
+  readonly name: string;
+  readonly netns: string;
+  /** Host directory holding this node's own files (overlay upper dirs and /run). */
+  readonly dir: string;
+  readonly address: string;
+  readonly mac: string;
+  readonly units: readonly UnitSpec[];
+  /** Units of the runcmd that the harness does not run, with the reason. */
+  readonly skippedUnits: readonly string[];
+}
+
+/** Directories of a node laid over the host's with overlayfs (its write_files go there). */
+const OVERLAID_TOPS = ['/etc', '/usr'];
+/** Everything a node has of its own: the overlays' upper dirs and a fresh /run. */
+const OWN_TOPS = [...OVERLAID_TOPS, '/run'];
+
+/**
+ * The one place where a node's path becomes a host path: the node's own copy
+ * under its directory (its overlay upper dir for /etc and /usr, its /run).
+ * Inside the node every rendered path holds unchanged; nothing else maps paths.
+ */
+function ownPath(nodeDir: string, nodePath: string): string {
+  if (!path.isAbsolute(nodePath) || nodePath.split('/').includes('..')) throw new Error(`not an absolute node path: ${nodePath}`);
+  if (nodePath !== '/' && !OWN_TOPS.some((t) => nodePath === t || nodePath.startsWith(`${t}/`))) {
+    throw new Error(`${nodePath} is outside the node's own directories (${OWN_TOPS.join(', ')})`);
+  }
+  return path.join(nodeDir, 'root', nodePath);
+}
+/** Unit of the runcmd the harness cannot run here, and why. */
+const NOT_RUN: Record<string, string> = {
+  'watchdog.service': 'the Linux watchdog daemon needs /dev/watchdog, which this machine lacks (DESIGN.md)',
+};
+
+let runCounter = 0;
+
+export class FabricHarness {
+  readonly runId: string;
+  readonly dir: string;
+  readonly nodes: HarnessNode[] = [];
+  readonly switchNs: string;
+  readonly clientNs: string;
+  readonly vip: string;
+  /** Notes for the report (what was emulated or added). */
+  readonly notes: string[] = [];
+  private readonly namespaces: string[] = [];
+  /** Host pids of every process this harness started, with a label. */
+  private readonly pids = new Map<number, string>();
+  private readonly children: ChildProcess[] = [];
+  private stopped = false;
+
+  private noteOnce(note: string): void {
+    if (!this.notes.includes(note)) this.notes.push(note);
+  }
+
+  private constructor(input: FabricInput) {
+    runCounter += 1;
+    this.runId = `${NAME_PREFIX}-${process.pid}-${runCounter}`;
+    this.dir = mkdtempSync(path.join(tmpdir(), `${this.runId}-`));
+    chmodSync(this.dir, 0o755);
+    this.switchNs = `${this.runId}-sw`;
+    this.clientNs = `${this.runId}-client`;
+    this.vip = input.vip;
+  }
+
+  /** Builds the namespaces, lays out every node's files and starts the nodes. On any failure everything is removed again. */
+  static async start(input: FabricInput): Promise<FabricHarness> {
+    preflight(input);
+    removeStaleRuns();
+    const h = new FabricHarness(input);
+    try {
+      h.buildNetwork(input);
+      for (const n of input.nodes) h.layOutNode(n);
+      for (const n of h.nodes) h.bootNode(n);
+      for (const n of h.nodes) await h.waitForSupervisor(n);
+      return h;
+    } catch (err) {
+      await h.stop();
+      throw err;
+    }
+  }
+
+  // ---- paths -------------------------------------------------------------
+
+  /** Where a node's file is on the host (see ownPath). */
+  hostPath(node: HarnessNode | string, nodePath: string): string {
+    return ownPath((typeof node === 'string' ? this.node(node) : node).dir, nodePath);
+  }
+
+  /** The node's view: its own file if it has one, else the host's (overlay semantics; /run is the node's only). */
+  private nodeFs(node: { dir: string }): NodeFs {
+    const candidates = (p: string) => {
+      if (p === '/run' || p.startsWith('/run/')) return [ownPath(node.dir, p)];
+      if (OVERLAID_TOPS.some((t) => p.startsWith(`${t}/`))) return [ownPath(node.dir, p), p];
+      return [p];
+    };
+    return {
+      read: (p) => {
+        for (const candidate of candidates(p)) {
+          try {
+            return readFileSync(candidate, 'utf8');
+          } catch {
+            /* next */
+          }
+        }
+        return undefined;
+      },
+      list: (dir) => {
+        const names = new Set<string>();
+        for (const candidate of candidates(dir)) {
+          try {
+            readdirSync(candidate).forEach((f) => names.add(f));
+          } catch {
+            /* absent */
+          }
+        }
+        return [...names];
+      },
+    };
+  }
+
+  node(name: string): HarnessNode {
+    const n = this.nodes.find((x) => x.name === name);
+    if (!n) throw new Error(`no node ${name} in this harness`);
+    return n;
+  }
+
+  // ---- setup -------------------------------------------------------------
+
+  private addNetns(name: string): void {
+    runOk('ip', ['netns', 'add', name]);
+    this.namespaces.push(name);
+    runOk('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  }
+
+  private buildNetwork(input: FabricInput): void {
+    this.addNetns(this.switchNs);
+    runOk('ip', ['-n', this.switchNs, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+    runOk('ip', ['-n', this.switchNs, 'link', 'set', 'br0', 'up']);
+    const plug = (ns: string, port: string, mac?: string) => {
+      runOk('ip', ['-n', this.switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+      runOk('ip', ['-n', this.switchNs, 'link', 'set', port, 'master', 'br0', 'up']);
+      if (mac) runOk('ip', ['-n', ns, 'link', 'set', 'eth0', 'address', mac]);
+      runOk('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+    };
+    this.addNetns(this.clientNs);
+    plug(this.clientNs, 'pclient');
+    runOk('ip', ['-n', this.clientNs, 'addr', 'add', `${CLIENT_ADDRESS}/${TEST_NETWORK.prefixLength}`, 'dev', 'eth0']);
+    input.nodes.forEach((n, i) => {
+      const ns = `${this.runId}-${n.name}`;
+      this.addNetns(ns);
+      const eth = ethernetOf(n);
+      plug(ns, `p${i + 1}`, eth.mac);
+      for (const a of eth.addresses) runOk('ip', ['-n', ns, 'addr', 'add', a, 'dev', 'eth0']);
+      for (const r of eth.routes) runOk('ip', ['-n', ns, 'route', 'add', r.to === '0.0.0.0/0' ? 'default' : r.to, 'via', r.via]);
+    });
+  }
+
+  /** Writes the node's write_files (and the harness's few stand-ins) into its own directory, before its file systems are mounted. */
+  private layOutNode(input: NodeInput): void {
+    const dir = path.join(this.dir, input.name);
+    for (const d of [dir, ...OWN_TOPS.map((t) => ownPath(dir, t)), ...OVERLAID_TOPS.map((t) => path.join(dir, 'work', t))]) {
+      mkdirSync(d, { recursive: true, mode: 0o755 });
+      chmodSync(d, 0o755);
+    }
+    const eth = ethernetOf(input);
+    const write = (file: RenderedFile) => {
+      if (!OVERLAID_TOPS.some((t) => file.path.startsWith(`${t}/`))) throw new Error(`${input.name}: ${file.path} is outside ${OVERLAID_TOPS.join(', ')}; the harness would need another overlay`);
+      const host = ownPath(dir, file.path);
+      mkdirParents(ownPath(dir, '/'), file.path);
+      writeFileSync(host, file.base64 ? Buffer.from(file.content, 'base64') : file.content);
+      chmodSync(host, parseInt(file.permissions, 8));
+    };
+    for (const original of input.files) {
+      const { file, changes } = adaptForNamespaces(original);
+      changes.forEach((c) => this.noteOnce(`${file.path}: ${c}`));
+      write(file);
+    }
+
+    // Stand-ins the harness adds (not part of the rendered node), each said here:
+    const extras: RenderedFile[] = [
+      { path: '/usr/local/sbin/systemctl', content: systemctlShim(SUPERVISOR_SOCKET), permissions: '0755' },
+      { path: '/usr/local/bin/logger', content: loggerShim(JOURNAL_FILE), permissions: '0755' },
+      // What cloud-init writes besides write_files: resolv.conf from the network-config, /etc/hosts (manage_etc_hosts).
+      { path: '/etc/resolv.conf', content: ['# From the node\'s network-config (namespace harness).', ...eth.nameservers.map((a) => `nameserver ${a}`), ...(eth.search.length ? [`search ${eth.search.join(' ')}`] : []), ''].join('\n'), permissions: '0644' },
+      { path: '/etc/hosts', content: `127.0.0.1 localhost\n127.0.1.1 ${input.name}\n`, permissions: '0644' },
+    ];
+    if (input.files.some((f) => f.path === '/etc/keepalived/keepalived.conf') && !input.files.some((f) => f.path === '/etc/default/keepalived')) {
+      // Debian's keepalived unit reads DAEMON_ARGS from here; log to the unit's output since there is no syslog.
+      extras.push({ path: '/etc/default/keepalived', content: '# Added by the namespace harness: no syslog in a test node.\nDAEMON_ARGS="--log-console --log-detail"\n', permissions: '0644' });
+    }
+    extras.filter((e) => !input.files.some((f) => f.path === e.path)).forEach(write);
+
+    const fs = this.nodeFs({ dir });
+    const ids = (user: string) => {
+      const line = (fs.read('/etc/passwd') ?? '').split('\n').find((l) => l.startsWith(`${user}:`));
+      if (!line) throw new Error(`${input.name}: user ${user} is unknown`);
+      const [, , uid, gid] = line.split(':');
+      return { uid: Number(uid), gid: Number(gid) };
+    };
+    const wanted = unitsStartedByRuncmd(input.userData);
+    if (wanted.length === 0) throw new Error(`${input.name}: found no 'systemctl restart UNITS' in the runcmd`);
+    const skipped = wanted.filter((u) => NOT_RUN[u]).map((u) => `${u}: ${NOT_RUN[u]}`);
+    const units = wanted.filter((u) => !NOT_RUN[u]).map((u) => loadUnit(fs, u, ids));
+
+    const node: HarnessNode = { name: input.name, netns: `${this.runId}-${input.name}`, dir, address: eth.addresses[0].split('/')[0], mac: eth.mac, units, skippedUnits: skipped };
+    this.nodes.push(node);
+
+    const cfg: SupervisorConfig = {
+      node: input.name,
+      socketPath: SUPERVISOR_SOCKET,
+      logDir: `${HARNESS_RUN_DIR}/log`,
+      eventsFile: `${HARNESS_RUN_DIR}/events.jsonl`,
+      path: UNIT_PATH,
+      units,
+    };
+    writeNodeProgram(path.join(dir, 'supervisor.js'), supervisorMain, cfg);
+    writeFileSync(path.join(dir, 'boot.sh'), bootScript(node, input), { mode: 0o755 });
+  }
+
+  private spawnTracked(label: string, cmd: string, args: string[], logFile: string): ChildProcess {
+    const fd = openSync(logFile, 'a');
+    let child: ChildProcess;
+    try {
+      // If this process dies without cleaning up, the kernel kills the child (and so the node's PID namespace).
+      child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], { stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    if (child.pid === undefined) throw new Error(`could not start ${label}`);
+    const pid = child.pid;
+    this.pids.set(pid, label);
+    this.children.push(child);
+    child.on('exit', () => this.pids.delete(pid));
+    return child;
+  }
+
+  private bootNode(node: HarnessNode): void {
+    this.spawnTracked(`node ${node.name}`, 'ip', [
+      'netns', 'exec', node.netns,
+      'unshare', '--mount', '--pid', '--fork', '--mount-proc', '--uts', '--propagation', 'private', '--kill-child=SIGKILL',
+      '/bin/sh', path.join(node.dir, 'boot.sh'),
+    ], path.join(node.dir, 'boot.log'));
+  }
+
+  private async waitForSupervisor(node: HarnessNode): Promise<void> {
+    const ok = await pollUntil(async () => ((await this.api(node, 'GET', '/status').catch(() => undefined)) ? true : undefined), 15_000, 100);
+    if (!ok) throw new Error(`${node.name}: the supervisor did not come up; boot log:\n${readText(path.join(node.dir, 'boot.log'))}`);
+  }
+
+  // ---- talking to a node -------------------------------------------------
+
+  api<T = unknown>(node: HarnessNode | string, method: 'GET' | 'POST', urlPath: string, body?: string, timeoutMs = 30_000): Promise<T> {
+    const n = typeof node === 'string' ? this.node(node) : node;
+    return new Promise<T>((resolve, reject) => {
+      const req = request({ socketPath: this.hostPath(n, SUPERVISOR_SOCKET), path: urlPath, method, timeout: timeoutMs }, (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (data += c));
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`${n.name} ${urlPath}: ${res.statusCode} ${data}`));
+          else {
+            try {
+              resolve((res.headers['content-type'] === 'application/json' ? JSON.parse(data) : data) as T);
+            } catch (e) {
+              reject(e as Error);
+            }
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`${n.name} ${urlPath}: timed out`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Runs `systemctl ARGS` as the node's watchdog would; returns its exit code and output. */
+  async systemctl(node: HarnessNode | string, ...args: string[]): Promise<{ code: number; out: string }> {
+    const text = await this.api<string>(node, 'POST', '/systemctl', `${args.join('\n')}\n`);
+    const cut = text.lastIndexOf('\n');
+    return { code: Number(text.slice(cut + 1)), out: text.slice(0, cut) };
+  }
+
+  async units(node: HarnessNode | string): Promise<UnitStatus[]> {
+    return (await this.api<{ units: UnitStatus[] }>(node, 'GET', '/status')).units;
+  }
+
+  async unit(node: HarnessNode | string, unit: string): Promise<UnitStatus> {
+    const u = (await this.units(node)).find((x) => x.name === unit);
+    if (!u) throw new Error(`${typeof node === 'string' ? node : node.name} runs no ${unit}`);
+    return u;
+  }
+
+  events(node: HarnessNode | string, since = 0): Promise<SupervisorEvent[]> {
+    return this.api<SupervisorEvent[]>(node, 'GET', `/events?since=${since}`);
+  }
+
+  ps(node: HarnessNode | string): Promise<ProcessInfo[]> {
+    return this.api<ProcessInfo[]>(node, 'GET', '/ps');
+  }
+
+  /** Sends a signal inside the node (its PID namespace); returns the time it was sent. */
+  async signal(node: HarnessNode | string, target: { pid?: number; pidFile?: string; unit?: string; whom?: 'main' | 'all'; comm?: string }, signal: string): Promise<{ hit: number[]; t: number }> {
+    return this.api(node, 'POST', '/signal', JSON.stringify({ ...target, signal }));
+  }
+
+  /** The nodes that have the VIP on eth0 right now. */
+  vipHolders(): string[] {
+    return this.nodes.filter((n) => this.hasAddress(n, this.vip)).map((n) => n.name);
+  }
+
+  hasAddress(node: HarnessNode, address: string): boolean {
+    const out = run('ip', ['-n', node.netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']).stdout;
+    return out.includes(` ${address}/`);
+  }
+
+  /** Nodes that run keepalived. */
+  get balancers(): HarnessNode[] {
+    return this.nodes.filter((n) => n.units.some((u) => u.name === 'keepalived.service'));
+  }
+
+  /** The VRRP state the rendered notify hook last wrote on the node, with its time. */
+  vrrpState(node: HarnessNode | string, instance = 'fabric_vip'): { t: number; state: string } | undefined {
+    const text = readText(this.hostPath(node, `/run/appliance-fabric/vrrp-${instance}.state`)).trim();
+    const [t, state] = text.split(/\s+/);
+    return state ? { t: Number(t) * 1000, state } : undefined;
+  }
+
+  readNodeFile(node: HarnessNode | string, nodePath: string): string {
+    return readText(this.hostPath(node, nodePath));
+  }
+
+  listNodeDir(node: HarnessNode | string, nodePath: string): string[] {
+    try {
+      return readdirSync(this.hostPath(node, nodePath));
+    } catch {
+      return [];
+    }
+  }
+
+  linkDown(node: HarnessNode): void {
+    runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'down']);
+  }
+
+  /** Brings eth0 back and restores the default route the kernel dropped with the link (networkd would). */
+  linkUp(node: HarnessNode, input?: NodeInput): void {
+    runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'up']);
+    const routes = input ? ethernetOf(input).routes : [];
+    for (const r of routes) run('ip', ['-n', node.netns, 'route', 'replace', r.to === '0.0.0.0/0' ? 'default' : r.to, 'via', r.via]);
+  }
+
+  /** HAProxy's `show stat` on a node's admin socket, as rows keyed by the CSV header. */
+  haproxyStat(node: HarnessNode | string, timeoutMs = 1000): Promise<Record<string, string>[]> {
+    const socketPath = this.hostPath(node, '/run/haproxy/admin.sock');
+    return new Promise((resolve, reject) => {
+      const sock = connect(socketPath);
+      let data = '';
+      const timer = setTimeout(() => sock.destroy(new Error('show stat timed out')), timeoutMs);
+      sock.setEncoding('utf8');
+      sock.on('connect', () => sock.write('show stat\n'));
+      sock.on('data', (c: string) => (data += c));
+      sock.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      sock.on('close', () => {
+        clearTimeout(timer);
+        const lines = data.split('\n').filter((l) => l.trim());
+        if (lines.length === 0 || !lines[0].startsWith('# ')) return reject(new Error(`unexpected show stat answer: ${data.slice(0, 200)}`));
+        const header = lines[0].slice(2).split(',');
+        resolve(lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v]))));
+      });
+    });
+  }
+
+  /** Starts the client prober in the client namespace. */
+  prober(cfg: ProberConfig): Prober {
+    const file = path.join(this.dir, `prober-${Math.random().toString(36).slice(2, 8)}.js`);
+    writeNodeProgram(file, proberMain, cfg);
+    return new Prober('setpriv', ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', this.clientNs, process.execPath, file], (pid) => this.pids.set(pid, 'prober'), (pid) => this.pids.delete(pid));
+  }
+
+  /** One request from the client (curl, as a person would). */
+  curl(url: string, extra: string[] = []): { ok: boolean; body: string; stderr: string } {
+    const r = run('ip', ['netns', 'exec', this.clientNs, 'curl', '-k', '-sS', '--max-time', '3', ...extra, url], { timeoutMs: 10_000 });
+    return { ok: r.status === 0, body: r.stdout.trim(), stderr: r.stderr };
+  }
+
+  /** Waits (bounded) until every unit is active, exactly one node holds the VIP and the client gets an answer through it. */
+  async waitReady(timeoutMs = 20_000): Promise<void> {
+    const ok = await pollUntil(async () => {
+      for (const n of this.nodes) if ((await this.units(n)).some((u) => u.state !== 'active')) return undefined;
+      if (this.balancers.length > 0 && this.vipHolders().length !== 1) return undefined;
+      return this.curl(`https://${this.vip}/`, ['--max-time', '1']).ok ? true : undefined;
+    }, timeoutMs, 200);
+    if (!ok) throw new Error(`the fabric did not become ready within ${timeoutMs} ms: holders [${this.vipHolders().join(', ')}]\n${await this.diagnostics()}`);
+  }
+
+  /** What a failing test should print: unit states, recent events, logs. */
+  async diagnostics(): Promise<string> {
+    const parts: string[] = [];
+    for (const n of this.nodes) {
+      parts.push(`== ${n.name}`);
+      try {
+        parts.push((await this.units(n)).map((u) => `${u.name} ${u.state} pid=${u.mainPid ?? '-'} starts=${u.starts}`).join('\n'));
+      } catch (e) {
+        parts.push(`(supervisor: ${String(e)})`);
+      }
+      for (const f of ['boot.log']) parts.push(`-- ${f}\n${tail(readText(path.join(n.dir, f)), 15)}`);
+      for (const u of n.units) parts.push(`-- ${u.name}\n${tail(this.readNodeFileSafe(n, `${HARNESS_RUN_DIR}/log/${u.name}.log`), 12)}`);
+      parts.push(`-- journal\n${tail(this.readNodeFileSafe(n, JOURNAL_FILE), 12)}`);
+    }
+    return parts.join('\n');
+  }
+
+  private readNodeFileSafe(n: HarnessNode, p: string): string {
+    try {
+      return this.readNodeFile(n, p);
+    } catch {
+      return '';
+    }
+  }
+
+  // ---- teardown ----------------------------------------------------------
+
+  /**
+   * Stops every node (units first, as systemd would at shutdown, so
+   * keepalived resigns and ExecStopPost runs), then ends what is left of
+   * this run's processes by pid, deletes its namespaces and its directory.
+   * Safe to call twice and after a failed start.
+   */
+  async stop(): Promise<{ leftovers: string[] }> {
+    if (this.stopped) return { leftovers: [] };
+    this.stopped = true;
+    const leftovers: string[] = [];
+    for (const n of this.nodes) {
+      await this.api(n, 'POST', '/shutdown', undefined, 25_000).catch(() => undefined);
+    }
+    // The node processes exit with their supervisor; whatever still runs is ended by pid.
+    await pollUntil(() => (this.pids.size === 0 ? true : undefined), 5_000, 50);
+    for (const [pid, label] of this.pids) {
+      leftovers.push(`${label} (pid ${pid}) still ran after shutdown`);
+      killPid(pid, 'SIGKILL');
+    }
+    await pollUntil(() => (this.pids.size === 0 ? true : undefined), 5_000, 50);
+    for (const ns of this.namespaces) {
+      const pids = run('ip', ['netns', 'pids', ns]).stdout.split('\n').map(Number).filter((p) => p > 0);
+      for (const pid of pids) {
+        leftovers.push(`pid ${pid} (${readText(`/proc/${pid}/comm`).trim()}) was left in ${ns}`);
+        killPid(pid, 'SIGKILL');
+      }
+    }
+    for (const ns of this.namespaces) {
+      await pollUntil(() => (run('ip', ['netns', 'pids', ns]).stdout.trim() === '' ? true : undefined), 3_000, 50);
+      run('ip', ['netns', 'del', ns]);
+    }
+    this.namespaces.length = 0;
+    if (this.dir.startsWith(path.join(tmpdir(), `${NAME_PREFIX}-`))) rmSync(this.dir, { recursive: true, force: true });
+    return { leftovers };
+  }
+}
+
+// ---- helpers -------------------------------------------------------------
+
+interface Ethernet {
+  mac: string;
+  addresses: string[];
+  routes: { to: string; via: string }[];
+  nameservers: string[];
+  search: string[];
+}
+
+function ethernetOf(n: NodeInput): Ethernet {
+  type V2 = { match?: { macaddress?: string }; addresses?: string[]; routes?: { to: string; via: string }[]; nameservers?: { addresses?: string[]; search?: string[] } };
+  const ethernets = (n.networkConfigData as { ethernets?: Record<string, V2> }).ethernets ?? {};
+  const eth = ethernets.eth0;
+  if (!eth?.match?.macaddress || !eth.addresses?.length) throw new Error(`${n.name}: the network-config has no eth0 with a MAC and an address`);
+  return { mac: eth.match.macaddress, addresses: eth.addresses, routes: eth.routes ?? [], nameservers: eth.nameservers?.addresses ?? [], search: eth.nameservers?.search ?? [] };
+}
+
+function mkdirParents(root: string, nodePath: string): void {
+  let current = root;
+  for (const part of path.dirname(nodePath).split('/').filter(Boolean)) {
+    current = path.join(current, part);
+    if (!existsSync(current)) {
+      mkdirSync(current, { mode: 0o755 });
+      chmodSync(current, 0o755);
+    }
+  }
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * PID 1 of the node: mounts the node's own /etc, /usr and /run, does what
+ * cloud-init does beyond write_files that matters here (the script user,
+ * file owners, the rendered sysctl and tmpfiles), then runs the supervisor
+ * and reaps orphans while it waits for it.
+ */
+function bootScript(node: HarnessNode, input: NodeInput): string {
+  const own = (p: string) => ownPath(node.dir, p);
+  const work = (p: string) => path.join(node.dir, 'work', p);
+  const lines = [
+    '#!/bin/sh',
+    `# PID 1 of test node ${node.name} (appliance-fabric namespace harness).`,
+    'set -eu',
+    `hostname ${shellQuote(node.name)}`,
+    ...OVERLAID_TOPS.map((t) => `mount -t overlay overlay -o ${shellQuote(`lowerdir=${t},upperdir=${own(t)},workdir=${work(t)}`)} ${t}`),
+    `mount --bind ${shellQuote(own('/run'))} /run`,
+    // cloud-init's users: creates the script user on a node; here only in the node's own /etc if the host lacks it.
+    `getent passwd ${SCRIPT_USER} > /dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin ${SCRIPT_USER}`,
+  ];
+  for (const f of input.files) if (f.owner && f.owner !== 'root:root') lines.push(`chown ${shellQuote(f.owner)} ${shellQuote(f.path)}`);
+  // runcmd `sysctl --system` would also apply the host's global kernel settings; apply only the rendered,
+  // per-network-namespace ones.
+  for (const f of input.files.filter((x) => x.path.startsWith('/etc/sysctl.d/'))) {
+    for (const raw of f.content.split('\n')) {
+      const m = /^\s*([a-z0-9_.\-/]+)\s*=\s*(\S+)\s*$/i.exec(raw);
+      if (!m) continue;
+      if (!m[1].startsWith('net.')) throw new Error(`${node.name}: ${f.path} sets ${m[1]}, which is not per network namespace; the harness will not change the host's kernel`);
+      lines.push(`sysctl -q -w ${shellQuote(`${m[1]}=${m[2]}`)}`);
+    }
+  }
+  lines.push(
+    // What boot does for /run (e.g. haproxy's /run/haproxy), then the rendered runcmd's own tmpfiles call.
+    'systemd-tmpfiles --create --prefix=/run > /dev/null 2>&1 || true',
+    ...input.files.filter((f) => f.path.startsWith('/etc/tmpfiles.d/')).map((f) => `systemd-tmpfiles --create ${shellQuote(f.path)}`),
+    `mkdir -p ${HARNESS_RUN_DIR}/log`,
+    `${shellQuote(process.execPath)} ${shellQuote(path.join(node.dir, 'supervisor.js'))} &`,
+    // dash reaps every child while it waits, including adopted orphans.
+    'wait',
+    '',
+  );
+  return lines.join('\n');
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function tail(text: string, n: number): string {
+  return text.split('\n').slice(-n - 1).join('\n');
+}
+
+function killPid(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
+}
+
+/** Refuses to run when the test range is the host's own, or the fabric uses other addresses. */
+function preflight(input: FabricInput): void {
+  if (process.getuid?.() !== 0) throw new Error('the namespace harness needs root');
+  const host = runOk('ip', ['-br', 'addr']);
+  if (host.includes(TEST_NETWORK.prefix)) throw new Error(`the host already has an address in ${TEST_NETWORK.cidr}:\n${host}`);
+  const addresses = [input.vip, ...input.nodes.flatMap((n) => ethernetOf(n).addresses.map((a) => a.split('/')[0]))];
+  const outside = addresses.filter((a) => !a.startsWith(TEST_NETWORK.prefix));
+  if (outside.length) throw new Error(`the fabric under test uses addresses outside ${TEST_NETWORK.cidr}: ${outside.join(', ')}`);
+  for (const tool of ['keepalived', 'haproxy', 'curl', 'setpriv', 'unshare', 'systemd-tmpfiles']) {
+    if (run('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed`);
+  }
+}
+
+/** Removes what an earlier run of this harness left behind when its process was killed (its pid is gone). */
+function removeStaleRuns(): void {
+  const alive = (pid: number) => existsSync(`/proc/${pid}`);
+  for (const line of run('ip', ['netns', 'list']).stdout.split('\n')) {
+    const m = new RegExp(`^(${NAME_PREFIX}-(\\d+)-\\S+)`).exec(line.trim());
+    if (!m || alive(Number(m[2]))) continue;
+    for (const pid of run('ip', ['netns', 'pids', m[1]]).stdout.split('\n').map(Number).filter((p) => p > 0)) killPid(pid, 'SIGKILL');
+    run('ip', ['netns', 'del', m[1]]);
+  }
+  for (const entry of readdirSync(tmpdir())) {
+    const m = new RegExp(`^${NAME_PREFIX}-(\\d+)-`).exec(entry);
+    if (!m || alive(Number(m[1]))) continue;
+    const full = path.join(tmpdir(), entry);
+    if (statSync(full).isDirectory()) rmSync(full, { recursive: true, force: true });
+  }
+}
+

@@ -1,0 +1,410 @@
+import { nowMs, pollUntil, sleep, within } from './exec';
+import { FabricHarness, HarnessNode, NodeInput } from './fabric-harness';
+import { ProbeRecord } from './prober';
+
+/**
+ * The failure scenarios, shared by the jest tests (which assert) and the
+ * benchmark (which reports). Each one is bounded in time and in count and
+ * leaves the fabric running; the caller owns the harness and stops it.
+ * Times are milliseconds from the moment the fault was injected.
+ */
+
+export type Log = (message: string) => void;
+const quiet: Log = () => undefined;
+
+// ---- 1. the VIP and the balancing ----------------------------------------
+
+export interface BalancingResult {
+  readonly holders: string[];
+  /** Requests per serving node without a cookie. */
+  readonly spread: Record<string, number>;
+  /** Serving nodes seen by a client that sends the cookie back. */
+  readonly stickyNodes: string[];
+  readonly failed: number;
+}
+
+export async function checkBalancing(h: FabricHarness, requests = 12): Promise<BalancingResult> {
+  const holders = h.vipHolders();
+  const url = `https://${h.vip}/`;
+  const spread: Record<string, number> = {};
+  let failed = 0;
+  const plain = h.prober({ url, intervalMs: 10, timeoutMs: 2000, durationMs: 20_000, maxRequests: requests });
+  await within(plain.done, 25_000);
+  for (const r of await plain.stop()) {
+    if (r.ok && r.body) spread[r.body] = (spread[r.body] ?? 0) + 1;
+    else failed++;
+  }
+  const sticky = h.prober({ url, intervalMs: 10, timeoutMs: 2000, durationMs: 20_000, maxRequests: requests, sticky: true });
+  await within(sticky.done, 25_000);
+  const stickyRecords = await sticky.stop();
+  failed += stickyRecords.filter((r) => !r.ok).length;
+  return { holders, spread, stickyNodes: [...new Set(stickyRecords.filter((r) => r.ok).map((r) => r.body ?? ''))], failed };
+}
+
+// ---- 2. VIP failover -------------------------------------------------------
+
+/**
+ * vrrp-crash: SIGKILL to keepalived's VRRP child (its parent respawns it);
+ * keepalived-kill: SIGKILL to keepalived's main process (the unit's Restart=
+ * and ExecStopPost= take over); link-down: the holder's eth0 goes down.
+ */
+export type VipFault = 'vrrp-crash' | 'keepalived-kill' | 'link-down';
+
+export interface FailoverRun {
+  readonly fault: VipFault;
+  readonly from: string;
+  readonly to: string;
+  /** Until the standby's notify hook reported MASTER. */
+  readonly takeoverMs: number;
+  /** Until the client got an answer through the VIP from the new holder (ARP points at it). */
+  readonly clientMs: number;
+  /** Longest time the client got no answer at all (0 when the old holder kept answering meanwhile). */
+  readonly outageMs: number;
+  readonly failedRequests: number;
+  /** Holders right after the old holder came back and the fabric settled. */
+  readonly holdersAfterReturn: string[];
+  /** Whether both nodes held the VIP at any moment after the fault. */
+  readonly sawTwoHolders: boolean;
+  /** The longest stretch during which both nodes held the VIP (sampled every ~20 ms). */
+  readonly twoHoldersMs: number;
+}
+
+/** The keepalived VRRP child of a node, found as the keepalived process whose parent is the unit's main process. */
+export async function vrrpChildPid(h: FabricHarness, node: HarnessNode): Promise<number | undefined> {
+  const main = (await h.unit(node, 'keepalived.service')).mainPid;
+  if (main === undefined) return undefined;
+  return (await h.ps(node)).find((p) => p.comm === 'keepalived' && p.ppid === main && p.state !== 'Z')?.pid;
+}
+
+/** Waits (bounded) until exactly one node holds the VIP and has held it for `stableMs`. */
+export async function waitSingleHolder(h: FabricHarness, timeoutMs: number, stableMs = 1500): Promise<string[]> {
+  let since = nowMs();
+  let last = '';
+  const result = await pollUntil(() => {
+    const holders = h.vipHolders();
+    const key = holders.join(',');
+    if (key !== last) {
+      last = key;
+      since = nowMs();
+    }
+    return holders.length === 1 && nowMs() - since >= stableMs ? holders : undefined;
+  }, timeoutMs, 50);
+  return result ?? h.vipHolders();
+}
+
+/**
+ * Samples which nodes hold the VIP every ~20 ms in the background (bounded
+ * by `maxMs`) and adds up how long more than one node held it.
+ */
+class HolderTimeline {
+  private stopped = false;
+  private readonly done: Promise<void>;
+  doubleMs = 0;
+  longestDoubleMs = 0;
+
+  constructor(h: FabricHarness, maxMs: number) {
+    this.done = (async () => {
+      const start = nowMs();
+      let last = nowMs();
+      let since: number | undefined;
+      for (let i = 0; i < Math.ceil(maxMs / 20) && !this.stopped && nowMs() - start < maxMs; i++) {
+        const now = nowMs();
+        const double = h.vipHolders().length > 1;
+        if (double) {
+          this.doubleMs += now - last;
+          since ??= now;
+          this.longestDoubleMs = Math.max(this.longestDoubleMs, now - since);
+        } else since = undefined;
+        last = now;
+        await sleep(20);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}
+
+function outage(records: readonly ProbeRecord[], from: number): { outageMs: number; failed: number } {
+  const after = records.filter((r) => r.t0 >= from);
+  const failed = after.filter((r) => !r.ok);
+  if (failed.length === 0) return { outageMs: 0, failed: 0 };
+  // Longest stretch without an answer: from a failed request's start to the end of the next good one.
+  let longest = 0;
+  let start: number | undefined;
+  for (const r of after) {
+    if (!r.ok && start === undefined) start = r.t0;
+    if (r.ok && start !== undefined) {
+      longest = Math.max(longest, r.t1 - start);
+      start = undefined;
+    }
+  }
+  return { outageMs: longest, failed: failed.length };
+}
+
+export async function vipFailover(h: FabricHarness, fault: VipFault, inputs: readonly NodeInput[], log: Log = quiet): Promise<FailoverRun> {
+  const holders = await waitSingleHolder(h, 15_000, 500);
+  if (holders.length !== 1) throw new Error(`before the fault the VIP is on [${holders.join(', ')}], not on exactly one node`);
+  const from = h.node(holders[0]);
+  const others = h.balancers.filter((n) => n.name !== from.name);
+  if (others.length !== 1) throw new Error(`expected one standby balancer, found ${others.length}`);
+  const to = others[0];
+  const prober = h.prober({ url: `https://${h.vip}/`, intervalMs: 25, timeoutMs: 300, durationMs: 20_000, maxRequests: 1000 });
+  let timeline: HolderTimeline | undefined;
+  try {
+    const warm = await prober.waitFor((rs) => (rs.filter((r) => r.ok && r.mac === from.mac).length >= 3 ? true : undefined), 5000);
+    if (!warm) throw new Error(`the client gets no answers through the VIP on ${from.name} before the fault`);
+    let t0: number;
+    timeline = new HolderTimeline(h, 45_000);
+    if (fault === 'vrrp-crash') {
+      const child = await vrrpChildPid(h, from);
+      if (child === undefined) throw new Error(`${from.name}: no keepalived VRRP child found`);
+      t0 = (await h.signal(from, { pid: child }, 'SIGKILL')).t;
+    } else if (fault === 'keepalived-kill') {
+      t0 = (await h.signal(from, { unit: 'keepalived.service', whom: 'main' }, 'SIGKILL')).t;
+    } else {
+      t0 = nowMs();
+      h.linkDown(from);
+    }
+    let sawTwoHolders = false;
+    const moved = await pollUntil(() => {
+      const now = h.vipHolders();
+      if (now.length > 1) sawTwoHolders = true;
+      return now.includes(to.name) ? true : undefined;
+    }, 10_000, 20);
+    if (!moved) throw new Error(`${fault} on ${from.name}: the VIP did not move to ${to.name} within 10 s (holders [${h.vipHolders().join(', ')}])`);
+    const state = await pollUntil(() => {
+      const s = h.vrrpState(to);
+      return s && s.state === 'MASTER' && s.t >= t0 - 50 ? s : undefined;
+    }, 3000, 20);
+    const answered = await prober.waitFor((rs) => rs.find((r) => r.ok && r.t0 >= t0 && r.mac === to.mac), 10_000);
+    if (!answered) throw new Error(`${fault} on ${from.name}: the client got no answer from ${to.name} through the VIP within 10 s`);
+    // A little more traffic after the switch, to see that it stays.
+    await prober.waitFor((rs) => (rs.filter((r) => r.t0 > answered.t1).length >= 8 ? true : undefined), 3000);
+    const records = await prober.stop();
+    const o = outage(records, t0);
+    if (h.vipHolders().length > 1) sawTwoHolders = true;
+
+    // The old holder returns: link up again, keepalived's parent respawns its VRRP child, or Restart= restarts keepalived.
+    if (fault === 'link-down') h.linkUp(from, inputs.find((n) => n.name === from.name));
+    await sleep(300);
+    if (h.vipHolders().length > 1) sawTwoHolders = true;
+    const holdersAfterReturn = await waitSingleHolder(h, 15_000, 1500);
+    await timeline.stop();
+    if (timeline.doubleMs > 0) sawTwoHolders = true;
+    const run: FailoverRun = {
+      fault,
+      from: from.name,
+      to: to.name,
+      takeoverMs: state ? state.t - t0 : NaN,
+      clientMs: answered.t1 - t0,
+      outageMs: o.outageMs,
+      failedRequests: o.failed,
+      holdersAfterReturn,
+      sawTwoHolders,
+      twoHoldersMs: timeline.longestDoubleMs,
+    };
+    log(`${fault} ${from.name}->${to.name}: takeover ${run.takeoverMs.toFixed(0)} ms, client ${run.clientMs.toFixed(0)} ms, outage ${run.outageMs.toFixed(0)} ms (${run.failedRequests} failed), holders after return [${holdersAfterReturn.join(', ')}]${sawTwoHolders ? `, two holders for up to ${run.twoHoldersMs.toFixed(0)} ms` : ''}`);
+    return run;
+  } finally {
+    await timeline?.stop();
+    await prober.stop();
+  }
+}
+
+// ---- 3. losing an application server under load -------------------------
+
+export interface BackendLossResult {
+  readonly victim: string;
+  readonly balancer: string;
+  readonly requests: number;
+  readonly failed: number;
+  readonly failures: ProbeRecord[];
+  /** From the kill until the balancer's `show stat` says the server is DOWN (NaN if it came back first). */
+  readonly markedDownMs: number;
+  /** Requests served by the victim that started after the kill (must be 0 until it is restarted). */
+  readonly servedByVictimAfterKill: number;
+  readonly spread: Record<string, number>;
+}
+
+export async function backendLoss(h: FabricHarness, victimName: string, options: { intervalMs?: number; durationMs?: number; killAfterMs?: number; unit?: string; backend?: string } = {}, log: Log = quiet): Promise<BackendLossResult> {
+  const intervalMs = options.intervalMs ?? 25;
+  const durationMs = options.durationMs ?? 6000;
+  const killAfterMs = options.killAfterMs ?? 2000;
+  const holders = await waitSingleHolder(h, 15_000, 500);
+  if (holders.length !== 1) throw new Error(`the VIP is on [${holders.join(', ')}]`);
+  const balancer = h.node(holders[0]);
+  const victim = h.node(victimName);
+  const unit = appUnit(victim, options.unit);
+  const backend = options.backend ?? 'application_servers';
+  const prober = h.prober({ url: `https://${h.vip}/`, intervalMs, timeoutMs: 5000, durationMs, maxRequests: Math.ceil(durationMs / intervalMs) + 10 });
+  try {
+    await prober.waitFor((rs) => (rs.length > 0 && rs[rs.length - 1].t1 - rs[0].t0 >= killAfterMs ? true : undefined), killAfterMs + 5000);
+    const tKill = (await h.signal(victim, { unit, whom: 'main' }, 'SIGKILL')).t;
+    const down = await pollUntil(async () => {
+      const rows = await h.haproxyStat(balancer).catch(() => []);
+      const row = rows.find((r) => r.pxname === backend && r.svname === victim.name);
+      return row && /^DOWN/.test(row.status) ? nowMs() : undefined;
+    }, 3000, 20);
+    await within(prober.done, durationMs + 10_000);
+    const records = await prober.stop();
+    const failures = records.filter((r) => !r.ok);
+    const spread: Record<string, number> = {};
+    for (const r of records) if (r.ok && r.body) spread[r.body] = (spread[r.body] ?? 0) + 1;
+    const restartedAt = (await h.unit(victim, unit)).lastStart ?? Infinity;
+    const result: BackendLossResult = {
+      victim: victim.name,
+      balancer: balancer.name,
+      requests: records.length,
+      failed: failures.length,
+      failures,
+      markedDownMs: down !== undefined ? down - tKill : NaN,
+      servedByVictimAfterKill: records.filter((r) => r.ok && r.body === victim.name && r.t0 > tKill && r.t0 < restartedAt).length,
+      spread,
+    };
+    log(`backend loss ${victim.name} (balancer ${balancer.name}): ${result.requests} requests, ${result.failed} failed, marked DOWN after ${result.markedDownMs.toFixed(0)} ms, spread ${JSON.stringify(spread)}`);
+    return result;
+  } finally {
+    await prober.stop();
+  }
+}
+
+// ---- 4. the watchdog -------------------------------------------------------
+
+/** The application service unit (the demo app by default); `preferred` is the model's service name. */
+export function appUnit(node: HarnessNode, preferred = 'fabric-app.service'): string {
+  const u = node.units.find((x) => x.name === preferred) ?? node.units.find((x) => x.argv.some((a) => a.endsWith('/demo-app-server.py')));
+  if (!u) throw new Error(`${node.name} runs no application service`);
+  return u.name;
+}
+
+function appUrl(node: HarnessNode, unit: string): string {
+  const u = node.units.find((x) => x.name === unit)!;
+  const port = u.argv[u.argv.indexOf('--port') + 1];
+  if (!port) throw new Error(`${node.name}: cannot tell the port of ${unit} from its command line`);
+  return `http://${node.address}:${port}/healthz`;
+}
+
+export interface ServiceRecovery {
+  readonly node: string;
+  readonly unit: string;
+  readonly fault: 'crash' | 'hang';
+  /** From the fault until the service answers its health check again. */
+  readonly backMs: number;
+  /** From the fault until the watchdog's `systemctl kill` (hang), or until the new process started (crash). */
+  readonly actionMs: number;
+  /** Who brought it back: "Restart=" (the unit's own policy) or "systemctl restart" (the watchdog). */
+  readonly restartedBy: string;
+}
+
+export async function serviceRecovery(h: FabricHarness, nodeName: string, fault: 'crash' | 'hang', log: Log = quiet, preferredUnit?: string): Promise<ServiceRecovery> {
+  const node = h.node(nodeName);
+  const unit = appUnit(node, preferredUnit);
+  const before = (await h.unit(node, unit)).mainPid;
+  if (before === undefined) throw new Error(`${nodeName}: ${unit} is not running`);
+  const since = (await h.events(node)).length;
+  const prober = h.prober({ url: appUrl(node, unit), intervalMs: 25, timeoutMs: 300, durationMs: 40_000, maxRequests: 2000 });
+  try {
+    // Answering for 2.5 s first: the watchdog has then seen it healthy, so its failure count starts from 0.
+    const warm = await prober.waitFor((rs) => {
+      const lastFail = [...rs].reverse().find((r) => !r.ok);
+      const ok = rs.filter((r) => r.ok && (!lastFail || r.t0 > lastFail.t1));
+      return ok.length > 0 && ok[ok.length - 1].t1 - ok[0].t0 >= 2500 ? true : undefined;
+    }, 10_000);
+    if (!warm) throw new Error(`${nodeName}: ${unit} does not answer steadily before the fault`);
+    const t0 = (await h.signal(node, { pid: before }, fault === 'crash' ? 'SIGKILL' : 'SIGSTOP')).t;
+    const back = await prober.waitFor((rs) => {
+      const firstFail = rs.find((r) => r.t0 >= t0 && !r.ok);
+      return firstFail ? rs.find((r) => r.t0 > firstFail.t0 && r.ok) : undefined;
+    }, 25_000);
+    if (!back) throw new Error(`${nodeName}: ${unit} did not come back within 25 s after a ${fault}`);
+    const events = await h.events(node, since);
+    const start = events.find((e) => e.kind === 'start' && e.unit === unit && e.t >= t0);
+    const kill = events.find((e) => e.kind === 'systemctl' && e.t >= t0 && /^kill /.test(e.detail ?? '') && (e.detail ?? '').includes(unit));
+    const result: ServiceRecovery = {
+      node: nodeName,
+      unit,
+      fault,
+      backMs: back.t1 - t0,
+      actionMs: (fault === 'hang' ? kill?.t : start?.t) !== undefined ? (fault === 'hang' ? kill!.t : start!.t) - t0 : NaN,
+      restartedBy: start?.detail ?? 'unknown',
+    };
+    log(`${fault} of ${unit} on ${nodeName}: back after ${result.backMs.toFixed(0)} ms (restarted by ${result.restartedBy}, action after ${result.actionMs.toFixed(0)} ms)`);
+    return result;
+  } finally {
+    await prober.stop();
+  }
+}
+
+export interface BalancerFailureResult {
+  readonly from: string;
+  readonly to: string;
+  /** Watchdog restarts of haproxy on the old holder before it left the election. */
+  readonly restarts: number;
+  /** From the first hang until the standby held the VIP. */
+  readonly vipMovedMs: number;
+  /** From the first hang until the client got answers again (through the new holder). */
+  readonly clientBackMs: number;
+  /** Eligibility files on the old holder and their content. */
+  readonly eligibility: Record<string, string>;
+  readonly holdersAfter: string[];
+}
+
+/**
+ * HAProxy on the VIP holder keeps hanging (every new HAProxy process is
+ * stopped with SIGSTOP as soon as it appears). keepalived's health check
+ * moves the VIP within seconds; the hanging goes on until the watchdog gives
+ * up restarting it and takes the node out of the VIP election for good.
+ */
+export async function balancerFailsRepeatedly(h: FabricHarness, log: Log = quiet, timeoutMs = 90_000): Promise<BalancerFailureResult> {
+  const holders = await waitSingleHolder(h, 15_000, 500);
+  if (holders.length !== 1) throw new Error(`the VIP is on [${holders.join(', ')}]`);
+  const from = h.node(holders[0]);
+  const to = h.balancers.find((n) => n.name !== from.name);
+  if (!to) throw new Error('no standby balancer');
+  const since = (await h.events(from)).length;
+  const prober = h.prober({ url: `https://${h.vip}/`, intervalMs: 50, timeoutMs: 500, durationMs: timeoutMs + 10_000, maxRequests: 5000 });
+  try {
+    await prober.waitFor((rs) => (rs.some((r) => r.ok) ? true : undefined), 5000);
+    const t0 = nowMs();
+    let moved: number | undefined;
+    const stoppedPids = new Set<number>();
+    const ineligible = () =>
+      h.listNodeDir(from, '/run/appliance-fabric').some((f) => f.startsWith('vrrp-ineligible') && h.readNodeFile(from, `/run/appliance-fabric/${f}`).trim() === '1');
+    // Bounded: at most timeoutMs, one round every 100 ms.
+    for (let i = 0; i < Math.ceil(timeoutMs / 100) && nowMs() - t0 < timeoutMs; i++) {
+      const running = (await h.ps(from)).filter((p) => p.comm === 'haproxy' && p.state !== 'T' && p.state !== 'Z' && !stoppedPids.has(p.pid));
+      for (const p of running) {
+        await h.signal(from, { pid: p.pid }, 'SIGSTOP');
+        stoppedPids.add(p.pid);
+      }
+      if (moved === undefined && h.vipHolders().includes(to.name)) moved = nowMs();
+      if (moved !== undefined && ineligible()) break;
+      await sleep(100);
+    }
+    if (moved === undefined) throw new Error(`the VIP stayed on ${from.name} for ${timeoutMs} ms while its HAProxy kept hanging\n${await h.diagnostics()}`);
+    const clientBack = await prober.waitFor((rs) => rs.find((r) => r.ok && r.t0 >= moved! && r.mac === to.mac), 1_000);
+    const events = await h.events(from, since);
+    const restarts = events.filter((e) => e.kind === 'systemctl' && /^restart /.test(e.detail ?? '') && (e.detail ?? '').includes('haproxy.service')).length;
+    const eligibility: Record<string, string> = {};
+    for (const f of h.listNodeDir(from, '/run/appliance-fabric').filter((x) => x.startsWith('vrrp-ineligible'))) {
+      eligibility[f] = h.readNodeFile(from, `/run/appliance-fabric/${f}`).trim();
+    }
+    const holdersAfter = await waitSingleHolder(h, 10_000, 1000);
+    const result: BalancerFailureResult = {
+      from: from.name,
+      to: to.name,
+      restarts,
+      vipMovedMs: moved - t0,
+      clientBackMs: clientBack ? clientBack.t1 - t0 : NaN,
+      eligibility,
+      holdersAfter,
+    };
+    log(`HAProxy hanging on ${from.name}: ${restarts} watchdog restarts, VIP on ${to.name} after ${result.vipMovedMs.toFixed(0)} ms, clients back after ${result.clientBackMs.toFixed(0)} ms, eligibility ${JSON.stringify(eligibility)}`);
+    return result;
+  } finally {
+    await prober.stop();
+  }
+}
