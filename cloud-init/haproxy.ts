@@ -89,7 +89,9 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS || METH_PUT || METH_DELETE',
     ...checkLines,
     // Probe every 200 ms, out after 2 failures: a dead server leaves rotation in under half a second.
-    '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2 on-marked-down shutdown-sessions',
+    // Sessions on a server marked down are not cut: requests still connecting are redispatched,
+    // and an unanswered idempotent request is retried elsewhere when `timeout server` strikes.
+    '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2',
     ...serverLines,
     '',
     ...monitoringFrontend(model),

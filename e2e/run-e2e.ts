@@ -18,12 +18,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
+import { parse } from 'yaml';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
 import { CONFIG_DIR, PROJECT_ROOT } from '../stacks/main';
 import { readStackConfig } from '../stacks/stack-config';
-import { trySh, waitFor } from './lib/host-commands';
+import { sleep, trySh, waitFor } from './lib/host-commands';
 import { evaluateCloudInitDisks, terraformAvailable } from './lib/plan-evaluation';
 import { QemuVm, VmImage } from './lib/qemu-vm';
+import { streamRequests } from './lib/request-stream';
 import { TestNetwork } from './lib/test-network';
 
 const STACK = 'kvm-fabric';
@@ -69,7 +71,7 @@ async function main(): Promise<number> {
   const image = buildImage();
   const imageSeconds = (Date.now() - started) / 1000;
   const work = mkdtempSync(path.join(tmpdir(), 'afe2e-'));
-  const network = new TestNetwork(`afe2e-${process.pid}`, `${CLIENT}/24`);
+  let network = new TestNetwork(`afe2e-${process.pid}`, `${CLIENT}/24`);
   const vms: QemuVm[] = [];
   const teardown = () => {
     for (const vm of vms) vm.destroy();
@@ -92,6 +94,10 @@ async function main(): Promise<number> {
     const addresses: Record<string, string> = outputs.Fabric_node_addresses;
     const appPassword = Object.entries(evaluation.variables).find(([k]) => k.includes('database_application_password'))?.[1];
 
+    // The bridge also answers as the management network's gateway, as a router would: the
+    // database promotion hook pings it to tell a dead peer from its own isolation.
+    const gateway = (parse(evaluation.seeds[0].networkConfig) as Json).ethernets.eth0.routes[0].via as string;
+    network = new TestNetwork(network.namespace, `${CLIENT}/24`, [`${gateway}/24`]);
     network.create();
     const macOf = (node: string) => (Object.values(plan.resource.libvirt_domain as Json).find((d) => d.name === `${fabricName}-${node}`) as Json).network_interface[0].mac as string;
     evaluation.seeds.forEach((seed, i) => {
@@ -128,6 +134,7 @@ async function main(): Promise<number> {
 
     // 4. Kill the application service inside a VM: systemd/watchdog bring it back.
     const victim = vms.find((v) => v.spec.name === appServers[appServers.length - 1])!;
+    await waitFor(async () => (await victim.exec('true').catch(() => ({ exitcode: -1 }))).exitcode === 0, 60000, 1000);
     await victim.exec('pkill -KILL -f demo-app-server.py');
     const killedAt = Date.now();
     const back = await waitFor(() => {
@@ -146,30 +153,79 @@ async function main(): Promise<number> {
 
     // 3. Power off an application server under a steady stream of idempotent requests.
     const appOnly = vms.find((v) => v.spec.name === appServers[appServers.length - 1])!;
-    const stream = streamRequests(network, `https://${vip}/`, 20, 12000);
-    await new Promise((r) => setTimeout(r, 4000));
-    appOnly.powerOff();
+    const stream = streamRequests(network.namespace, `https://${vip}/`, 20, 15000);
+    await sleep(5000);
+    await appOnly.powerOff();
     const streamResult = await stream;
     record({
       scenario: `3 power off ${appOnly.spec.name} under a request stream`,
       outcome: streamResult.failed === 0 ? 'pass' : 'fail',
-      detail: `${streamResult.failed} failed of ${streamResult.sent} GETs at 20/s`,
+      detail: `${streamResult.failed} failed of ${streamResult.sent} GETs at 20/s over kept-alive connections ${JSON.stringify(streamResult.failures)}, slowest ${(streamResult.slowestMs / 1000).toFixed(1)} s`,
     });
 
-    // 2 and 5. Power off the VIP holder (also the database primary, as in the original).
-    const holderMac = network.tryNs(3000, 'ip', 'neigh', 'show', vip).out.match(/lladdr (\S+)/)?.[1];
-    const holder = vms.find((v) => v.spec.mac.toLowerCase() === holderMac?.toLowerCase()) ?? vms[0];
-    holder.powerOff();
-    const offAt = Date.now();
-    const [vipBack, dbBack] = await Promise.all([
-      waitFor(() => curl(`https://${vip}/`, 1).ok, 60000, 100),
-      dbVip ? waitFor(() => dbWrite('after-failover').ok, 180000, 500) : Promise.resolve(undefined),
-    ]);
-    record({ scenario: `2 power off VIP holder ${holder.spec.name}: fabric VIP answers again`, outcome: vipBack === undefined ? 'fail' : 'pass', seconds: vipBack, detail: 'measured from the client, polled every 100 ms' });
+    // Who holds which VIP: the client's ARP entry after talking to it.
+    const holderOf = (address: string) => {
+      const mac = network.tryNs(3000, 'ip', 'neigh', 'show', address).out.match(/lladdr (\S+)/)?.[1]?.toLowerCase();
+      return vms.find((v) => v.spec.mac.toLowerCase() === mac);
+    };
+    const vipHolders = async () => {
+      const holders: string[] = [];
+      for (const vm of vms.filter((v) => v.running)) {
+        const r = await vm.exec('ip -4 -br addr show dev eth0').catch(() => ({ exitcode: -1, stdout: '' }));
+        if (r.stdout.includes(` ${vip}/`)) holders.push(vm.spec.name);
+      }
+      return holders;
+    };
+    curl(`https://${vip}/`, 2);
+    const fabricHolder = holderOf(vip);
+    let dbHolder: QemuVm | undefined;
     if (dbVip) {
-      record({ scenario: `5 power off database primary ${holder.spec.name}: write through the database VIP`, outcome: dbBack === undefined ? 'fail' : 'pass', seconds: dbBack, detail: 'promoted standby accepts writes' });
+      dbWrite('locate-primary');
+      dbHolder = holderOf(dbVip);
     }
-    console.log(`[e2e] total ${((Date.now() - started) / 1000).toFixed(0)} s (image ${imageSeconds.toFixed(0)} s, after power-off ${((Date.now() - offAt) / 1000).toFixed(0)} s)`);
+
+    // 5. Power off the database primary: the standby is promoted and takes writes through the database VIP.
+    if (dbVip && dbHolder) {
+      await dbHolder.powerOff();
+      const dbBack = await waitFor(() => dbWrite('after-failover').ok, 180000, 500);
+      const newPrimary = holderOf(dbVip);
+      record({
+        scenario: `5 power off database primary ${dbHolder.spec.name}: write through the database VIP`,
+        outcome: dbBack !== undefined && newPrimary !== undefined && newPrimary !== dbHolder ? 'pass' : 'fail',
+        seconds: dbBack,
+        detail: `the write succeeded on ${newPrimary?.spec.name ?? 'nobody'}`,
+      });
+      if (dbHolder === fabricHolder) {
+        const vipBack = await waitFor(() => curl(`https://${vip}/`, 1).ok, 60000, 100);
+        record({ scenario: `2 power off VIP holder ${fabricHolder.spec.name} (the same power-off): fabric VIP answers again`, outcome: vipBack === undefined ? 'fail' : 'pass', seconds: vipBack, detail: 'measured from the client after the power-off above' });
+      }
+      // The old primary returns: it must not take the database VIP back.
+      dbHolder.powerOn();
+      const returned = await waitFor(() => curl(`http://${addresses[dbHolder!.spec.name]}:8080/healthz`, 1).ok, 300000, 2000);
+      await sleep(5000);
+      dbWrite('after-return');
+      const primaryAfter = holderOf(dbVip);
+      const slave = returned === undefined ? '' : (await dbHolder.exec('mariadb -e "SHOW SLAVE STATUS\\G"').catch(() => ({ exitcode: -1, stdout: '' }))).stdout;
+      const replicating = /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave);
+      const stale = (await dbHolder.exec('cat /run/appliance-fabric/database-ineligible').catch(() => ({ exitcode: -1, stdout: '' }))).stdout.trim() === '1';
+      record({
+        scenario: `5b old primary ${dbHolder.spec.name} returns`,
+        outcome: returned !== undefined && primaryAfter === newPrimary && (replicating || stale) ? 'pass' : 'fail',
+        seconds: returned,
+        detail: `database VIP stays on ${primaryAfter?.spec.name ?? '?'}; ${dbHolder.spec.name} ${replicating ? 'replicates as standby' : stale ? 'stays out as stale' : 'neither replicates nor stays out'}`,
+      });
+      const holders = await vipHolders();
+      record({ scenario: 'fabric VIP held by exactly one node after the return', outcome: holders.length === 1 ? 'pass' : 'fail', detail: `held by [${holders.join(', ')}]` });
+    }
+
+    // 2. Power off the fabric VIP holder (unless that already happened with the database primary).
+    if (!dbVip || !dbHolder || dbHolder !== fabricHolder) {
+      const holder = holderOf(vip) ?? fabricHolder ?? vms[0];
+      await holder.powerOff();
+      const vipBack = await waitFor(() => curl(`https://${vip}/`, 1).ok, 60000, 100);
+      record({ scenario: `2 power off VIP holder ${holder.spec.name}: fabric VIP answers again`, outcome: vipBack === undefined ? 'fail' : 'pass', seconds: vipBack, detail: 'measured from the client, polled every 100 ms' });
+    }
+    console.log(`[e2e] total ${((Date.now() - started) / 1000).toFixed(0)} s (image ${imageSeconds.toFixed(0)} s)`);
   } catch (err) {
     record({ scenario: 'run', outcome: 'fail', detail: (err as Error).message });
     for (const vm of vms) {
@@ -191,32 +247,6 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => r.outcome === 'fail').length;
   console.log(`e2e: ${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
-}
-
-/** Sends `perSecond` GETs per second for `durationMs` (bounded), one curl each, counting failures. */
-async function streamRequests(network: TestNetwork, url: string, perSecond: number, durationMs: number): Promise<{ sent: number; failed: number }> {
-  const { spawn } = await import('node:child_process');
-  let sent = 0;
-  let failed = 0;
-  const pending: Promise<void>[] = [];
-  const total = Math.round((perSecond * durationMs) / 1000);
-  for (let i = 0; i < total; i++) {
-    sent++;
-    pending.push(
-      new Promise((resolve) => {
-        const p = spawn('ip', ['netns', 'exec', network.namespace, 'curl', '-sk', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', url], { stdio: ['ignore', 'pipe', 'ignore'] });
-        let code = '';
-        p.stdout.on('data', (d) => (code += d));
-        p.on('close', () => {
-          if (code !== '200') failed++;
-          resolve();
-        });
-      }),
-    );
-    await new Promise((r) => setTimeout(r, 1000 / perSecond));
-  }
-  await Promise.all(pending);
-  return { sent, failed };
 }
 
 function printTable(): void {

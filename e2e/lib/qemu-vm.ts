@@ -47,6 +47,7 @@ export class QemuVm {
     return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null;
   }
 
+  /** Creates the VM's disk and seed, then powers it on. */
   start(): void {
     const s = this.spec;
     const overlay = path.join(s.dir, 'disk.qcow2');
@@ -58,6 +59,15 @@ export class QemuVm {
     writeFileSync(path.join(seedDir, 'network-config'), s.networkConfig);
     const seed = path.join(s.dir, 'seed.iso');
     sh('genisoimage', ['-quiet', '-output', seed, '-volid', 'cidata', '-joliet', '-rock', ...['user-data', 'meta-data', 'network-config'].map((f) => path.join(seedDir, f))]);
+    this.powerOn();
+  }
+
+  /** Boots the VM from its existing disk (after a power-off: the node returns). */
+  powerOn(): void {
+    const s = this.spec;
+    const overlay = path.join(s.dir, 'disk.qcow2');
+    const seed = path.join(s.dir, 'seed.iso');
+    if (this.running) throw new Error(`${s.name} is already running`);
     const log = openSync(this.serialLog, 'a');
     const args = [
       'netns', 'exec', s.namespace,
@@ -67,7 +77,8 @@ export class QemuVm {
       '-drive', `file=${overlay},if=virtio,format=qcow2`,
       '-drive', `file=${seed},if=virtio,media=cdrom,readonly=on`,
       '-netdev', `tap,id=net0,ifname=${s.tap},script=no,downscript=no`,
-      '-device', `virtio-net-pci,netdev=net0,mac=${s.mac}`,
+      // No option ROM: the kernel boots directly, nothing boots from the network.
+      '-device', `virtio-net-pci,netdev=net0,mac=${s.mac},romfile=`,
       // The device the platform's XSLT adds to the libvirt domain.
       '-device', 'i6300esb', '-action', 'watchdog=reset',
       '-chardev', `socket,path=${this.agentSocket},server=on,wait=off,id=qga0`,
@@ -90,16 +101,19 @@ export class QemuVm {
     return existsSync(this.serialLog) ? readFileSync(this.serialLog, 'utf8') : '';
   }
 
-  /** Power loss: the QEMU process dies at once. */
-  powerOff(): void {
-    if (this.process?.pid && this.running) {
-      try {
-        process.kill(-this.process.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
+  /** Power loss: the QEMU process dies at once. Waits (bounded) until it is gone. */
+  async powerOff(): Promise<void> {
+    const p = this.process;
+    if (!p?.pid || !this.running) return;
+    try {
+      process.kill(-p.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
     }
+    await waitFor(() => !this.running, 5000, 50);
   }
+
+
 
   /** Runs a shell command inside the VM through the QEMU guest agent. */
   async exec(command: string, timeoutMs = 20000): Promise<{ exitcode: number; stdout: string }> {
@@ -155,7 +169,13 @@ export class QemuVm {
 
   /** Kills QEMU (if running) and removes the VM's files. */
   destroy(): void {
-    this.powerOff();
+    if (this.process?.pid && this.running) {
+      try {
+        process.kill(-this.process.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
     rmSync(this.spec.dir, { recursive: true, force: true });
   }
 }

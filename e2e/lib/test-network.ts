@@ -14,6 +14,8 @@ export class TestNetwork {
     readonly namespace: string,
     /** The client's address on the bridge, with prefix, e.g. 198.51.100.100/24. */
     private readonly clientCidr: string,
+    /** More addresses on the bridge, e.g. the management network's gateway, which a real network has. */
+    private readonly extraCidrs: readonly string[] = [],
   ) {}
 
   create(): void {
@@ -27,6 +29,7 @@ export class TestNetwork {
     this.ns('ip', 'link', 'set', 'lo', 'up');
     this.ns('ip', 'link', 'add', this.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0');
     this.ns('ip', 'addr', 'add', this.clientCidr, 'dev', this.bridge);
+    for (const cidr of this.extraCidrs) this.ns('ip', 'addr', 'add', cidr, 'dev', this.bridge);
     this.ns('ip', 'link', 'set', this.bridge, 'up');
   }
 

@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+
+export interface StreamResult {
+  readonly sent: number;
+  readonly failed: number;
+  /** Failures by kind: HTTP status or error code. */
+  readonly failures: Record<string, number>;
+  /** The slowest successful request, in milliseconds. */
+  readonly slowestMs: number;
+}
+
+/**
+ * A steady, bounded stream of idempotent GETs from inside the namespace, as
+ * a browser sends them: over a few kept-alive TLS connections, so the
+ * measurement is about the fabric and not about TLS handshakes on a slow
+ * emulated CPU. Each request may take up to 90 s, as long as a browser
+ * waits: a request in flight to a node that loses power is answered only
+ * after HAProxy's server timeout retries it elsewhere. Runs as a separate
+ * node process in the namespace.
+ */
+export function streamRequests(namespace: string, url: string, perSecond: number, durationMs: number): Promise<StreamResult> {
+  const script = `
+const https = require('node:https');
+const agent = new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false });
+const total = Math.round(${perSecond} * ${durationMs} / 1000);
+let sent = 0, done = 0, failed = 0, slowestMs = 0; const failures = {};
+const fail = (k) => { failed++; failures[k] = (failures[k] || 0) + 1; };
+const finish = () => { if (++done === total) { process.stdout.write(JSON.stringify({ sent, failed, failures, slowestMs })); process.exit(0); } };
+const timer = setInterval(() => {
+  if (sent >= total) { clearInterval(timer); return; }
+  sent++;
+  const t0 = Date.now();
+  const req = https.get(${JSON.stringify(url)}, { agent, timeout: 90000 }, (res) => {
+    res.resume();
+    res.on('end', () => { if (res.statusCode !== 200) fail(String(res.statusCode)); else slowestMs = Math.max(slowestMs, Date.now() - t0); finish(); });
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => { fail(e.code || e.message); finish(); });
+}, ${1000 / perSecond});
+setTimeout(() => { process.stdout.write(JSON.stringify({ sent, failed: failed + (sent - done), failures: { ...failures, unfinished: sent - done }, slowestMs })); process.exit(0); }, ${durationMs + 100000});
+`;
+  return new Promise((resolve, reject) => {
+    const p = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('error', reject);
+    p.on('close', () => {
+      try {
+        resolve(JSON.parse(out) as StreamResult);
+      } catch {
+        reject(new Error(`request stream gave no result: ${out}`));
+      }
+    });
+  });
+}
