@@ -198,6 +198,12 @@ demote() {
 }
 
 rejoin() {
+  # At boot keepalived may start before MariaDB answers: wait for it (bounded).
+  local _
+  for _ in $(seq 1 120); do
+    mariadb-admin --protocol=socket --connect-timeout=1 ping > /dev/null 2>&1 && break
+    sleep 1
+  done
   demote
   # Resume from this node's own position; MariaDB (gtid_strict_mode) refuses it when
   # this node has transactions the primary never saw.
@@ -228,7 +234,7 @@ START SLAVE;" || { log "could not configure replication from \${DB_PEER_NAME}"; 
 case "$state" in
   # In the background: keepalived does not wait for hooks, and promotion may wait for a witness.
   MASTER) promote "$@" & ;;
-  BACKUP) rejoin ;;
+  BACKUP) rejoin & ;;
   FAULT | STOP) demote ;;
 esac
 exit 0

@@ -202,12 +202,21 @@ async function main(): Promise<number> {
       // The old primary returns: it must not take the database VIP back.
       dbHolder.powerOn();
       const returned = await waitFor(() => curl(`http://${addresses[dbHolder!.spec.name]}:8080/healthz`, 1).ok, 300000, 2000);
-      await sleep(5000);
+      // It rejoins as a standby, or stays out as stale: wait (bounded) for either.
+      let replicating = false;
+      let stale = false;
+      await waitFor(async () => {
+        const slave = (await dbHolder!.exec('mariadb -e "SHOW SLAVE STATUS\\G"').catch(() => ({ exitcode: -1, stdout: '' }))).stdout;
+        replicating = /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave);
+        stale = (await dbHolder!.exec('cat /run/appliance-fabric/database-ineligible').catch(() => ({ exitcode: -1, stdout: '' }))).stdout.trim() === '1';
+        return replicating || stale;
+      }, 120000, 3000);
       dbWrite('after-return');
       const primaryAfter = holderOf(dbVip);
-      const slave = returned === undefined ? '' : (await dbHolder.exec('mariadb -e "SHOW SLAVE STATUS\\G"').catch(() => ({ exitcode: -1, stdout: '' }))).stdout;
-      const replicating = /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave);
-      const stale = (await dbHolder.exec('cat /run/appliance-fabric/database-ineligible').catch(() => ({ exitcode: -1, stdout: '' }))).stdout.trim() === '1';
+      if (!replicating && !stale) {
+        const journal = await dbHolder.exec('journalctl --no-pager -t fabric-database -t keepalived-notify | tail -n 20').catch((e) => ({ exitcode: -1, stdout: String(e) }));
+        console.log(`[e2e] ${dbHolder.spec.name} database hooks:\n${journal.stdout}`);
+      }
       record({
         scenario: `5b old primary ${dbHolder.spec.name} returns`,
         outcome: returned !== undefined && primaryAfter === newPrimary && (replicating || stale) ? 'pass' : 'fail',
