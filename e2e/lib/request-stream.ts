@@ -15,7 +15,9 @@ export interface StreamResult {
  * measurement is about the fabric and not about TLS handshakes on a slow
  * emulated CPU. Each request may take up to 90 s, as long as a browser
  * waits: a request in flight to a node that loses power is answered only
- * after HAProxy's server timeout retries it elsewhere. Runs as a separate
+ * after HAProxy's server timeout retries it elsewhere (each retry may wait
+ * that timeout again, so the stream waits up to 250 s for the last answer,
+ * and counts what is still unanswered then as failed). Runs as a separate
  * node process in the namespace.
  */
 export function streamRequests(namespace: string, url: string, perSecond: number, durationMs: number): Promise<StreamResult> {
@@ -37,7 +39,7 @@ const timer = setInterval(() => {
   req.on('timeout', () => req.destroy(new Error('timeout')));
   req.on('error', (e) => { fail(e.code || e.message); finish(); });
 }, ${1000 / perSecond});
-setTimeout(() => { process.stdout.write(JSON.stringify({ sent, failed: failed + (sent - done), failures: { ...failures, unfinished: sent - done }, slowestMs })); process.exit(0); }, ${durationMs + 100000});
+setTimeout(() => { process.stdout.write(JSON.stringify({ sent, failed: failed + (sent - done), failures: { ...failures, unfinished: sent - done }, slowestMs })); process.exit(0); }, ${durationMs + 250000});
 `;
   return new Promise((resolve, reject) => {
     const p = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
