@@ -442,9 +442,11 @@ export class FabricHarness {
     const ok = await pollUntil(async () => {
       for (const n of this.nodes) if ((await this.units(n)).some((u) => u.state !== 'active')) return undefined;
       if (this.balancers.length > 0 && this.vipHolders().length !== 1) return undefined;
+      // A standby is FAULT until its checks have risen (chk_haproxy needs two passes): ready means settled.
+      if (this.balancers.some((n) => !['MASTER', 'BACKUP'].includes(this.vrrpState(n)?.state ?? ''))) return undefined;
       return this.curl(`https://${this.vip}/`, ['--max-time', '1']).ok ? true : undefined;
     }, timeoutMs, 200);
-    if (!ok) throw new Error(`the fabric did not become ready within ${timeoutMs} ms: holders [${this.vipHolders().join(', ')}]\n${await this.diagnostics()}`);
+    if (!ok) throw new Error(`the fabric did not become ready within ${timeoutMs} ms: holders [${this.vipHolders().join(', ')}], VRRP states ${this.balancers.map((n) => `${n.name}=${this.vrrpState(n)?.state ?? 'none'}`).join(' ')}\n${await this.diagnostics()}`);
   }
 
   /** What a failing test should print: unit states, recent events, logs. */
