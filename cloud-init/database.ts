@@ -153,9 +153,13 @@ ${generatedHeader(model, node, 'Database VIP hook: promote, demote, rejoin')}
 # The reasoning about split brain is in appliance-fabric's cloud-init/database.ts and README.
 ${COMMON}
 ${NOTIFY_SCRIPT} "$@"
+instance="\${2:-database_vip}"
 state="\${3:-}"
 
 ineligible() { printf '%s\\n' "$1" > "\${DB_INELIGIBLE_FILE}"; }
+
+# One field of SHOW SLAVE STATUS (its vertical form needs the column names that sql() drops).
+replica_field() { mariadb --protocol=socket -e "SHOW SLAVE STATUS\\G" 2> /dev/null | sed -n "s/^ *$1: //p"; }
 
 isolated() {
   local w
@@ -165,7 +169,8 @@ isolated() {
   return 0
 }
 
-still_master() { [[ "$(cut -d' ' -f2 "${RUN_DIR}/vrrp-\${2:-database_vip}.state" 2> /dev/null)" == MASTER ]]; }
+# The state keepalived last announced (written by the common hook above).
+current_state() { cut -d' ' -f2 "${RUN_DIR}/vrrp-\${instance}.state" 2> /dev/null; }
 
 promote() {
   # An isolated node must not open for writes: wait (bounded) until a witness answers,
@@ -175,7 +180,7 @@ promote() {
     sql "SET GLOBAL read_only = ON"
     if ((tries == 0)); then log "not promoting yet: no witness (\${DB_WITNESSES}) answers, this node may be the isolated one"; fi
     tries=$((tries + 1))
-    if ((tries >= 120)) || ! still_master "$@"; then
+    if ((tries >= 120)) || [[ "$(current_state)" != MASTER ]]; then
       log "promotion abandoned after $tries checks: still isolated or no longer MASTER"
       return
     fi
@@ -183,7 +188,7 @@ promote() {
   done
   # Apply what was already received from the old primary before opening for writes.
   local received
-  received=$(sql "SHOW SLAVE STATUS\\G" 2> /dev/null | awk -F': ' '/Gtid_IO_Pos:/ { print $2 }')
+  received=$(replica_field Gtid_IO_Pos)
   sql "STOP SLAVE IO_THREAD" 2> /dev/null || true
   if [[ -n "$received" ]]; then
     sql "SELECT MASTER_GTID_WAIT('$received', 10)" > /dev/null 2>&1 || log "relay log not fully applied within 10 s"
@@ -202,6 +207,7 @@ rejoin() {
   local _
   for _ in $(seq 1 120); do
     mariadb-admin --protocol=socket --connect-timeout=1 ping > /dev/null 2>&1 && break
+    [[ "$(current_state)" == BACKUP ]] || return
     sleep 1
   done
   demote
@@ -211,17 +217,21 @@ rejoin() {
 CHANGE MASTER TO MASTER_HOST='\${DB_PEER}', MASTER_PORT=\${DB_PORT}, MASTER_USER='\${DB_REPLICATION_USER}',
   MASTER_PASSWORD='\${DB_REPLICATION_PASSWORD}', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2;
 START SLAVE;" || { log "could not configure replication from \${DB_PEER_NAME}"; return; }
-  local io sqlt err
-  for _ in $(seq 1 20); do
-    io=$(sql "SHOW SLAVE STATUS\\G" | awk '/Slave_IO_Running:/ { print $2 }')
-    sqlt=$(sql "SHOW SLAVE STATUS\\G" | awk '/Slave_SQL_Running:/ { print $2 }')
-    err=$(sql "SHOW SLAVE STATUS\\G" | awk -F': ' '/Last_IO_Errno:/ { print $2 }')
+  # The primary refuses a diverged position only once the dump is requested, after the threads
+  # already show Yes: count as replicating only after 1 s of running without that error.
+  local io sqlt err running=0
+  for _ in $(seq 1 30); do
+    [[ "$(current_state)" == BACKUP ]] || return
+    io=$(replica_field Slave_IO_Running)
+    sqlt=$(replica_field Slave_SQL_Running)
+    err=$(replica_field Last_IO_Errno)
     if [[ "$err" == 1236 ]]; then
       log "STALE: this node holds transactions that primary \${DB_PEER_NAME} never saw; staying out of the database VIP election. Rebuild it from the primary, then write 0 to \${DB_INELIGIBLE_FILE}"
       ineligible 1
       return
     fi
-    if [[ "$io" == Yes && "$sqlt" == Yes ]]; then
+    if [[ "$io" == Yes && "$sqlt" == Yes ]]; then running=$((running + 1)); else running=0; fi
+    if ((running >= 3)); then
       ineligible 0
       log "standby of \${DB_PEER_NAME}: replicating"
       return
@@ -231,11 +241,26 @@ START SLAVE;" || { log "could not configure replication from \${DB_PEER_NAME}"; 
   log "replication from \${DB_PEER_NAME} is not running yet (IO=\${io:-?} SQL=\${sqlt:-?}); it keeps retrying"
 }
 
+# Hooks overlap (the BACKUP hook of startup may still wait for MariaDB when the node becomes
+# MASTER): they take turns on a lock, and each acts only while its state is still the current
+# one, so a late rejoin can never turn a promoted primary back into a replica.
+take_turn() {
+  exec 9> "${RUN_DIR}/database-hook.lock"
+  if ! flock --timeout 180 9; then
+    log "$1 hook gave up waiting for an earlier hook"
+    return 1
+  fi
+  if [[ "$(current_state)" != "$1" ]]; then
+    log "$1 hook skipped: the database VIP instance is $(current_state) now"
+    return 1
+  fi
+}
+
 case "$state" in
   # In the background: keepalived does not wait for hooks, and promotion may wait for a witness.
-  MASTER) promote "$@" & ;;
-  BACKUP) rejoin & ;;
-  FAULT | STOP) demote ;;
+  MASTER) { take_turn MASTER && promote; } & ;;
+  BACKUP) { take_turn BACKUP && rejoin; } & ;;
+  FAULT | STOP) take_turn "$state" && demote ;;
 esac
 exit 0
 `;

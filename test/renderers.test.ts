@@ -233,7 +233,10 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
 
   it('promotes only when not isolated, and refuses a stale rejoin', () => {
     const hook = file('db2', '/usr/local/lib/appliance-fabric/database-notify');
-    expect(hook).toMatch(/MASTER\) promote "\$@" &/);
+    // Hooks take turns and act only while their state is current (a late rejoin never demotes a new primary).
+    expect(hook).toMatch(/MASTER\) \{ take_turn MASTER && promote; \} &/);
+    expect(hook).toMatch(/BACKUP\) \{ take_turn BACKUP && rejoin; \} &/);
+    expect(hook).toContain('flock --timeout 180 9');
     expect(hook).toMatch(/while isolated; do/);
     expect(hook).toContain('SET GLOBAL read_only = OFF');
     expect(hook).toContain('MASTER_USE_GTID=slave_pos');

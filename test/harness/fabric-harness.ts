@@ -14,7 +14,7 @@ import {
   HARNESS_RUN_DIR, JOURNAL_FILE, loggerShim, ProcessInfo, SupervisorConfig, SupervisorEvent, supervisorMain, SUPERVISOR_SOCKET,
   systemctlShim, UnitStatus, UNIT_PATH,
 } from './supervisor';
-import { loadUnit, NodeFs, UnitSpec, unitsStartedByRuncmd } from './units';
+import { loadUnit, NodeFs, renderedScriptsOfRuncmd, UnitSpec, unitsStartedByRuncmd } from './units';
 
 /**
  * Runs a rendered fabric for real: one network namespace per node, all on
@@ -59,12 +59,19 @@ export interface HarnessNode {
   readonly units: readonly UnitSpec[];
   /** Units of the runcmd that the harness does not run, with the reason. */
   readonly skippedUnits: readonly string[];
+  /** runcmd lines that run the node's own rendered scripts, run once its units have started. */
+  readonly firstBootScripts: readonly (readonly string[])[];
+  /** Whether the node runs MariaDB (and so has its own data directory). */
+  readonly runsDatabase: boolean;
 }
 
 /** Directories of a node laid over the host's with overlayfs (its write_files go there). */
 const OVERLAID_TOPS = ['/etc', '/usr'];
-/** Everything a node has of its own: the overlays' upper dirs and a fresh /run. */
-const OWN_TOPS = [...OVERLAID_TOPS, '/run'];
+/** MariaDB's data directory: a database node's own, initialized as the package's postinst does on an image. */
+const DATABASE_DATA_DIR = '/var/lib/mysql';
+const DATABASE_UNIT = 'mariadb.service';
+/** Everything a node has of its own: the overlays' upper dirs, a fresh /run and (database nodes) a data directory. */
+const OWN_TOPS = [...OVERLAID_TOPS, '/run', DATABASE_DATA_DIR];
 
 /**
  * The one place where a node's path becomes a host path: the node's own copy
@@ -124,6 +131,7 @@ export class FabricHarness {
       for (const n of input.nodes) h.layOutNode(n);
       for (const n of h.nodes) h.bootNode(n);
       for (const n of h.nodes) await h.waitForSupervisor(n);
+      await Promise.all(h.nodes.map((n) => h.runFirstBootScripts(n)));
       return h;
     } catch (err) {
       await h.stop();
@@ -254,7 +262,12 @@ export class FabricHarness {
     const skipped = wanted.filter((u) => NOT_RUN[u]).map((u) => `${u}: ${NOT_RUN[u]}`);
     const units = wanted.filter((u) => !NOT_RUN[u]).map((u) => loadUnit(fs, u, ids));
 
-    const node: HarnessNode = { name: input.name, netns: `${this.runId}-${input.name}`, dir, address: eth.addresses[0].split('/')[0], mac: eth.mac, units, skippedUnits: skipped };
+    const runsDatabase = units.some((u) => u.name === DATABASE_UNIT);
+    if (runsDatabase) initializeDatabaseDir(ownPath(dir, DATABASE_DATA_DIR), input.name);
+    const firstBootScripts = renderedScriptsOfRuncmd(input.userData, input.files.map((f) => f.path));
+    const node: HarnessNode = {
+      name: input.name, netns: `${this.runId}-${input.name}`, dir, address: eth.addresses[0].split('/')[0], mac: eth.mac, units, skippedUnits: skipped, firstBootScripts, runsDatabase,
+    };
     this.nodes.push(node);
 
     const cfg: SupervisorConfig = {
@@ -299,7 +312,20 @@ export class FabricHarness {
     if (!ok) throw new Error(`${node.name}: the supervisor did not come up; boot log:\n${readText(path.join(node.dir, 'boot.log'))}`);
   }
 
+  /** The runcmd's own scripts (e.g. the database bootstrap), in order, as cloud-init runs them after `systemctl restart`. */
+  private async runFirstBootScripts(node: HarnessNode): Promise<void> {
+    for (const argv of node.firstBootScripts) {
+      const r = await this.exec(node, argv, 90_000);
+      if (r.code !== 0) throw new Error(`${node.name}: runcmd ${argv.join(' ')} failed (${r.code ?? r.signal}):\n${r.stdout}${r.stderr}\n${tail(this.readNodeFileSafe(node, JOURNAL_FILE), 20)}`);
+    }
+  }
+
   // ---- talking to a node -------------------------------------------------
+
+  /** Runs a command inside the node as root (as the runcmd or an operator's shell would), bounded by timeoutMs. */
+  exec(node: HarnessNode | string, argv: readonly string[], timeoutMs = 30_000): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+    return this.api(node, 'POST', '/exec', JSON.stringify({ argv, timeoutMs }), timeoutMs + 5000);
+  }
 
   api<T = unknown>(node: HarnessNode | string, method: 'GET' | 'POST', urlPath: string, body?: string, timeoutMs = 30_000): Promise<T> {
     const n = typeof node === 'string' ? this.node(node) : node;
@@ -355,9 +381,9 @@ export class FabricHarness {
     return this.api(node, 'POST', '/signal', JSON.stringify({ ...target, signal }));
   }
 
-  /** The nodes that have the VIP on eth0 right now. */
-  vipHolders(): string[] {
-    return this.nodes.filter((n) => this.hasAddress(n, this.vip)).map((n) => n.name);
+  /** The nodes that have the VIP (by default the fabric VIP) on eth0 right now. */
+  vipHolders(vip = this.vip): string[] {
+    return this.nodes.filter((n) => this.hasAddress(n, vip)).map((n) => n.name);
   }
 
   hasAddress(node: HarnessNode, address: string): boolean {
@@ -562,6 +588,7 @@ function bootScript(node: HarnessNode, input: NodeInput): string {
     `hostname ${shellQuote(node.name)}`,
     ...OVERLAID_TOPS.map((t) => `mount -t overlay overlay -o ${shellQuote(`lowerdir=${t},upperdir=${own(t)},workdir=${work(t)}`)} ${t}`),
     `mount --bind ${shellQuote(own('/run'))} /run`,
+    ...(node.runsDatabase ? [`mount --bind ${shellQuote(own(DATABASE_DATA_DIR))} ${DATABASE_DATA_DIR}`] : []),
     // cloud-init's users: creates the script user on a node; here only in the node's own /etc if the host lacks it.
     `getent passwd ${SCRIPT_USER} > /dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin ${SCRIPT_USER}`,
   ];
@@ -587,6 +614,18 @@ function bootScript(node: HarnessNode, input: NodeInput): string {
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * What mariadb-server's postinst does on the appliance image: an initialized
+ * data directory owned by mysql, root by unix socket only, no test database.
+ * The node's own configuration is read when its server starts, as on a VM
+ * (where write_files come after the packages).
+ */
+function initializeDatabaseDir(dir: string, nodeName: string): void {
+  const r = run('mariadb-install-db', ['--no-defaults', '--user=mysql', `--datadir=${dir}`, '--auth-root-authentication-method=socket', '--skip-test-db']);
+  if (r.status !== 0) throw new Error(`${nodeName}: mariadb-install-db failed:\n${r.stdout}${r.stderr}`);
+  runOk('chown', ['mysql:mysql', dir]);
 }
 
 function readText(file: string): string {

@@ -46,7 +46,7 @@ export interface UnitStatus {
 
 export interface SupervisorEvent {
   readonly t: number;
-  readonly kind: 'boot' | 'start' | 'exit' | 'restart-scheduled' | 'start-limit' | 'stop' | 'kill' | 'signal' | 'systemctl' | 'stop-post' | 'error';
+  readonly kind: 'boot' | 'start' | 'exit' | 'restart-scheduled' | 'start-limit' | 'stop' | 'kill' | 'signal' | 'systemctl' | 'stop-post' | 'exec' | 'error';
   readonly unit?: string;
   readonly pid?: number;
   readonly detail?: string;
@@ -438,6 +438,18 @@ export function supervisorMain(cfg: SupervisorConfig): void {
           const hit = targets.filter((p) => Number.isInteger(p) && p > 1 && sendSignal(p, sig));
           ev({ kind: 'signal', detail: `${String(sig)} to ${hit.join(',') || 'nothing'} (${text})` });
           json({ hit, t });
+        } else if (url.pathname === '/exec') {
+          // {argv, timeoutMs}: what cloud-init's runcmd or an operator's shell would run on the node, as root.
+          const r = JSON.parse(text) as { argv: string[]; timeoutMs?: number };
+          ev({ kind: 'exec', detail: r.argv[0] });
+          const result = await new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+            const child = cp.execFile(r.argv[0], r.argv.slice(1), { env: { PATH: cfg.path, LANG: 'C.UTF-8', HOME: '/root' }, timeout: r.timeoutMs ?? 60_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+              const e = err as (Error & { code?: number | string; signal?: string }) | null;
+              resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr: e && typeof e.code !== 'number' && !e.signal ? `${stderr}${e.message}` : stderr });
+            });
+            child.stdin?.end();
+          });
+          json(result);
         } else if (url.pathname === '/shutdown') {
           await shutdown();
           json({ ok: true, left: ps().filter((p) => p.pid !== 1 && p.pid !== process.pid).length });

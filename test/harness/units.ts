@@ -243,13 +243,8 @@ export function loadUnit(fs: NodeFs, name: string, ids: (user: string) => { uid:
   };
 }
 
-/**
- * The units the node's first boot starts, in the order cloud-init's runcmd
- * names them (every `systemctl restart|start UNITS` line, in order): the
- * harness starts the same ones. The user-data is the yaml library's block
- * style, one word per line.
- */
-export function unitsStartedByRuncmd(userData: string): string[] {
+/** The commands of the user-data's runcmd, each as its words. The user-data is the yaml library's block style, one word per line. */
+export function runcmdCommands(userData: string): string[][] {
   const lines = userData.split('\n');
   const start = lines.findIndex((l) => l === 'runcmd:');
   if (start < 0) return [];
@@ -262,9 +257,26 @@ export function unitsStartedByRuncmd(userData: string): string[] {
       if (w && commands.length > 0) commands[commands.length - 1].push(w[1].trim());
     }
   }
-  const units = commands
+  return commands.map((c) => c.map((w) => w.replace(/^"(.*)"$/, '$1')));
+}
+
+/**
+ * The units the node's first boot starts, in the order cloud-init's runcmd
+ * names them (every `systemctl restart|start UNITS` line, in order): the
+ * harness starts the same ones.
+ */
+export function unitsStartedByRuncmd(userData: string): string[] {
+  const units = runcmdCommands(userData)
     .filter((c) => c[0] === 'systemctl' && (c[1] === 'restart' || c[1] === 'start'))
-    .flatMap((c) => c.slice(2).filter((w) => !w.startsWith('-')))
-    .map((u) => u.replace(/^"(.*)"$/, '$1'));
+    .flatMap((c) => c.slice(2).filter((w) => !w.startsWith('-')));
   return [...new Set(units)];
+}
+
+/**
+ * The runcmd lines that run one of the node's own rendered scripts (e.g. the
+ * database bootstrap), in order: the harness runs them inside the node once
+ * its units have started, as cloud-init would.
+ */
+export function renderedScriptsOfRuncmd(userData: string, renderedPaths: readonly string[]): string[][] {
+  return runcmdCommands(userData).filter((c) => renderedPaths.includes(c[0]));
 }

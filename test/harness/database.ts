@@ -1,0 +1,116 @@
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { DatabaseClusterModel } from '../../model/fabric-model';
+import { pollUntil, run } from './exec';
+import { FabricHarness, HarnessNode } from './fabric-harness';
+import { RenderedFabric } from './render';
+
+/** The keepalived instance of the database VIP (model/build-model.ts). */
+export const DATABASE_INSTANCE = 'database_vip';
+
+export interface QueryResult {
+  readonly ok: boolean;
+  /** Tab-separated rows, without column names. */
+  readonly rows: string;
+  readonly error: string;
+}
+
+/**
+ * The database cluster of a running namespace fabric, seen as an
+ * application server sees it (through the database VIP, as the
+ * application user) and as an operator on a node sees it (the local server
+ * over its socket, as root).
+ */
+export class RunningDatabase {
+  readonly model: DatabaseClusterModel;
+  private readonly credentials: string;
+
+  constructor(private readonly h: FabricHarness, rendered: RenderedFabric) {
+    if (!rendered.model.database) throw new Error('this fabric has no database cluster');
+    this.model = rendered.model.database;
+    // The password goes to a file the client reads, never onto a command line or into a log.
+    this.credentials = path.join(h.dir, 'database-client.cnf');
+    writeFileSync(this.credentials, `[client]\nuser=${this.model.applicationUser}\npassword=${rendered.secrets.databaseApplicationPassword}\n`, { mode: 0o600 });
+  }
+
+  get vip(): string {
+    return this.model.vrrp.vip;
+  }
+
+  /** A query from the client namespace through the database VIP, as the application user, bounded in time. */
+  clientQuery(sql: string, connectTimeoutSeconds = 1): QueryResult {
+    const r = run('ip', [
+      'netns', 'exec', this.h.clientNs,
+      'mariadb', `--defaults-extra-file=${this.credentials}`, `--host=${this.vip}`, `--port=${this.model.port}`,
+      `--connect-timeout=${connectTimeoutSeconds}`, '--batch', '--skip-column-names', this.model.databaseName, '-e', sql,
+    ], { timeoutMs: (connectTimeoutSeconds + 10) * 1000 });
+    return { ok: r.status === 0, rows: r.stdout.trim(), error: r.stderr.trim() };
+  }
+
+  /** A query on one node's own server over its socket, as root. */
+  async nodeQuery(node: HarnessNode | string, sql: string): Promise<QueryResult> {
+    const r = await this.h.exec(node, ['mariadb', '--protocol=socket', '--connect-timeout=2', '--batch', '--skip-column-names', '-e', sql], 15_000);
+    return { ok: r.code === 0, rows: r.stdout.trim(), error: r.stderr.trim() };
+  }
+
+  /** `SHOW SLAVE STATUS` of a node as field -> value (empty when it replicates from nobody or is down). */
+  async replicaStatus(node: HarnessNode | string): Promise<Record<string, string>> {
+    const r = await this.h.exec(node, ['mariadb', '--protocol=socket', '--connect-timeout=2', '-e', 'SHOW SLAVE STATUS\\G'], 15_000);
+    const status: Record<string, string> = {};
+    for (const line of r.stdout.split('\n')) {
+      const m = /^\s*(\w+):\s?(.*)$/.exec(line);
+      if (m) status[m[1]] = m[2];
+    }
+    return status;
+  }
+
+  async replicating(node: HarnessNode | string): Promise<boolean> {
+    const s = await this.replicaStatus(node);
+    return s.Slave_IO_Running === 'Yes' && s.Slave_SQL_Running === 'Yes';
+  }
+
+  holders(): string[] {
+    return this.h.vipHolders(this.vip);
+  }
+
+  state(node: HarnessNode | string): string | undefined {
+    return this.h.vrrpState(node, DATABASE_INSTANCE)?.state;
+  }
+
+  /** Eligibility as the hooks left it: '1' = out of the election, '0' or '' = eligible. */
+  ineligible(node: HarnessNode | string): string {
+    try {
+      return this.h.readNodeFile(node, '/run/appliance-fabric/database-ineligible').trim();
+    } catch {
+      return '';
+    }
+  }
+
+  /** The hooks' own log lines (fabric-database) of a node. */
+  hookLog(node: HarnessNode | string): string[] {
+    let text = '';
+    try {
+      text = this.h.readNodeFile(node, '/run/fabric-harness/journal.log');
+    } catch {
+      /* none yet */
+    }
+    return text.split('\n').filter((l) => l.includes('fabric-database'));
+  }
+
+  /**
+   * Waits (bounded) until one member holds the VIP as MASTER and writable,
+   * and the other is BACKUP, read-only and replicating from it.
+   */
+  async waitSettled(timeoutMs: number): Promise<{ primary: string; standby: string } | undefined> {
+    return pollUntil(async () => {
+      const holders = this.holders();
+      if (holders.length !== 1) return undefined;
+      const primary = holders[0];
+      const standby = this.model.members.find((m) => m !== primary)!;
+      if (this.state(primary) !== 'MASTER' || this.state(standby) !== 'BACKUP') return undefined;
+      const readOnly = async (n: string) => (await this.nodeQuery(n, 'SELECT @@global.read_only')).rows;
+      if ((await readOnly(primary)) !== '0' || (await readOnly(standby)) !== '1') return undefined;
+      return (await this.replicating(standby)) ? { primary, standby } : undefined;
+    }, timeoutMs, 500);
+  }
+}
