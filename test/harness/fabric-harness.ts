@@ -34,6 +34,8 @@ import { loadUnit, NodeFs, renderedScriptsOfRuncmd, UnitSpec, unitsStartedByRunc
 /** The only test range; the host must not be in it. */
 export const TEST_NETWORK = { prefix: '198.51.100.', cidr: '198.51.100.0/24', prefixLength: 24 };
 export const CLIENT_ADDRESS = '198.51.100.100';
+/** The nodes' management interface, as the network-config names it. */
+const MANAGEMENT_INTERFACE = 'eth0';
 const NAME_PREFIX = 'aft3';
 
 /** One node as the harness gets it: what cloud-init would get. */
@@ -47,6 +49,12 @@ export interface NodeInput {
 export interface FabricInput {
   readonly vip: string;
   readonly nodes: readonly NodeInput[];
+  /**
+   * The client's address (with prefix) on each network other than the
+   * management one, keyed by the nodes' interface name (e.g. the device
+   * network's eth3). @default none: the client is on the management network only
+   */
+  readonly clientAddresses?: Readonly<Record<string, string>>;
 }
 
 export interface HarnessNode {
@@ -63,7 +71,14 @@ export interface HarnessNode {
   readonly firstBootScripts: readonly (readonly string[])[];
   /** Whether the node runs MariaDB (and so has its own data directory). */
   readonly runsDatabase: boolean;
+  /** Names of the VRRP instances in the node's keepalived.conf. */
+  readonly vrrpInstances: readonly string[];
+  /** The VIP of each of those instances. */
+  readonly vipOf: Readonly<Record<string, string>>;
 }
+
+/** keepalived's instance of the fabric VIP (keepalived.ts). */
+const FABRIC_INSTANCE = 'fabric_vip';
 
 /** Directories of a node laid over the host's with overlayfs (its write_files go there). */
 const OVERLAID_TOPS = ['/etc', '/usr'];
@@ -192,26 +207,36 @@ export class FabricHarness {
     runOk('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
   }
 
+  /** One bridge per network (named after the nodes' interface on it: br-eth0, br-eth3), every node and the client plugged in with veths. */
   private buildNetwork(input: FabricInput): void {
     this.addNetns(this.switchNs);
-    runOk('ip', ['-n', this.switchNs, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
-    runOk('ip', ['-n', this.switchNs, 'link', 'set', 'br0', 'up']);
-    const plug = (ns: string, port: string, mac?: string) => {
-      runOk('ip', ['-n', this.switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-      runOk('ip', ['-n', this.switchNs, 'link', 'set', port, 'master', 'br0', 'up']);
-      if (mac) runOk('ip', ['-n', ns, 'link', 'set', 'eth0', 'address', mac]);
-      runOk('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+    const bridges = new Set<string>();
+    const plug = (ns: string, port: string, ifname: string, mac?: string) => {
+      const bridge = `br-${ifname}`;
+      if (!bridges.has(bridge)) {
+        runOk('ip', ['-n', this.switchNs, 'link', 'add', bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+        runOk('ip', ['-n', this.switchNs, 'link', 'set', bridge, 'up']);
+        bridges.add(bridge);
+      }
+      runOk('ip', ['-n', this.switchNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns]);
+      runOk('ip', ['-n', this.switchNs, 'link', 'set', port, 'master', bridge, 'up']);
+      if (mac) runOk('ip', ['-n', ns, 'link', 'set', ifname, 'address', mac]);
+      runOk('ip', ['-n', ns, 'link', 'set', ifname, 'up']);
     };
     this.addNetns(this.clientNs);
-    plug(this.clientNs, 'pclient');
-    runOk('ip', ['-n', this.clientNs, 'addr', 'add', `${CLIENT_ADDRESS}/${TEST_NETWORK.prefixLength}`, 'dev', 'eth0']);
+    const clientAddresses: Record<string, string> = { [MANAGEMENT_INTERFACE]: `${CLIENT_ADDRESS}/${TEST_NETWORK.prefixLength}`, ...(input.clientAddresses ?? {}) };
+    for (const [ifname, address] of Object.entries(clientAddresses)) {
+      plug(this.clientNs, `pc-${ifname}`, ifname);
+      runOk('ip', ['-n', this.clientNs, 'addr', 'add', address, 'dev', ifname]);
+    }
     input.nodes.forEach((n, i) => {
       const ns = `${this.runId}-${n.name}`;
       this.addNetns(ns);
-      const eth = ethernetOf(n);
-      plug(ns, `p${i + 1}`, eth.mac);
-      for (const a of eth.addresses) runOk('ip', ['-n', ns, 'addr', 'add', a, 'dev', 'eth0']);
-      for (const r of eth.routes) runOk('ip', ['-n', ns, 'route', 'add', r.to === '0.0.0.0/0' ? 'default' : r.to, 'via', r.via]);
+      for (const eth of ethernetsOf(n)) {
+        plug(ns, `p${i + 1}-${eth.name}`, eth.name, eth.mac);
+        for (const a of eth.addresses) runOk('ip', ['-n', ns, 'addr', 'add', a, 'dev', eth.name]);
+        for (const r of eth.routes) runOk('ip', ['-n', ns, 'route', 'add', r.to === '0.0.0.0/0' ? 'default' : r.to, 'via', r.via]);
+      }
     });
   }
 
@@ -222,7 +247,7 @@ export class FabricHarness {
       mkdirSync(d, { recursive: true, mode: 0o755 });
       chmodSync(d, 0o755);
     }
-    const eth = ethernetOf(input);
+    const eth = ethernetsOf(input)[0];
     const write = (file: RenderedFile) => {
       if (!OVERLAID_TOPS.some((t) => file.path.startsWith(`${t}/`))) throw new Error(`${input.name}: ${file.path} is outside ${OVERLAID_TOPS.join(', ')}; the harness would need another overlay`);
       const host = ownPath(dir, file.path);
@@ -267,6 +292,7 @@ export class FabricHarness {
     const firstBootScripts = renderedScriptsOfRuncmd(input.userData, input.files.map((f) => f.path));
     const node: HarnessNode = {
       name: input.name, netns: `${this.runId}-${input.name}`, dir, address: eth.addresses[0].split('/')[0], mac: eth.mac, units, skippedUnits: skipped, firstBootScripts, runsDatabase,
+      ...vrrpInstancesOf(input),
     };
     this.nodes.push(node);
 
@@ -381,23 +407,28 @@ export class FabricHarness {
     return this.api(node, 'POST', '/signal', JSON.stringify({ ...target, signal }));
   }
 
-  /** The nodes that have the VIP (by default the fabric VIP) on eth0 right now. */
+  /** The nodes that have the VIP (by default the fabric VIP) on any interface right now. */
   vipHolders(vip = this.vip): string[] {
     return this.nodes.filter((n) => this.hasAddress(n, vip)).map((n) => n.name);
   }
 
   hasAddress(node: HarnessNode, address: string): boolean {
-    const out = run('ip', ['-n', node.netns, '-4', '-o', 'addr', 'show', 'dev', 'eth0']).stdout;
+    const out = run('ip', ['-n', node.netns, '-4', '-o', 'addr', 'show']).stdout;
     return out.includes(` ${address}/`);
   }
 
-  /** Nodes that run keepalived. */
+  /** Nodes of the load-balancer pair: their keepalived has the fabric VIP's instance. */
   get balancers(): HarnessNode[] {
-    return this.nodes.filter((n) => n.units.some((u) => u.name === 'keepalived.service'));
+    return this.nodes.filter((n) => n.vrrpInstances.includes(FABRIC_INSTANCE));
+  }
+
+  /** Nodes whose keepalived has the named VRRP instance. */
+  membersOf(instance: string): HarnessNode[] {
+    return this.nodes.filter((n) => n.vrrpInstances.includes(instance));
   }
 
   /** The VRRP state the rendered notify hook last wrote on the node, with its time. */
-  vrrpState(node: HarnessNode | string, instance = 'fabric_vip'): { t: number; state: string } | undefined {
+  vrrpState(node: HarnessNode | string, instance = FABRIC_INSTANCE): { t: number; state: string } | undefined {
     const text = readText(this.hostPath(node, `/run/appliance-fabric/vrrp-${instance}.state`)).trim();
     const [t, state] = text.split(/\s+/);
     return state ? { t: Number(t) * 1000, state } : undefined;
@@ -415,14 +446,14 @@ export class FabricHarness {
     }
   }
 
-  linkDown(node: HarnessNode): void {
-    runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'down']);
+  linkDown(node: HarnessNode, ifname = MANAGEMENT_INTERFACE): void {
+    runOk('ip', ['-n', node.netns, 'link', 'set', ifname, 'down']);
   }
 
-  /** Brings eth0 back and restores the default route the kernel dropped with the link (networkd would). */
-  linkUp(node: HarnessNode, input?: NodeInput): void {
-    runOk('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'up']);
-    const routes = input ? ethernetOf(input).routes : [];
+  /** Brings the interface back and restores the routes the kernel dropped with the link (networkd would). */
+  linkUp(node: HarnessNode, input?: NodeInput, ifname = MANAGEMENT_INTERFACE): void {
+    runOk('ip', ['-n', node.netns, 'link', 'set', ifname, 'up']);
+    const routes = input ? ethernetsOf(input).find((e) => e.name === ifname)?.routes ?? [] : [];
     for (const r of routes) run('ip', ['-n', node.netns, 'route', 'replace', r.to === '0.0.0.0/0' ? 'default' : r.to, 'via', r.via]);
   }
 
@@ -463,16 +494,35 @@ export class FabricHarness {
     return { ok: r.status === 0, body: r.stdout.trim(), stderr: r.stderr };
   }
 
-  /** Waits (bounded) until every unit is active, exactly one node holds the VIP and the client gets an answer through it. */
+  /** Every VRRP instance of the fabric with its VIP and members. */
+  get vrrpInstances(): { name: string; vip: string; members: HarnessNode[] }[] {
+    const names = [...new Set(this.nodes.flatMap((n) => n.vrrpInstances))];
+    return names.map((name) => {
+      const members = this.membersOf(name);
+      return { name, vip: members[0].vipOf[name], members };
+    });
+  }
+
+  /**
+   * Waits (bounded) until every unit is active, every VIP has exactly one
+   * holder, every VRRP member has settled, and the client gets an answer
+   * through the fabric VIP.
+   */
   async waitReady(timeoutMs = 20_000): Promise<void> {
+    const settled = () =>
+      this.vrrpInstances.every(
+        // A standby is FAULT until its checks have risen (two passes): ready means settled.
+        (i) => this.vipHolders(i.vip).length === 1 && i.members.every((n) => ['MASTER', 'BACKUP'].includes(this.vrrpState(n, i.name)?.state ?? '')),
+      );
     const ok = await pollUntil(async () => {
       for (const n of this.nodes) if ((await this.units(n)).some((u) => u.state !== 'active')) return undefined;
-      if (this.balancers.length > 0 && this.vipHolders().length !== 1) return undefined;
-      // A standby is FAULT until its checks have risen (chk_haproxy needs two passes): ready means settled.
-      if (this.balancers.some((n) => !['MASTER', 'BACKUP'].includes(this.vrrpState(n)?.state ?? ''))) return undefined;
+      if (!settled()) return undefined;
       return this.curl(`https://${this.vip}/`, ['--max-time', '1']).ok ? true : undefined;
     }, timeoutMs, 200);
-    if (!ok) throw new Error(`the fabric did not become ready within ${timeoutMs} ms: holders [${this.vipHolders().join(', ')}], VRRP states ${this.balancers.map((n) => `${n.name}=${this.vrrpState(n)?.state ?? 'none'}`).join(' ')}\n${await this.diagnostics()}`);
+    if (!ok) {
+      const states = this.vrrpInstances.map((i) => `${i.name} (holders [${this.vipHolders(i.vip).join(', ')}]): ${i.members.map((n) => `${n.name}=${this.vrrpState(n, i.name)?.state ?? 'none'}`).join(' ')}`);
+      throw new Error(`the fabric did not become ready within ${timeoutMs} ms: ${states.join('; ')}\n${await this.diagnostics()}`);
+    }
   }
 
   /** What a failing test should print: unit states, recent events, logs. */
@@ -542,6 +592,8 @@ export class FabricHarness {
 // ---- helpers -------------------------------------------------------------
 
 interface Ethernet {
+  /** The interface name inside the node (network-config's set-name). */
+  name: string;
   mac: string;
   addresses: string[];
   routes: { to: string; via: string }[];
@@ -549,12 +601,30 @@ interface Ethernet {
   search: string[];
 }
 
-function ethernetOf(n: NodeInput): Ethernet {
-  type V2 = { match?: { macaddress?: string }; addresses?: string[]; routes?: { to: string; via: string }[]; nameservers?: { addresses?: string[]; search?: string[] } };
+/** The VRRP instances of the node's keepalived.conf and their VIPs. */
+function vrrpInstancesOf(n: NodeInput): { vrrpInstances: string[]; vipOf: Record<string, string> } {
+  const conf = n.files.find((f) => f.path === '/etc/keepalived/keepalived.conf')?.content ?? '';
+  const vipOf: Record<string, string> = {};
+  for (const m of conf.matchAll(/^vrrp_instance (\S+) \{\n(?:(?!^\})[\s\S])*?virtual_ipaddress \{\n\s+([0-9.]+)\//gm)) vipOf[m[1]] = m[2];
+  const vrrpInstances = [...conf.matchAll(/^vrrp_instance (\S+) \{/gm)].map((m) => m[1]);
+  const missing = vrrpInstances.filter((i) => !vipOf[i]);
+  if (missing.length) throw new Error(`${n.name}: found no VIP for VRRP instance(s) ${missing.join(', ')} in keepalived.conf`);
+  return { vrrpInstances, vipOf };
+}
+
+/** The node's interfaces from its network-config, the management one (eth0) first. */
+function ethernetsOf(n: NodeInput): Ethernet[] {
+  type V2 = { match?: { macaddress?: string }; 'set-name'?: string; addresses?: string[]; routes?: { to: string; via: string }[]; nameservers?: { addresses?: string[]; search?: string[] } };
   const ethernets = (n.networkConfigData as { ethernets?: Record<string, V2> }).ethernets ?? {};
-  const eth = ethernets.eth0;
-  if (!eth?.match?.macaddress || !eth.addresses?.length) throw new Error(`${n.name}: the network-config has no eth0 with a MAC and an address`);
-  return { mac: eth.match.macaddress, addresses: eth.addresses, routes: eth.routes ?? [], nameservers: eth.nameservers?.addresses ?? [], search: eth.nameservers?.search ?? [] };
+  const result = Object.entries(ethernets).map(([id, eth]) => {
+    const name = eth['set-name'] ?? id;
+    if (!eth.match?.macaddress || !eth.addresses?.length) throw new Error(`${n.name}: the network-config's ${name} has no MAC or no address`);
+    // The switch-side veth is p<N>-<name>: an interface name has at most 15 characters.
+    if (!/^[a-z0-9]{1,10}$/.test(name)) throw new Error(`${n.name}: interface name '${name}' is not one the harness can build`);
+    return { name, mac: eth.match.macaddress, addresses: eth.addresses, routes: eth.routes ?? [], nameservers: eth.nameservers?.addresses ?? [], search: eth.nameservers?.search ?? [] };
+  });
+  if (result[0]?.name !== MANAGEMENT_INTERFACE) throw new Error(`${n.name}: the network-config's first interface is not ${MANAGEMENT_INTERFACE}`);
+  return result;
 }
 
 function mkdirParents(root: string, nodePath: string): void {
@@ -653,7 +723,11 @@ function preflight(input: FabricInput): void {
   if (process.getuid?.() !== 0) throw new Error('the namespace harness needs root');
   const host = runOk('ip', ['-br', 'addr']);
   if (host.includes(TEST_NETWORK.prefix)) throw new Error(`the host already has an address in ${TEST_NETWORK.cidr}:\n${host}`);
-  const addresses = [input.vip, ...input.nodes.flatMap((n) => ethernetOf(n).addresses.map((a) => a.split('/')[0]))];
+  const addresses = [
+    input.vip,
+    ...Object.values(input.clientAddresses ?? {}).map((a) => a.split('/')[0]),
+    ...input.nodes.flatMap((n) => ethernetsOf(n).flatMap((e) => e.addresses.map((a) => a.split('/')[0]))),
+  ];
   const outside = addresses.filter((a) => !a.startsWith(TEST_NETWORK.prefix));
   if (outside.length) throw new Error(`the fabric under test uses addresses outside ${TEST_NETWORK.cidr}: ${outside.join(', ')}`);
   for (const tool of ['keepalived', 'haproxy', 'curl', 'setpriv', 'unshare', 'systemd-tmpfiles']) {

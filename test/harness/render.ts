@@ -11,24 +11,48 @@ import { FabricInput } from './fabric-harness';
 
 /** Where the database VIP is when a namespace fabric has the database cluster. */
 export const NAMESPACE_DATABASE_VIP = '198.51.100.20';
+/** The monitoring pair's VIP when a namespace fabric has two monitoring nodes. */
+export const NAMESPACE_MONITORING_VIP = '198.51.100.30';
+/** The device network (the upper half of the test range) and its VIP on the load-balancer pair. */
+export const NAMESPACE_DEVICE_NETWORK = { cidr: '198.51.100.128/25', firstAddress: '198.51.100.131', vip: '198.51.100.140', client: '198.51.100.200/25' };
+
+export interface NamespaceFabricOptions {
+  /** VRRP advert interval. @default the shipped default */
+  readonly advertIntervalSeconds?: number;
+  readonly watchdog?: WatchdogSpec;
+  /** The database cluster on the first two nodes behind VIP .20. @default false */
+  readonly database?: boolean;
+  /** Two dedicated monitoring nodes (node4, node5) with their own VIP .30. @default false */
+  readonly monitoringPair?: boolean;
+  /**
+   * The device network on eth3: management shrinks to 198.51.100.0/25, the
+   * device network is 198.51.100.128/25 with VIP .140. @default false
+   */
+  readonly deviceNetwork?: boolean;
+}
 
 /**
- * The fabric every namespace test runs: three nodes in 198.51.100.0/24, VIP .10, gateway .1;
- * with `database`, the database cluster on the first two nodes behind VIP .20.
+ * The fabric every namespace test runs: three nodes in 198.51.100.0/24, VIP .10, gateway .1,
+ * plus the clusters the options add.
  */
-export function namespaceFabricSpec(options: { advertIntervalSeconds?: number; watchdog?: WatchdogSpec; database?: boolean } = {}): FabricSpec {
+export function namespaceFabricSpec(options: NamespaceFabricOptions = {}): FabricSpec {
+  const appliances = [
+    { name: 'node1', managementAddress: '198.51.100.11' },
+    { name: 'node2', managementAddress: '198.51.100.12' },
+    { name: 'node3', managementAddress: '198.51.100.13' },
+    ...(options.monitoringPair ? [{ name: 'node4', managementAddress: '198.51.100.14' }, { name: 'node5', managementAddress: '198.51.100.15' }] : []),
+  ];
+  const device = NAMESPACE_DEVICE_NETWORK;
   return {
     name: 'nsfab',
-    managementNetwork: { cidr: '198.51.100.0/24', gateway: '198.51.100.1' },
+    managementNetwork: { cidr: options.deviceNetwork ? '198.51.100.0/25' : '198.51.100.0/24', gateway: '198.51.100.1' },
     vip: '198.51.100.10',
-    appliances: [
-      { name: 'node1', managementAddress: '198.51.100.11' },
-      { name: 'node2', managementAddress: '198.51.100.12' },
-      { name: 'node3', managementAddress: '198.51.100.13' },
-    ],
+    appliances,
     ...(options.advertIntervalSeconds !== undefined ? { highAvailability: { advertIntervalSeconds: options.advertIntervalSeconds } } : {}),
     ...(options.watchdog ? { watchdog: options.watchdog } : {}),
     ...(options.database ? { database: { vip: NAMESPACE_DATABASE_VIP } } : {}),
+    ...(options.monitoringPair ? { monitoring: { members: ['node4', 'node5'], vip: NAMESPACE_MONITORING_VIP } } : {}),
+    ...(options.deviceNetwork ? { deviceNetwork: { cidr: device.cidr, firstAddress: device.firstAddress, vip: device.vip } } : {}),
   };
 }
 
@@ -63,9 +87,16 @@ export function renderFabric(spec: FabricSpec): RenderedFabric {
     model,
     secrets,
     vip: model.vip,
+    ...(model.deviceNetwork ? { clientAddresses: { [model.deviceNetwork.interfaceName]: deviceClientAddress(model.deviceNetwork.cidr) } } : {}),
     nodes: model.nodes.map((node) => {
       const ci = renderNodeCloudInit(model, node, secrets);
       return { name: node.name, userData: ci.userData, files: ci.files, networkConfigData: ci.networkConfigData };
     }),
   };
+}
+
+/** The client's address on the device network: only the namespace fabric's device network has one chosen. */
+function deviceClientAddress(cidr: string): string {
+  if (cidr !== NAMESPACE_DEVICE_NETWORK.cidr) throw new Error(`the harness has a client address for the device network ${NAMESPACE_DEVICE_NETWORK.cidr} only, not ${cidr}`);
+  return NAMESPACE_DEVICE_NETWORK.client;
 }
