@@ -49,7 +49,6 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    log global',
     '    option httplog',
     '    option dontlognull',
-    '    option forwardfor',
     // A dead node's connect attempts must fail fast so the retry lands elsewhere.
     '    timeout connect 1s',
     '    timeout client 60s',
@@ -70,6 +69,8 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '# GUI clients, on the fabric VIP (non-local bind lets the standby listen before it holds the VIP).',
     'frontend gui',
     `    bind ${model.vip}:${lb.guiPort} ssl crt ${TLS_BUNDLE_PATH}`,
+    // Per HTTP frontend, not in defaults: the device frontends are TCP.
+    '    option forwardfor',
     '    http-request set-header X-Forwarded-Proto https',
     '    default_backend application_servers',
     '',
@@ -77,6 +78,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
       `# Northbound API clients on port ${port}.`,
       `frontend nbi_${port}`,
       `    bind ${model.vip}:${port} ssl crt ${TLS_BUNDLE_PATH}`,
+      '    option forwardfor',
       '    http-request set-header X-Forwarded-Proto https',
       '    default_backend application_servers',
       '',
@@ -95,6 +97,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     ...serverLines,
     '',
     ...monitoringFrontend(model),
+    ...deviceFrontends(model),
     '# Stats page and Prometheus metrics: on this node\'s own address, management network only, password required.',
     'frontend stats',
     `    bind ${node.managementAddress}:${lb.statsPort}`,
@@ -110,6 +113,36 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
   ].join('\n');
 }
 
+/**
+ * Managed devices connect to the device VIP; each listed port is passed
+ * through (TCP, no TLS termination) to the application servers on the same
+ * port. Device sessions are long-lived and mostly idle: least connections
+ * spreads them, and the idle timeouts are an hour rather than a minute.
+ */
+function deviceFrontends(model: FabricModel): string[] {
+  const dn = model.deviceNetwork;
+  if (!dn?.vrrp || dn.tcpPorts.length === 0) return [];
+  const servers = model.applicationServers.members.map((name) => nodeByName(model, name));
+  return dn.tcpPorts.flatMap((port) => [
+    `# Managed devices on the device VIP, port ${port}, passed through to every application server.`,
+    `frontend device_${port}`,
+    '    mode tcp',
+    '    option tcplog',
+    `    bind ${dn.vrrp!.vip}:${port}`,
+    '    timeout client 1h',
+    `    default_backend device_${port}`,
+    '',
+    `backend device_${port}`,
+    '    mode tcp',
+    '    balance leastconn',
+    '    timeout server 1h',
+    '    # TCP connect check: out of rotation after two failed connects.',
+    '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2',
+    ...servers.map((s) => `    server ${s.name} ${s.managementAddress}:${port} check`),
+    '',
+  ]);
+}
+
 /** With no dedicated monitoring nodes, monitoring clients use the fabric VIP and reach the active balancer's service. */
 function monitoringFrontend(model: FabricModel): string[] {
   const mon = model.monitoring;
@@ -120,6 +153,7 @@ function monitoringFrontend(model: FabricModel): string[] {
     '# Monitoring runs hot on both balancers; clients on the VIP reach the first, the other is backup.',
     'frontend monitoring',
     `    bind ${model.vip}:${mon.service.port}`,
+    '    option forwardfor',
     '    default_backend monitoring',
     '',
     'backend monitoring',

@@ -315,6 +315,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
           gateway: device.gateway,
           routes: device.routes,
           vrrp: deviceRouterId ? instance('device_vip', device.vip!, device.prefixLength, DEVICE_INTERFACE, deviceRouterId.id, lbMembers, { purpose: 'device' }) : undefined,
+          tcpPorts: device.tcpPorts,
         }
       : undefined,
     watchdog,
@@ -360,6 +361,7 @@ interface DeviceNetworkDraft {
   readonly gateway?: string;
   readonly routes: string[];
   readonly vip?: string;
+  readonly tcpPorts: number[];
   addressOf(node: string): { deviceAddress: string; deviceMac: string };
 }
 
@@ -412,12 +414,27 @@ function buildDeviceNetwork(spec: FabricSpec, platform: PlatformTraits, applianc
     addresses.set(a.name, address);
   });
   if (dn.vip !== undefined) vips.vip('deviceNetwork.vip', 'device VIP', dn.vip, subnet, dn.gateway ?? '', 'device network');
+  const tcpPorts = dn.tcpPorts ?? [];
+  if (!Array.isArray(tcpPorts)) {
+    problems.add('deviceNetwork.tcpPorts', `'${String(tcpPorts)}' is not a list of ports`, 'give a list of TCP ports, e.g. [4334, 6514]');
+  } else {
+    if (tcpPorts.length > 0 && dn.vip === undefined) {
+      problems.add('deviceNetwork.tcpPorts', `ports [${tcpPorts.join(', ')}] are given but the device network has no VIP to listen on`, 'give deviceNetwork.vip, or leave tcpPorts out');
+    }
+    const seenPorts = new Set<number>();
+    tcpPorts.forEach((port, i) => {
+      if (!Number.isInteger(port) || port < 1 || port > 65535) problems.add(`deviceNetwork.tcpPorts[${i}]`, `port ${String(port)} is not a TCP port`, 'use a whole number from 1 to 65535');
+      else if (seenPorts.has(port)) problems.add(`deviceNetwork.tcpPorts[${i}]`, `port ${port} is listed twice`, 'list every port once');
+      seenPorts.add(port);
+    });
+  }
   return {
     cidr,
     prefixLength: subnet.prefixLength,
     gateway: dn.gateway,
     routes: dn.routes ?? [],
     vip: dn.vip,
+    tcpPorts: Array.isArray(tcpPorts) ? tcpPorts : [],
     addressOf: (node) => ({
       deviceAddress: addresses.get(node)!,
       deviceMac: derivedMac(platform.macPrefix, platform.macFourthOctetMask ?? 0xff, spec.name, node, DEVICE_INTERFACE),

@@ -131,6 +131,8 @@ export interface DeviceNetwork {
   readonly routes: readonly string[];
   /** A VIP on this network held by the load-balancer pair. */
   readonly vrrp?: VrrpInstance;
+  /** TCP ports HAProxy passes from the device VIP to the application servers. */
+  readonly tcpPorts: readonly number[];
 }
 
 export interface Watchdog {

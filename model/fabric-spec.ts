@@ -217,6 +217,14 @@ export interface DeviceNetworkSpec {
   readonly vip?: string;
   /** VRRP router id of the device VIP. @default derived from the fabric name */
   readonly virtualRouterId?: number;
+  /**
+   * TCP ports that managed devices connect to on the device VIP (NETCONF
+   * call-home, syslog over TLS, ...). HAProxy on the active balancer passes
+   * each through to the application servers on the same port (least
+   * connections, TCP connect checks), so a device connection survives the
+   * loss of any one node. Needs `vip`. @default [] (the VIP only)
+   */
+  readonly tcpPorts?: number[];
 }
 
 /** The whole fabric, platform aside. */

@@ -39,7 +39,7 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
     database: fc.constantFrom<'none' | 'default' | 'last-two'>('none', 'default', 'last-two'),
     monitoringCount: fc.integer({ min: 0, max: 2 }),
     cassandraCount: fc.integer({ min: 0, max: 6 }),
-    device: fc.constantFrom<'none' | 'plain' | 'vip'>('none', 'plain', 'vip'),
+    device: fc.constantFrom<'none' | 'plain' | 'vip' | 'vip-ports'>('none', 'plain', 'vip', 'vip-ports'),
   })
   .map((r) => {
     const base = r.prefix === 25 && r.upperHalf ? 128 : 0;
@@ -65,7 +65,7 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
       ...(r.database === 'none' ? {} : { database: { vip: addr(100 + (r.vipHost % 20)), members: r.database === 'last-two' ? names.slice(-2) : undefined } }),
       ...(monitoring.length > 0 ? { monitoring: { members: monitoring, vip: monitoring.length === 2 ? addr(121 + (r.vipHost % 5)) : undefined } } : {}),
       ...(cassandra.length >= 2 ? { cassandra: { members: cassandra } } : {}),
-      ...(r.device === 'none' ? {} : { deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: r.device === 'vip' ? '203.0.113.10' : undefined } }),
+      ...(r.device === 'none' ? {} : { deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: r.device === 'plain' ? undefined : '203.0.113.10', tcpPorts: r.device === 'vip-ports' ? [appPort, guiPort] : undefined } }),
       loadBalancer: {
         members: lbFromEnd ? names.slice(-2).reverse() : undefined,
         virtualRouterId: r.routerId,
@@ -112,6 +112,8 @@ export const corruptions: [string, Corruption][] = [
   ['three monitoring nodes', (s) => ({ ...s, monitoring: { members: s.appliances!.slice(0, 3).map((a) => a.name).concat(['x', 'y']).slice(0, 3) } })],
   ['monitoring pair without a VIP', (s) => ({ ...s, monitoring: { members: s.appliances!.slice(-2).map((a) => a.name) } })],
   ['Cassandra on one node', (s) => ({ ...s, cassandra: { members: [s.appliances![0].name] } })],
+  ['device ports without a device VIP', (s) => ({ ...s, deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', tcpPorts: [4334] } })],
+  ['device port listed twice', (s) => ({ ...s, deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334, 4334] } })],
   ['device network overlapping management', (s) => ({ ...s, deviceNetwork: { cidr: '198.51.100.0/24', firstAddress: '198.51.100.200' } })],
   ['clashing explicit router ids', (s) => ({ ...s, loadBalancer: { ...s.loadBalancer, virtualRouterId: 42 }, database: { vip: '198.51.100.199', virtualRouterId: 42 } })],
 ];

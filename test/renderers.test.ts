@@ -197,7 +197,7 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
       database: { members: ['db1', 'db2'], vip: '198.51.100.20' },
       monitoring: { members: ['db1', 'db2'], vip: '198.51.100.30' },
       cassandra: { members: ['node1', 'node2', 'node3'] },
-      deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10' },
+      deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334] },
     }),
   );
   const secrets = { ...TEST_SECRETS, databaseReplicationPassword: 'ReplTestOnly0', databaseApplicationPassword: 'AppTestOnly0' };
@@ -278,6 +278,22 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
     const conf = file('node1', '/etc/keepalived/keepalived.conf');
     expect(conf).toMatch(/vrrp_sync_group balancer_vips \{\n\s+group \{\n\s+fabric_vip\n\s+device_vip/);
     expect(conf).toContain('203.0.113.10/24 dev eth3');
+  });
+
+  it('passes device connections on the device VIP through to every application server, in TCP mode', () => {
+    const cfg = file('node1', '/etc/haproxy/haproxy.cfg');
+    const section = (name: string) => cfg.split('\n\n').find((s) => s.includes(`\n${name}\n`) || s.startsWith(`${name}\n`)) ?? '';
+    expect(section('frontend device_4334')).toMatch(/mode tcp\n[\s\S]*bind 203\.0\.113\.10:4334\n/);
+    const backend = section('backend device_4334');
+    expect(backend).toMatch(/mode tcp\n\s+balance leastconn/);
+    expect(backend.match(/^\s+server .*$/gm)).toEqual([
+      '    server node1 198.51.100.11:4334 check',
+      '    server node2 198.51.100.12:4334 check',
+      '    server node3 198.51.100.13:4334 check',
+    ]);
+    // HTTP-only options stay out of the TCP proxies (haproxy -c would warn).
+    expect(cfg.split('\n').filter((l) => l.trim() === 'option forwardfor')).toHaveLength(2);
+    expect(section('defaults')).not.toContain('forwardfor');
   });
 
   it('moves only the VIP whose service keeps failing', () => {

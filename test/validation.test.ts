@@ -58,6 +58,9 @@ describe('fabric validation', () => {
     ['a Cassandra seed that is not a member', threeNodeSpec({ cassandra: { members: ['node1', 'node2'], seeds: ['node3'] } }), /cassandra.seeds\[0\]: seed 'node3' is not a member/],
     ['a device network overlapping management', threeNodeSpec({ deviceNetwork: { cidr: '198.51.100.128/25', firstAddress: '198.51.100.130' } }), /deviceNetwork.cidr: device network 198.51.100.128\/25 overlaps the management network/],
     ['a device VIP outside the device network', threeNodeSpec({ deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '198.51.100.99' } }), /deviceNetwork.vip: device VIP '198.51.100.99' is outside the device network 203.0.113.0\/24/],
+    ['device ports without a device VIP', threeNodeSpec({ deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', tcpPorts: [4334] } }), /deviceNetwork.tcpPorts: ports \[4334\] are given but the device network has no VIP to listen on\. Fix: give deviceNetwork.vip/],
+    ['a device port out of range', threeNodeSpec({ deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334, 70000] } }), /deviceNetwork.tcpPorts\[1\]: port 70000 is not a TCP port/],
+    ['a device port listed twice', threeNodeSpec({ deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [6514, 6514] } }), /deviceNetwork.tcpPorts\[1\]: port 6514 is listed twice/],
     ['both appliances and an address plan', threeNodeSpec({ addressPlan: { count: 3, firstAddress: '198.51.100.11' } }), /appliances: both appliances and addressPlan are given/],
   ])('rejects %s with the path, value and fix', (_what, spec, expected) => {
     const problems = problemsOf(spec);

@@ -35,6 +35,20 @@ describe('a running fabric with a monitoring pair and a device network', () => {
     expect(pingDeviceVip()).toBe(true);
   });
 
+  it('passes device connections on the device VIP through to every application server', () => {
+    const h = fabric.harness();
+    const model = fabric.rendered().model;
+    expect(model.deviceNetwork?.tcpPorts).toEqual([model.applicationServers.service.port]);
+    const spread: Record<string, number> = {};
+    // Bounded: 9 requests, 3 s each at most. Least connections with every server idle goes round robin.
+    for (let i = 0; i < 9; i++) {
+      const r = h.curl(`http://${deviceVip}:${model.applicationServers.service.port}/`);
+      expect(r.ok).toBe(true);
+      spread[r.body] = (spread[r.body] ?? 0) + 1;
+    }
+    expect(spread).toEqual({ node1: 3, node2: 3, node3: 3 });
+  });
+
   it('moves the monitoring VIP to the other monitoring node when the service hangs on its holder, and the watchdog brings the service back', async () => {
     const h = fabric.harness();
     const from = h.vipHolders(NAMESPACE_MONITORING_VIP)[0];
@@ -75,6 +89,8 @@ describe('a running fabric with a monitoring pair and a device network', () => {
       expect({ fabric: h.vipHolders(), device: h.vipHolders(deviceVip) }).toEqual({ fabric: [to.name], device: [to.name] });
       console.log(`management link of ${from.name} down: fabric and device VIPs on ${to.name} after ${((moved! - t0) / 1000).toFixed(2)} s`);
       expect(pingDeviceVip()).toBe(true);
+      const r = h.curl(`http://${deviceVip}:${fabric.rendered().model.applicationServers.service.port}/`);
+      expect(r.ok).toBe(true);
     } finally {
       h.linkUp(from, input.find((n) => n.name === from.name));
     }

@@ -13,8 +13,11 @@ import { FabricInput } from './fabric-harness';
 export const NAMESPACE_DATABASE_VIP = '198.51.100.20';
 /** The monitoring pair's VIP when a namespace fabric has two monitoring nodes. */
 export const NAMESPACE_MONITORING_VIP = '198.51.100.30';
-/** The device network (the upper half of the test range) and its VIP on the load-balancer pair. */
+/** The device network (the upper half of the test range), its VIP on the load-balancer pair and the client's address on it. */
 export const NAMESPACE_DEVICE_NETWORK = { cidr: '198.51.100.128/25', firstAddress: '198.51.100.131', vip: '198.51.100.140', client: '198.51.100.200/25' };
+
+/** The application service's port (the shipped default). */
+const NAMESPACE_APPLICATION_PORT = 8080;
 
 export interface NamespaceFabricOptions {
   /** VRRP advert interval. @default the shipped default */
@@ -26,7 +29,8 @@ export interface NamespaceFabricOptions {
   readonly monitoringPair?: boolean;
   /**
    * The device network on eth3: management shrinks to 198.51.100.0/25, the
-   * device network is 198.51.100.128/25 with VIP .140. @default false
+   * device network is 198.51.100.128/25 with VIP .140, which passes port
+   * 8080 through to the application servers. @default false
    */
   readonly deviceNetwork?: boolean;
 }
@@ -52,7 +56,8 @@ export function namespaceFabricSpec(options: NamespaceFabricOptions = {}): Fabri
     ...(options.watchdog ? { watchdog: options.watchdog } : {}),
     ...(options.database ? { database: { vip: NAMESPACE_DATABASE_VIP } } : {}),
     ...(options.monitoringPair ? { monitoring: { members: ['node4', 'node5'], vip: NAMESPACE_MONITORING_VIP } } : {}),
-    ...(options.deviceNetwork ? { deviceNetwork: { cidr: device.cidr, firstAddress: device.firstAddress, vip: device.vip } } : {}),
+    // Devices reach the application servers' own port through the device VIP.
+    ...(options.deviceNetwork ? { deviceNetwork: { cidr: device.cidr, firstAddress: device.firstAddress, vip: device.vip, tcpPorts: [NAMESPACE_APPLICATION_PORT] } } : {}),
   };
 }
 
