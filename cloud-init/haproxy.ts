@@ -52,7 +52,8 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     // A dead node's connect attempts must fail fast so the retry lands elsewhere.
     '    timeout connect 1s',
     '    timeout client 60s',
-    '    timeout server 60s',
+    // Also how long a request in flight to a node that lost power waits before it is retried elsewhere.
+    `    timeout server ${lb.serverTimeoutSeconds}s`,
     '    timeout http-request 10s',
     '    timeout check 1s',
     // Retry on another server: a request lost to a dying node is re-sent, so

@@ -204,6 +204,8 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     problems.add('loadBalancer.stickyCookieName', `cookie name '${cookie}' is not a plain token`, "use letters, digits, '_' or '-'");
   }
 
+  const serverTimeoutSeconds = positiveInteger('loadBalancer.serverTimeoutSeconds', lb.serverTimeoutSeconds ?? 60, problems);
+
   // Watchdog.
   const wd = spec.watchdog ?? {};
   const watchdog = {
@@ -273,6 +275,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       statsPort,
       healthPort: HAPROXY_HEALTH_PORT,
       stickyCookieName: cookie,
+      serverTimeoutSeconds,
     },
     applicationServers: { members: appMembers, service },
     database: db

@@ -85,6 +85,8 @@ export interface LoadBalancerClusterModel {
   /** Loopback port of HAProxy's own health endpoint (probed by the watchdog). */
   readonly healthPort: number;
   readonly stickyCookieName: string;
+  /** HAProxy's `timeout server` for the application servers. */
+  readonly serverTimeoutSeconds: number;
 }
 
 export interface ApplicationServerClusterModel {

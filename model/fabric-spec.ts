@@ -115,6 +115,13 @@ export interface LoadBalancerSpec {
   readonly virtualRouterId?: number;
   /** Name of the sticky-session cookie. @default 'FABRICNODE' */
   readonly stickyCookieName?: string;
+  /**
+   * Seconds HAProxy waits for an application server's answer (`timeout
+   * server`). A request in flight to a node that loses power is retried on
+   * another server only after this long: lower it when no request of the
+   * application takes that long. @default 60
+   */
+  readonly serverTimeoutSeconds?: number;
 }
 
 /** The application-server cluster: every node that serves the application. */

@@ -25,6 +25,7 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
     routerId: fc.option(fc.integer({ min: 1, max: 255 }), { nil: undefined }),
     ports: fc.uniqueArray(fc.integer({ min: 1024, max: 65000 }), { minLength: 5, maxLength: 5 }).filter((p) => !p.includes(8405)),
     nbiCount: fc.integer({ min: 0, max: 2 }),
+    serverTimeoutSeconds: fc.option(fc.integer({ min: 1, max: 3600 }), { nil: undefined }),
     health: fc.constantFrom<'http' | 'tcp'>('http', 'tcp'),
     healthPath: fc.constantFrom('/healthz', '/status', '/api/v1/health?full=1'),
     customService: fc.boolean(),
@@ -72,6 +73,7 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
         guiPort,
         statsPort,
         nbiPorts: [nbi1, nbi2].slice(0, r.nbiCount),
+        serverTimeoutSeconds: r.serverTimeoutSeconds,
       },
       applicationServers: {
         service: {

@@ -76,6 +76,12 @@ describe('haproxy.cfg', () => {
     expect(cfg).toMatch(/disable-l7-retry unless METH_GET/);
   });
 
+  it('waits 60 s for a server by default, and as long as loadBalancer.serverTimeoutSeconds says', () => {
+    expect(cfg).toContain('    timeout server 60s\n');
+    const short = model(threeNodeSpec({ loadBalancer: { serverTimeoutSeconds: 15 } }));
+    expect(renderHaproxyCfg(short, short.nodes[0], TEST_SECRETS)).toContain('    timeout server 15s\n');
+  });
+
   it('terminates TLS on the VIP for the GUI and each NBI port', () => {
     expect(cfg).toContain('bind 198.51.100.10:443 ssl crt /etc/haproxy/certs/fabric.pem');
     expect(cfg).toContain('bind 198.51.100.10:8443 ssl crt /etc/haproxy/certs/fabric.pem');

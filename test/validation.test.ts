@@ -61,6 +61,7 @@ describe('fabric validation', () => {
     ['device ports without a device VIP', threeNodeSpec({ deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', tcpPorts: [4334] } }), /deviceNetwork.tcpPorts: ports \[4334\] are given but the device network has no VIP to listen on\. Fix: give deviceNetwork.vip/],
     ['a device port out of range', threeNodeSpec({ deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334, 70000] } }), /deviceNetwork.tcpPorts\[1\]: port 70000 is not a TCP port/],
     ['a device port listed twice', threeNodeSpec({ deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [6514, 6514] } }), /deviceNetwork.tcpPorts\[1\]: port 6514 is listed twice/],
+    ['a zero server timeout', threeNodeSpec({ loadBalancer: { serverTimeoutSeconds: 0 } }), /loadBalancer.serverTimeoutSeconds: 0 is not a positive whole number\. Fix: give a positive whole number/],
     ['both appliances and an address plan', threeNodeSpec({ addressPlan: { count: 3, firstAddress: '198.51.100.11' } }), /appliances: both appliances and addressPlan are given/],
   ])('rejects %s with the path, value and fix', (_what, spec, expected) => {
     const problems = problemsOf(spec);
