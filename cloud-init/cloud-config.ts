@@ -65,13 +65,16 @@ function databaseSecretsOf(model: FabricModel, secrets: FabricSecrets): Database
   return { replicationPassword: secrets.databaseReplicationPassword, applicationPassword: secrets.databaseApplicationPassword };
 }
 
-/** Services to start first, in dependency order: what the VIPs front. keepalived and the watchdogs follow. */
+/**
+ * Services to start first, in dependency order: what the VIPs front.
+ * keepalived and the watchdogs follow. Cassandra is not among them: it comes
+ * last, on its own lines (see renderNodeCloudInit).
+ */
 function servicesOf(model: FabricModel, node: NodeModel): string[] {
   const units: string[] = [];
   if (node.roles.includes('application-server')) units.push(`${model.applicationServers.service.name}.service`);
   if (model.monitoring.members.includes(node.name)) units.push(`${model.monitoring.service.name}.service`);
   if (node.roles.includes('database')) units.push(DATABASE_UNIT);
-  if (node.roles.includes('cassandra')) units.push(CASSANDRA_UNIT);
   if (node.roles.includes('load-balancer')) units.push('haproxy.service');
   return units;
 }
@@ -125,13 +128,17 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
     runcmd: [
       ['systemd-tmpfiles', '--create', '/etc/tmpfiles.d/appliance-fabric.conf'],
       ['sysctl', '--system'],
-      ...(hasCassandraInstaller ? [[CASSANDRA_INSTALL_SCRIPT]] : []),
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', ...units, ...afterwards],
       // restart, not start: packaged daemons may already run with their stock configuration.
       ...(units.length > 0 ? [['systemctl', 'restart', ...units]] : []),
       ...(node.roles.includes('database') ? [[DATABASE_BOOTSTRAP_SCRIPT]] : []),
       ['systemctl', 'restart', ...afterwards],
+      // Cassandra last and alone: installing it from Apache's repository takes minutes, and when
+      // that fails, one systemctl line naming a missing unit would fail for every unit on it.
+      ...(node.roles.includes('cassandra')
+        ? [...(hasCassandraInstaller ? [[CASSANDRA_INSTALL_SCRIPT]] : []), ['systemctl', 'daemon-reload'], ['systemctl', 'enable', CASSANDRA_UNIT], ['systemctl', 'restart', CASSANDRA_UNIT]]
+        : []),
     ],
   };
   const header = [

@@ -25,7 +25,17 @@ export interface Probe {
   readonly target: string;
   /** The VRRP instance whose VIP depends on it: repeated failure moves that VIP away. */
   readonly vipInstance?: string;
+  /** Seconds after a (re)start during which failed probes do not count, when the fabric-wide default is too short. */
+  readonly startupGraceSeconds?: number;
 }
+
+/**
+ * Cassandra listens for clients only after the JVM has started, the commit
+ * log has been replayed and gossip has settled: often a minute, more after
+ * an unclean stop. Probed with the fabric default (10 s) it would be killed
+ * while starting, again and again.
+ */
+const CASSANDRA_STARTUP_GRACE_SECONDS = 300;
 
 export const WATCHDOG_SCRIPT = `${LIB_DIR}/fabric-watchdog`;
 export const WATCHDOG_CONF = `${ETC_DIR}/watchdog.conf`;
@@ -51,7 +61,7 @@ export function probesOf(model: FabricModel, node: NodeModel): Probe[] {
     probes.push({ ...serviceProbe(model.monitoring.service, node), vipInstance: model.monitoring.vrrp?.name });
   }
   if (node.roles.includes('cassandra')) {
-    probes.push({ name: 'cassandra', unit: CASSANDRA_UNIT, type: 'tcp', target: `${node.managementAddress}:9042` });
+    probes.push({ name: 'cassandra', unit: CASSANDRA_UNIT, type: 'tcp', target: `${node.managementAddress}:9042`, startupGraceSeconds: CASSANDRA_STARTUP_GRACE_SECONDS });
   }
   return probes;
 }
@@ -76,8 +86,8 @@ export function renderWatchdogConf(model: FabricModel, node: NodeModel): string 
     `ELIGIBILITY_PREFIX=${eligibilityFile('')}`,
     `STATE_DIR=${RUN_DIR}/watchdog`,
     '',
-    '# One probe per line: PROBE=name|systemd unit|http, tcp, command or process|target|VRRP instance that depends on it (- for none)',
-    ...probesOf(model, node).map((p) => `PROBE=${p.name}|${p.unit}|${p.type}|${p.target}|${p.vipInstance ?? '-'}`),
+    '# One probe per line: PROBE=name|systemd unit|http, tcp, command or process|target|VRRP instance that depends on it (- for none)|startup grace in seconds (- for STARTUP_GRACE)',
+    ...probesOf(model, node).map((p) => `PROBE=${p.name}|${p.unit}|${p.type}|${p.target}|${p.vipInstance ?? '-'}|${p.startupGraceSeconds ?? '-'}`),
     '',
   ].join('\n');
 }
@@ -87,7 +97,8 @@ export function renderWatchdogScript(model: FabricModel, node: NodeModel): strin
 ${generatedHeader(model, node, 'Health-probing watchdog')}
 #
 # Probes every service in ${WATCHDOG_CONF}. Failed probes within
-# STARTUP_GRACE seconds of a (re)start do not count. After FAILURES_BEFORE_RESTART
+# STARTUP_GRACE seconds (or the probe's own grace) of a (re)start do not
+# count, nor do those of a unit that is not installed. After FAILURES_BEFORE_RESTART
 # failed probes in a row it kills and restarts the service (a hung process
 # does not exit, so systemd's Restart= alone never sees it). When a
 # service that a VIP depends on needed RESTARTS_BEFORE_FAILOVER restarts
@@ -97,12 +108,12 @@ ${generatedHeader(model, node, 'Health-probing watchdog')}
 set -u
 
 conf="\${1:-${WATCHDOG_CONF}}"
-names=() units=() types=() targets=() instances=()
+names=() units=() types=() targets=() instances=() graces=()
 while IFS= read -r line; do
   case "$line" in
     PROBE=*)
-      IFS='|' read -r name unit type target instance <<< "\${line#PROBE=}"
-      names+=("$name") units+=("$unit") types+=("$type") targets+=("$target") instances+=("$instance")
+      IFS='|' read -r name unit type target instance grace <<< "\${line#PROBE=}"
+      names+=("$name") units+=("$unit") types+=("$type") targets+=("$target") instances+=("$instance") graces+=("\${grace:--}")
       ;;
     [A-Z_]*=*)
       key="\${line%%=*}" value="\${line#*=}"
@@ -135,12 +146,23 @@ restart() {
   systemctl restart "$unit"
 }
 
+# Seconds a probe's failures do not count after a (re)start of its unit.
+grace_of() {
+  local grace="\${graces[$1]}"
+  if [[ "$grace" == - ]]; then printf '%s\\n' "$STARTUP_GRACE"; else printf '%s\\n' "$grace"; fi
+}
+
+# A unit whose package is missing (its install failed) cannot be repaired by restarting it.
+installed() {
+  [[ "$(systemctl show --property=LoadState --value "$1" 2> /dev/null)" != not-found ]]
+}
+
 mkdir -p "$STATE_DIR"
-declare -a failures=() restart_log=() grace_until=()
+declare -a failures=() restart_log=() grace_until=() missing=()
 declare -A out_of_election=()
 started=$(date +%s)
 for i in "\${!names[@]}"; do
-  failures[i]=0 restart_log[i]="" grace_until[i]=$((started + STARTUP_GRACE))
+  failures[i]=0 restart_log[i]="" grace_until[i]=$((started + $(grace_of "$i"))) missing[i]=0
   if [[ "\${instances[i]}" != - ]]; then
     out_of_election["\${instances[i]}"]=""
     printf '0\\n' > "\${ELIGIBILITY_PREFIX}\${instances[i]}"
@@ -156,14 +178,18 @@ while :; do
       failures[i]=0
     elif ((now < grace_until[i])); then
       : # still starting: a failed probe does not count yet
+    elif ! installed "\${units[i]}"; then
+      ((missing[i])) || log "\${names[i]}: \${units[i]} is not installed; not restarting it"
+      missing[i]=1
     else
+      missing[i]=0
       failures[i]=$((failures[i] + 1))
       if ((failures[i] >= FAILURES_BEFORE_RESTART)); then
         log "\${names[i]}: \${failures[i]} failed probes in a row, restarting \${units[i]}"
         restart "\${units[i]}" || log "\${names[i]}: restart of \${units[i]} failed"
         restart_log[i]="\${restart_log[i]} $now"
         failures[i]=0
-        grace_until[i]=$(($(date +%s) + STARTUP_GRACE))
+        grace_until[i]=$(($(date +%s) + $(grace_of "$i")))
       fi
     fi
     # Restarts still inside the window.

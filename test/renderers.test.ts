@@ -278,6 +278,22 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
     expect(file('node3', '/etc/cassandra/cassandra-rackdc.properties')).toContain('dc=testfab');
   });
 
+  it('starts Cassandra last and on its own lines, so a failed install stops nothing else', () => {
+    const runcmd = parse(renderNodeCloudInit(full, full.nodes[0], secrets).userData).runcmd as string[][];
+    const others = runcmd.filter((c) => c[0] === 'systemctl' && ['enable', 'restart'].includes(c[1]) && !c.includes('cassandra.service'));
+    expect(others.length).toBeGreaterThanOrEqual(3);
+    expect(runcmd.filter((c) => c.includes('cassandra.service'))).toEqual([['systemctl', 'enable', 'cassandra.service'], ['systemctl', 'restart', 'cassandra.service']]);
+    const lastKeepalived = runcmd.findIndex((c) => c.includes('keepalived.service') && c[1] === 'restart');
+    const installer = runcmd.findIndex((c) => c[0].endsWith('/install-cassandra'));
+    expect(installer).toBeGreaterThan(lastKeepalived);
+    expect(runcmd[runcmd.length - 1]).toEqual(['systemctl', 'restart', 'cassandra.service']);
+  });
+
+  it('gives Cassandra minutes to start before the watchdog counts its failed probes', () => {
+    expect(file('node1', '/etc/appliance-fabric/watchdog.conf')).toContain('PROBE=cassandra|cassandra.service|tcp|198.51.100.11:9042|-|300\n');
+    expect(file('node1', '/etc/appliance-fabric/watchdog.conf')).toContain('PROBE=haproxy|haproxy.service|http|http://127.0.0.1:8405/healthz|fabric_vip|-\n');
+  });
+
   it('adds eth3 by MAC with the device address, and the device VIP moves with the fabric VIP', () => {
     const net = networkConfigOf(full, full.nodes[0]) as { ethernets: Record<string, Record<string, unknown>> };
     expect(net.ethernets.eth3).toEqual(expect.objectContaining({ 'set-name': 'eth3', addresses: ['203.0.113.11/24'], match: { macaddress: full.nodes[0].deviceMac } }));

@@ -307,12 +307,15 @@ export function supervisorMain(cfg: SupervisorConfig): void {
   const systemctl = async (args: string[]): Promise<{ code: number; out: string }> => {
     let sig: NodeJS.Signals | number = 'SIGTERM';
     let whom = 'all';
+    let property: string | undefined;
     const words: string[] = [];
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       if (a.startsWith('--signal=')) sig = signalName(a.slice('--signal='.length));
       else if (a === '-s' || a === '--signal') sig = signalName(args[++i] ?? 'SIGTERM');
       else if (/^--kill-(whom|who)=/.test(a)) whom = a.slice(a.indexOf('=') + 1);
+      else if (a.startsWith('--property=')) property = a.slice('--property='.length);
+      else if (a === '-p' || a === '--property') property = args[++i];
       else if (a.startsWith('-')) continue; // --no-block, --quiet, --no-pager: no difference here
       else words.push(a);
     }
@@ -335,6 +338,9 @@ export function supervisorMain(cfg: SupervisorConfig): void {
         return { code: states.some((s) => s === 'failed') ? 0 : 1, out: states.join('\n') };
       }
       case 'show':
+        // The one property the rendered scripts ask for (with --value): is the unit installed at all.
+        if (property === 'LoadState') return { code: 0, out: names.map((n) => (units.has(n) ? 'loaded' : 'not-found')).join('\n') };
+        return { code: missing.length ? 4 : 0, out: list.map((u) => JSON.stringify(status(u))).join('\n') };
       case 'status':
         return { code: missing.length ? 4 : 0, out: list.map((u) => JSON.stringify(status(u))).join('\n') };
     }

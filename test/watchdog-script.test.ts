@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { renderWatchdogScript } from '../cloud-init/watchdog';
+import { buildFabricModel } from '../model/build-model';
+import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
+
+/**
+ * The rendered fabric watchdog run by the real bash against probes that
+ * always fail, with a stand-in systemctl that records what it is asked:
+ * which units it restarts, when, and which it leaves alone.
+ */
+describe('the fabric watchdog script', () => {
+  const model = buildFabricModel(threeNodeSpec(), TEST_PLATFORM, 'stack/Fabric');
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'afwd-'));
+    mkdirSync(path.join(dir, 'bin'));
+    mkdirSync(path.join(dir, 'state'));
+    // systemctl: 'ghost.service' is not installed; every call is logged.
+    writeFileSync(
+      path.join(dir, 'bin', 'systemctl'),
+      `#!/bin/bash\nprintf '%s\\n' "$*" >> '${dir}/systemctl.log'\nif [[ "$1" == show ]]; then [[ "$*" == *ghost.service* ]] && echo not-found || echo loaded; fi\nexit 0\n`,
+    );
+    writeFileSync(path.join(dir, 'bin', 'logger'), '#!/bin/sh\nexit 0\n');
+    chmodSync(path.join(dir, 'bin', 'systemctl'), 0o755);
+    chmodSync(path.join(dir, 'bin', 'logger'), 0o755);
+    writeFileSync(path.join(dir, 'watchdog'), renderWatchdogScript(model, model.nodes[0]));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs the watchdog for a bounded time on the given probes (every one fails: nothing listens on port 1). */
+  const runFor = (seconds: number, probes: string[]) => {
+    writeFileSync(
+      path.join(dir, 'watchdog.conf'),
+      [
+        'PROBE_INTERVAL=1',
+        'STARTUP_GRACE=0',
+        'FAILURES_BEFORE_RESTART=2',
+        'RESTARTS_BEFORE_FAILOVER=3',
+        'RESTART_WINDOW=300',
+        `ELIGIBILITY_PREFIX=${dir}/state/ineligible-`,
+        `STATE_DIR=${dir}/state`,
+        ...probes,
+        '',
+      ].join('\n'),
+    );
+    const r = spawnSync('timeout', [String(seconds), 'bash', path.join(dir, 'watchdog'), path.join(dir, 'watchdog.conf')], {
+      env: { PATH: `${dir}/bin:/usr/bin:/bin` },
+      encoding: 'utf8',
+      timeout: (seconds + 5) * 1000,
+    });
+    expect(r.status).toBe(124); // it ran until timeout stopped it
+    const calls = (() => {
+      try {
+        return readFileSync(path.join(dir, 'systemctl.log'), 'utf8').trim().split('\n');
+      } catch {
+        return [];
+      }
+    })();
+    return { calls, events: readFileSync(path.join(dir, 'state', 'events.log'), 'utf8') };
+  };
+
+  it('restarts a failing unit after FAILURES_BEFORE_RESTART probes, but never one that is not installed', () => {
+    const { calls, events } = runFor(4.5, ['PROBE=app|app.service|tcp|127.0.0.1:1|-|-', 'PROBE=ghost|ghost.service|tcp|127.0.0.1:1|-|-']);
+    expect(calls.filter((c) => c === 'restart app.service').length).toBeGreaterThanOrEqual(1);
+    expect(calls.filter((c) => c.includes('restart ghost.service'))).toEqual([]);
+    // Said once, not on every probe.
+    expect(events.match(/ghost: ghost\.service is not installed; not restarting it/g)).toHaveLength(1);
+  });
+
+  it('does not count failed probes within a probe\'s own startup grace', () => {
+    const { calls } = runFor(4.5, ['PROBE=slow|slow.service|tcp|127.0.0.1:1|-|60', 'PROBE=app|app.service|tcp|127.0.0.1:1|-|-']);
+    expect(calls.filter((c) => c === 'restart app.service').length).toBeGreaterThanOrEqual(1);
+    expect(calls.filter((c) => c.includes('slow.service'))).toEqual([]);
+  });
+});
