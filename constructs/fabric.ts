@@ -92,5 +92,7 @@ export class Fabric extends Construct {
       new TerraformOutput(this, 'database_application_password', { value: secrets.tokens.databaseApplicationPassword!, sensitive: true });
     }
     new TerraformOutput(this, 'monitoring_address', { value: this.monitoring.address, description: 'Where monitoring clients connect' });
+    const deviceVrrp = this.model.deviceNetwork?.vrrp;
+    if (deviceVrrp) new TerraformOutput(this, 'device_vip', { value: deviceVrrp.vip, description: 'Device VIP on the device-management network' });
   }
 }
