@@ -80,7 +80,7 @@ describe('tier 2: the real tools accept every example stack node', () => {
     expect(nodes.filter((n) => n.files.some((f) => f.path.startsWith('/etc/mysql/'))).length).toBeGreaterThanOrEqual(2);
     expect(describeComplaints(bench.mariadb(nodes))).toBe('');
   });
-  it('bash -n and shellcheck, py_compile', () => expect(describeComplaints(bench.scripts(nodes))).toBe(''));
+  it('bash -n and shellcheck, py_compile', async () => expect(describeComplaints(await bench.scripts(nodes))).toBe(''));
   it('systemd-analyze verify', () => expect(describeComplaints(bench.systemdUnits(nodes))).toBe(''));
 });
 
@@ -94,7 +94,7 @@ describe(`tier 2: the real tools accept ${RANDOM_FABRICS} random valid fabrics`,
   it('keepalived -t', () => expect(describeComplaints(bench.keepalived(nodes))).toBe(''), 120000);
   it('haproxy -c', () => expect(describeComplaints(bench.haproxy(nodes))).toBe(''), 120000);
   it('mariadbd reads the database option file', () => expect(describeComplaints(bench.mariadb(nodes))).toBe(''), 120000);
-  it('bash -n and shellcheck, py_compile', () => expect(describeComplaints(bench.scripts(nodes))).toBe(''), 120000);
+  it('bash -n and shellcheck, py_compile', async () => expect(describeComplaints(await bench.scripts(nodes))).toBe(''), 120000);
   // Units differ between nodes of one fabric only in names and addresses: one node per distinct role set.
   it('systemd-analyze verify (one node per role set of each fabric)', () => {
     const seen = new Set<string>();
@@ -126,6 +126,12 @@ describe('tier 2: the tools do reject broken output (the checks can fail)', () =
     const node = exampleNodes().find((n) => n.files.some((f) => f.path.startsWith('/etc/mysql/')))!;
     const broken = node.files.map((f) => (f.path.startsWith('/etc/mysql/') ? { ...f, content: f.content.replace('gtid_strict_mode = ON', 'gtid_strictest_mode = ON') } : f));
     expect(bench.mariadb([{ ...node, files: broken }])).not.toEqual([]);
+  });
+  it('flags a shell script that shellcheck warns about', async () => {
+    const [node] = exampleNodes();
+    const broken = node.files.map((f) => (f.path.endsWith('/check-haproxy') ? { ...f, content: `${f.content}\nfor f in $(ls /tmp); do echo $f; done\n` } : f));
+    expect(broken.some((f) => f.content.includes('for f in $(ls'))).toBe(true);
+    expect((await bench.scripts([{ ...node, files: broken }])).map((c) => c.tool)).toContain('shellcheck');
   });
   it('flags a cloud-config with a wrong type', () => {
     const [node] = exampleNodes();

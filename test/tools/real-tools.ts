@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { RenderedFile } from '../../cloud-init/rendered-file';
 import { TLS_BUNDLE_PATH } from '../../cloud-init/haproxy';
@@ -28,6 +28,18 @@ export interface ToolComplaint {
 
 const SYSTEM_PYTHON = '/usr/bin/python3';
 const KEEPALIVED_SCRIPT_USER = 'keepalived_script';
+
+/** Like run, without blocking: for tools that can check in parallel. */
+function runAsync(cmd: string, args: string[], timeoutMs: number): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', (err) => resolve({ status: null, output: `${output}${err.message}` }));
+    child.on('close', (status) => resolve({ status, output }));
+  });
+}
 
 function run(cmd: string, args: string[], input?: string, timeoutMs = 30000): { status: number | null; output: string } {
   const r = spawnSync(cmd, args, { input, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
@@ -200,37 +212,43 @@ export class ToolBench {
   }
 
   /**
-   * bash -n on every shell script, py_compile on Python, shellcheck once per
-   * distinct script: scripts that differ only in their generated header
-   * (node name) give shellcheck the same input.
+   * bash -n and shellcheck on every shell script, py_compile on Python, once
+   * per distinct script: scripts that differ only in their generated header
+   * (node name) give the tools the same input.
    */
-  scripts(nodes: readonly NodeUnderTest[]): ToolComplaint[] {
+  async scripts(nodes: readonly NodeUnderTest[]): Promise<ToolComplaint[]> {
     const complaints: ToolComplaint[] = [];
     const shellFiles: { label: string; file: string }[] = [];
+    const pythonFiles: { label: string; file: string }[] = [];
     const seen = new Set<string>();
     const withoutHeader = (text: string) => text.replace(/^# .* for \S+ \(fabric '[^']*'\)\.$/m, '');
     nodes.forEach((n, i) => {
       n.files.forEach((f, j) => {
+        const kind = f.content.startsWith('#!/bin/bash') ? shellFiles : f.content.startsWith('#!/usr/bin/python3') ? pythonFiles : undefined;
+        // A script that differs from one already checked only in its header comment gets the same verdicts.
+        const key = withoutHeader(f.content);
+        if (!kind || seen.has(key)) return;
+        seen.add(key);
         const file = path.join(this.dir, `script-${i}-${j}-${path.basename(f.path)}`);
-        if (f.content.startsWith('#!/bin/bash')) {
-          writeFileSync(file, f.content);
-          const key = withoutHeader(f.content);
-          if (!seen.has(key)) {
-            seen.add(key);
-            shellFiles.push({ label: `${n.label}:${f.path}`, file });
-          }
-          const r = run('bash', ['-n', file]);
-          if (r.status !== 0) complaints.push({ label: `${n.label}:${f.path}`, tool: 'bash -n', message: r.output });
-        } else if (f.content.startsWith('#!/usr/bin/python3')) {
-          writeFileSync(file, f.content);
-          const r = run(SYSTEM_PYTHON, ['-m', 'py_compile', file]);
-          if (r.status !== 0) complaints.push({ label: `${n.label}:${f.path}`, tool: 'py_compile', message: r.output });
-        }
+        writeFileSync(file, f.content);
+        kind.push({ label: `${n.label}:${f.path}`, file });
       });
     });
-    for (let k = 0; k < shellFiles.length; k += 200) {
-      const batch = shellFiles.slice(k, k + 200);
-      const r = run('shellcheck', ['--format=gcc', '--shell=bash', ...batch.map((s) => s.file)], undefined, 120000);
+    for (const s of shellFiles) {
+      const r = run('bash', ['-n', s.file]);
+      if (r.status !== 0) complaints.push({ label: s.label, tool: 'bash -n', message: r.output });
+    }
+    for (const p of pythonFiles) {
+      const r = run(SYSTEM_PYTHON, ['-m', 'py_compile', p.file]);
+      if (r.status !== 0) complaints.push({ label: p.label, tool: 'py_compile', message: r.output });
+    }
+    // One shellcheck per core, each on its share of the files (shellcheck itself is single-threaded).
+    const batchSize = Math.min(200, Math.ceil(shellFiles.length / availableParallelism()));
+    const batches: (typeof shellFiles)[] = [];
+    for (let k = 0; k < shellFiles.length; k += batchSize) batches.push(shellFiles.slice(k, k + batchSize));
+    const results = await Promise.all(batches.map((batch) => runAsync('shellcheck', ['--format=gcc', '--shell=bash', ...batch.map((s) => s.file)], 120000)));
+    for (const [b, r] of results.entries()) {
+      const batch = batches[b];
       if (r.status !== 0) {
         for (const line of r.output.split('\n')) {
           const owner = batch.find((s) => line.startsWith(s.file));
