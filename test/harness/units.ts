@@ -1,3 +1,5 @@
+import { parse } from 'yaml';
+
 /**
  * Reads systemd units the way systemd would on a node (the package's unit,
  * then the drop-ins, then the environment files) and reduces each to what the
@@ -243,21 +245,11 @@ export function loadUnit(fs: NodeFs, name: string, ids: (user: string) => { uid:
   };
 }
 
-/** The commands of the user-data's runcmd, each as its words. The user-data is the yaml library's block style, one word per line. */
+/** The commands of the user-data's runcmd, each as its words (cloud-init's list form). */
 export function runcmdCommands(userData: string): string[][] {
-  const lines = userData.split('\n');
-  const start = lines.findIndex((l) => l === 'runcmd:');
-  if (start < 0) return [];
-  const commands: string[][] = [];
-  for (let i = start + 1; i < lines.length && /^\s+-/.test(lines[i]); i++) {
-    const m = /^\s*- - (.*)$/.exec(lines[i]);
-    if (m) commands.push([m[1].trim()]);
-    else {
-      const w = /^\s+- (.*)$/.exec(lines[i]);
-      if (w && commands.length > 0) commands[commands.length - 1].push(w[1].trim());
-    }
-  }
-  return commands.map((c) => c.map((w) => w.replace(/^"(.*)"$/, '$1')));
+  const runcmd = (parse(userData) as { runcmd?: unknown } | null)?.runcmd ?? [];
+  if (!Array.isArray(runcmd) || !runcmd.every(Array.isArray)) throw new Error('the runcmd is not a list of commands in list form');
+  return runcmd.map((c: unknown[]) => c.map(String));
 }
 
 /**
