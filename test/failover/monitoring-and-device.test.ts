@@ -71,14 +71,16 @@ describe('a running fabric with a monitoring pair and a device network', () => {
     // The fabric watchdog restarts the hung service on the old holder; with nopreempt the VIP stays where it is.
     const restarted = await pollUntil(async () => ((await h.events(from, since)).some((e) => e.kind === 'start' && e.unit === monitoringUnit()) ? true : undefined), 20_000, 200);
     expect(restarted).toBe(true);
-    const backHome = await pollUntil(() => (h.vrrpState(from, 'monitoring_vip')?.state === 'BACKUP' ? true : undefined), 15_000, 200);
+    const instance = fabric.rendered().model.monitoring.vrrp!.name;
+    const backHome = await pollUntil(() => (h.vrrpState(from, instance)?.state === 'BACKUP' ? true : undefined), 15_000, 200);
     expect(backHome).toBe(true);
     expect(h.vipHolders(NAMESPACE_MONITORING_VIP)).toEqual([to]);
   }, 60_000);
 
   it('moves the device VIP with the fabric VIP when the holder loses its management link (one sync group)', async () => {
     const h = fabric.harness();
-    const input = fabric.rendered().nodes;
+    const { model, nodes: input } = fabric.rendered();
+    const synced = [model.loadBalancer.vrrp.name, model.deviceNetwork!.vrrp!.name];
     const from = h.node(h.vipHolders()[0]);
     const to = h.balancers.find((n) => n !== from)!;
     const t0 = nowMs();
@@ -96,7 +98,7 @@ describe('a running fabric with a monitoring pair and a device network', () => {
     }
     // Back up, the old holder stands by for both VIPs (nopreempt) once its checks have risen.
     const settled = await pollUntil(
-      () => (['fabric_vip', 'device_vip'].every((i) => h.vrrpState(from, i)?.state === 'BACKUP') ? true : undefined),
+      () => (synced.every((i) => h.vrrpState(from, i)?.state === 'BACKUP') ? true : undefined),
       15_000,
       200,
     );

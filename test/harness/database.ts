@@ -4,9 +4,7 @@ import { DatabaseClusterModel } from '../../model/fabric-model';
 import { pollUntil, run } from './exec';
 import { FabricHarness, HarnessNode } from './fabric-harness';
 import { RenderedFabric } from './render';
-
-/** The keepalived instance of the database VIP (model/build-model.ts). */
-export const DATABASE_INSTANCE = 'database_vip';
+import { JOURNAL_FILE } from './supervisor';
 
 export interface QueryResult {
   readonly ok: boolean;
@@ -74,27 +72,17 @@ export class RunningDatabase {
   }
 
   state(node: HarnessNode | string): string | undefined {
-    return this.h.vrrpState(node, DATABASE_INSTANCE)?.state;
+    return this.h.vrrpState(node, this.model.vrrp.name)?.state;
   }
 
   /** Eligibility as the hooks left it: '1' = out of the election, '0' or '' = eligible. */
   ineligible(node: HarnessNode | string): string {
-    try {
-      return this.h.readNodeFile(node, '/run/appliance-fabric/database-ineligible').trim();
-    } catch {
-      return '';
-    }
+    return this.h.readNodeFile(node, '/run/appliance-fabric/database-ineligible').trim();
   }
 
   /** The hooks' own log lines (fabric-database) of a node. */
   hookLog(node: HarnessNode | string): string[] {
-    let text = '';
-    try {
-      text = this.h.readNodeFile(node, '/run/fabric-harness/journal.log');
-    } catch {
-      /* none yet */
-    }
-    return text.split('\n').filter((l) => l.includes('fabric-database'));
+    return this.h.readNodeFile(node, JOURNAL_FILE).split('\n').filter((l) => l.includes('fabric-database'));
   }
 
   /**

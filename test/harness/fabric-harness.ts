@@ -71,10 +71,8 @@ export interface HarnessNode {
   readonly firstBootScripts: readonly (readonly string[])[];
   /** Whether the node runs MariaDB (and so has its own data directory). */
   readonly runsDatabase: boolean;
-  /** Names of the VRRP instances in the node's keepalived.conf. */
-  readonly vrrpInstances: readonly string[];
-  /** The VIP of each of those instances. */
-  readonly vipOf: Readonly<Record<string, string>>;
+  /** The VRRP instances of the node's keepalived.conf, each with its VIP. */
+  readonly vips: Readonly<Record<string, string>>;
 }
 
 /** keepalived's instance of the fabric VIP (keepalived.ts). */
@@ -292,7 +290,7 @@ export class FabricHarness {
     const firstBootScripts = renderedScriptsOfRuncmd(input.userData, input.files.map((f) => f.path));
     const node: HarnessNode = {
       name: input.name, netns: `${this.runId}-${input.name}`, dir, address: eth.addresses[0].split('/')[0], mac: eth.mac, units, skippedUnits: skipped, firstBootScripts, runsDatabase,
-      ...vrrpInstancesOf(input),
+      vips: vipsOfKeepalived(input),
     };
     this.nodes.push(node);
 
@@ -419,12 +417,7 @@ export class FabricHarness {
 
   /** Nodes of the load-balancer pair: their keepalived has the fabric VIP's instance. */
   get balancers(): HarnessNode[] {
-    return this.nodes.filter((n) => n.vrrpInstances.includes(FABRIC_INSTANCE));
-  }
-
-  /** Nodes whose keepalived has the named VRRP instance. */
-  membersOf(instance: string): HarnessNode[] {
-    return this.nodes.filter((n) => n.vrrpInstances.includes(instance));
+    return this.nodes.filter((n) => FABRIC_INSTANCE in n.vips);
   }
 
   /** The VRRP state the rendered notify hook last wrote on the node, with its time. */
@@ -496,10 +489,10 @@ export class FabricHarness {
 
   /** Every VRRP instance of the fabric with its VIP and members. */
   get vrrpInstances(): { name: string; vip: string; members: HarnessNode[] }[] {
-    const names = [...new Set(this.nodes.flatMap((n) => n.vrrpInstances))];
+    const names = [...new Set(this.nodes.flatMap((n) => Object.keys(n.vips)))];
     return names.map((name) => {
-      const members = this.membersOf(name);
-      return { name, vip: members[0].vipOf[name], members };
+      const members = this.nodes.filter((n) => name in n.vips);
+      return { name, vip: members[0].vips[name], members };
     });
   }
 
@@ -601,15 +594,18 @@ interface Ethernet {
   search: string[];
 }
 
-/** The VRRP instances of the node's keepalived.conf and their VIPs. */
-function vrrpInstancesOf(n: NodeInput): { vrrpInstances: string[]; vipOf: Record<string, string> } {
+/** The VRRP instances of the node's rendered keepalived.conf, each with the first address of its virtual_ipaddress block. */
+function vipsOfKeepalived(n: NodeInput): Record<string, string> {
   const conf = n.files.find((f) => f.path === '/etc/keepalived/keepalived.conf')?.content ?? '';
-  const vipOf: Record<string, string> = {};
-  for (const m of conf.matchAll(/^vrrp_instance (\S+) \{\n(?:(?!^\})[\s\S])*?virtual_ipaddress \{\n\s+([0-9.]+)\//gm)) vipOf[m[1]] = m[2];
-  const vrrpInstances = [...conf.matchAll(/^vrrp_instance (\S+) \{/gm)].map((m) => m[1]);
-  const missing = vrrpInstances.filter((i) => !vipOf[i]);
-  if (missing.length) throw new Error(`${n.name}: found no VIP for VRRP instance(s) ${missing.join(', ')} in keepalived.conf`);
-  return { vrrpInstances, vipOf };
+  const vips: Record<string, string> = {};
+  // An instance block runs from its `vrrp_instance NAME {` line to the next `}` at the start of a line.
+  for (const block of conf.split(/^vrrp_instance /m).slice(1)) {
+    const name = block.slice(0, block.indexOf(' '));
+    const vip = /^\s+virtual_ipaddress \{\n\s+([0-9.]+)\//m.exec(block.slice(0, block.search(/^\}/m)))?.[1];
+    if (!vip) throw new Error(`${n.name}: found no VIP for VRRP instance ${name} in keepalived.conf`);
+    vips[name] = vip;
+  }
+  return vips;
 }
 
 /** The node's interfaces from its network-config, the management one (eth0) first. */

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FabricSecrets, renderNodeCloudInit } from '../../cloud-init/cloud-config';
-import { buildFabricModel } from '../../model/build-model';
+import { buildFabricModel, DEFAULT_APPLICATION_SERVICE } from '../../model/build-model';
 import { FabricModel } from '../../model/fabric-model';
 import { FabricSpec, WatchdogSpec } from '../../model/fabric-spec';
 import { runOk } from './exec';
@@ -15,9 +15,6 @@ export const NAMESPACE_DATABASE_VIP = '198.51.100.20';
 export const NAMESPACE_MONITORING_VIP = '198.51.100.30';
 /** The device network (the upper half of the test range), its VIP on the load-balancer pair and the client's address on it. */
 export const NAMESPACE_DEVICE_NETWORK = { cidr: '198.51.100.128/25', firstAddress: '198.51.100.131', vip: '198.51.100.140', client: '198.51.100.200/25' };
-
-/** The application service's port (the shipped default). */
-const NAMESPACE_APPLICATION_PORT = 8080;
 
 export interface NamespaceFabricOptions {
   /** VRRP advert interval. @default the shipped default */
@@ -57,7 +54,7 @@ export function namespaceFabricSpec(options: NamespaceFabricOptions = {}): Fabri
     ...(options.database ? { database: { vip: NAMESPACE_DATABASE_VIP } } : {}),
     ...(options.monitoringPair ? { monitoring: { members: ['node4', 'node5'], vip: NAMESPACE_MONITORING_VIP } } : {}),
     // Devices reach the application servers' own port through the device VIP.
-    ...(options.deviceNetwork ? { deviceNetwork: { cidr: device.cidr, firstAddress: device.firstAddress, vip: device.vip, tcpPorts: [NAMESPACE_APPLICATION_PORT] } } : {}),
+    ...(options.deviceNetwork ? { deviceNetwork: { cidr: device.cidr, firstAddress: device.firstAddress, vip: device.vip, tcpPorts: [DEFAULT_APPLICATION_SERVICE.port] } } : {}),
   };
 }
 

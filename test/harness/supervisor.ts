@@ -324,6 +324,8 @@ export function supervisorMain(cfg: SupervisorConfig): void {
     const names = rawNames.map((n) => (n.includes('.') ? n : `${n}.service`));
     const missing = names.filter((n) => !units.has(n));
     const list = names.map((n) => units.get(n)!).filter(Boolean);
+    // The one property the rendered scripts ask for (with --value): is the unit installed at all.
+    if (verb === 'show' && property === 'LoadState') return { code: 0, out: names.map((n) => (units.has(n) ? 'loaded' : 'not-found')).join('\n') };
     switch (verb) {
       case 'daemon-reload':
       case 'enable':
@@ -338,9 +340,6 @@ export function supervisorMain(cfg: SupervisorConfig): void {
         return { code: states.some((s) => s === 'failed') ? 0 : 1, out: states.join('\n') };
       }
       case 'show':
-        // The one property the rendered scripts ask for (with --value): is the unit installed at all.
-        if (property === 'LoadState') return { code: 0, out: names.map((n) => (units.has(n) ? 'loaded' : 'not-found')).join('\n') };
-        return { code: missing.length ? 4 : 0, out: list.map((u) => JSON.stringify(status(u))).join('\n') };
       case 'status':
         return { code: missing.length ? 4 : 0, out: list.map((u) => JSON.stringify(status(u))).join('\n') };
     }
