@@ -153,7 +153,7 @@ ${generatedHeader(model, node, 'Database VIP hook: promote, demote, rejoin')}
 # The reasoning about split brain is in appliance-fabric's cloud-init/database.ts and README.
 ${COMMON}
 ${NOTIFY_SCRIPT} "$@"
-instance="\${2:-database_vip}"
+instance="\${2:-${model.database!.vrrp.name}}"
 state="\${3:-}"
 
 ineligible() { printf '%s\\n' "$1" > "\${DB_INELIGIBLE_FILE}"; }

@@ -9,6 +9,9 @@ export interface HaproxySecrets {
   readonly tlsBundlePemBase64: string;
 }
 
+/** Probe every 200 ms, out after 2 failures: a dead server leaves rotation in under half a second. */
+const FAST_SERVER_CHECKS = '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2';
+
 export const TLS_BUNDLE_PATH = '/etc/haproxy/certs/fabric.pem';
 export const STATS_USER = 'stats';
 
@@ -91,10 +94,9 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     // Only idempotent requests may be replayed on another server.
     '    http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS || METH_PUT || METH_DELETE',
     ...checkLines,
-    // Probe every 200 ms, out after 2 failures: a dead server leaves rotation in under half a second.
     // Sessions on a server marked down are not cut: requests still connecting are redispatched,
     // and an unanswered idempotent request is retried elsewhere when `timeout server` strikes.
-    '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2',
+    FAST_SERVER_CHECKS,
     ...serverLines,
     '',
     ...monitoringFrontend(model),
@@ -138,7 +140,7 @@ function deviceFrontends(model: FabricModel): string[] {
     '    balance leastconn',
     '    timeout server 1h',
     '    # TCP connect check: out of rotation after two failed connects.',
-    '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2',
+    FAST_SERVER_CHECKS,
     ...servers.map((s) => `    server ${s.name} ${s.managementAddress}:${port} check`),
     '',
   ]);

@@ -17,6 +17,8 @@ import { RouterIdAllocator } from './vrrp-ids';
 
 export const DEFAULT_SIZING: Sizing = { vcpus: 4, memoryMiB: 32768, diskGiB: 100 };
 export const DEFAULT_ADVERT_INTERVAL_SECONDS = 0.4;
+/** The built-in demo application's unit name and port, when the user gives no service of their own. */
+export const DEFAULT_APPLICATION_SERVICE = { name: 'fabric-app', port: 8080 } as const;
 const GUEST_INTERFACE = 'eth0';
 /** The device-management NIC keeps the original's name. */
 const DEVICE_INTERFACE = 'eth3';
@@ -136,7 +138,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       problems.add('applicationServers.members', `'${m}' is a dedicated monitoring node and cannot also be an application server`, 'remove it from applicationServers.members or from monitoring.members');
     });
   }
-  const service = buildService(appSpec.service ?? {}, 'applicationServers.service', { name: 'fabric-app', port: 8080 }, problems);
+  const service = buildService(appSpec.service ?? {}, 'applicationServers.service', DEFAULT_APPLICATION_SERVICE, problems);
   const monitoringService = buildService(mon.service ?? {}, 'monitoring.service', { name: 'fabric-monitor', port: 8162 }, problems);
 
   // Database cluster.
@@ -191,13 +193,9 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   ];
   const usedPorts = new Map<number, string>([[HAPROXY_HEALTH_PORT, 'the HAProxy health endpoint']]);
   for (const [where, port] of ports) {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      problems.add(where, `port ${String(port)} is not a TCP port`, 'use a whole number from 1 to 65535');
-    } else if (usedPorts.has(port)) {
-      problems.add(where, `port ${port} is already taken by ${usedPorts.get(port)}`, 'give every listener its own port');
-    } else {
-      usedPorts.set(port, where);
-    }
+    if (!isTcpPort(where, port, problems)) continue;
+    if (usedPorts.has(port)) problems.add(where, `port ${port} is already taken by ${usedPorts.get(port)}`, 'give every listener its own port');
+    else usedPorts.set(port, where);
   }
   const cookie = lb.stickyCookieName ?? 'FABRICNODE';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(cookie)) {
@@ -426,8 +424,8 @@ function buildDeviceNetwork(spec: FabricSpec, platform: PlatformTraits, applianc
     }
     const seenPorts = new Set<number>();
     tcpPorts.forEach((port, i) => {
-      if (!Number.isInteger(port) || port < 1 || port > 65535) problems.add(`deviceNetwork.tcpPorts[${i}]`, `port ${String(port)} is not a TCP port`, 'use a whole number from 1 to 65535');
-      else if (seenPorts.has(port)) problems.add(`deviceNetwork.tcpPorts[${i}]`, `port ${port} is listed twice`, 'list every port once');
+      if (!isTcpPort(`deviceNetwork.tcpPorts[${i}]`, port, problems)) return;
+      if (seenPorts.has(port)) problems.add(`deviceNetwork.tcpPorts[${i}]`, `port ${port} is listed twice`, 'list every port once');
       seenPorts.add(port);
     });
   }
@@ -565,6 +563,13 @@ function mergeSizing(base: Sizing, override: SizingSpec | undefined, where: stri
     }
   }
   return merged;
+}
+
+/** Whether the value is a TCP port; says what is wrong when it is not. */
+function isTcpPort(where: string, port: number, problems: ProblemCollector): boolean {
+  if (Number.isInteger(port) && port >= 1 && port <= 65535) return true;
+  problems.add(where, `port ${String(port)} is not a TCP port`, 'use a whole number from 1 to 65535');
+  return false;
 }
 
 function nonNegativeInteger(where: string, value: number, problems: ProblemCollector): number {
