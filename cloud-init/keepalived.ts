@@ -1,6 +1,7 @@
 import { FabricModel, NodeModel, VrrpInstance, vrrpInstances } from '../model/fabric-model';
 import { DATABASE_CHECK_SCRIPT, DATABASE_INELIGIBLE_FILE, DATABASE_NOTIFY_SCRIPT, HAPROXY_CHECK_SCRIPT, MONITORING_CHECK_SCRIPT, NOTIFY_SCRIPT } from './node-paths';
 export { NOTIFY_SCRIPT };
+import { bashHttpCheck } from './http-check';
 import { generatedHeader, RenderedFile, RUN_DIR } from './rendered-file';
 
 /** User the check and notify scripts run as (keepalived refuses root-owned scripts writable by others). */
@@ -30,10 +31,10 @@ function healthOf(instance: VrrpInstance): { processes: string[]; scripts: Track
     case 'fabric':
     case 'device':
       // The VIP follows HAProxy's health, never an application server's: that one is HAProxy's to route around.
-      // A crashed HAProxy is seen at once (process events); a hung one by its health endpoint within about 2 s.
+      // A crashed HAProxy is seen at once (process events); a hung one by its health endpoint after two failed checks.
       return {
         processes: ['haproxy'],
-        scripts: [{ name: 'chk_haproxy', script: HAPROXY_CHECK_SCRIPT, intervalSeconds: 1, fall: 2, rise: 2 }],
+        scripts: [{ name: 'chk_haproxy', script: HAPROXY_CHECK_SCRIPT, intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
         files: [`watchdog_${instance.name}`],
         notify: NOTIFY_SCRIPT,
       };
@@ -42,7 +43,7 @@ function healthOf(instance: VrrpInstance): { processes: string[]; scripts: Track
       // node whose data may be stale takes itself out through database_eligibility (see database.ts).
       return {
         processes: [],
-        scripts: [{ name: 'chk_database', script: DATABASE_CHECK_SCRIPT, intervalSeconds: 1, fall: 2, rise: 2 }],
+        scripts: [{ name: 'chk_database', script: DATABASE_CHECK_SCRIPT, intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
         files: [`watchdog_${instance.name}`, 'database_eligibility'],
         // Promotion and demotion need root; keepalived runs it as the user named after the script.
         notify: `"${DATABASE_NOTIFY_SCRIPT}" root`,
@@ -50,7 +51,7 @@ function healthOf(instance: VrrpInstance): { processes: string[]; scripts: Track
     case 'monitoring':
       return {
         processes: [],
-        scripts: [{ name: 'chk_monitoring', script: MONITORING_CHECK_SCRIPT, intervalSeconds: 1, fall: 2, rise: 2 }],
+        scripts: [{ name: 'chk_monitoring', script: MONITORING_CHECK_SCRIPT, intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
         files: [`watchdog_${instance.name}`],
         notify: NOTIFY_SCRIPT,
       };
@@ -191,7 +192,7 @@ export function renderHaproxyCheck(model: FabricModel, node: NodeModel): string 
   return [
     '#!/bin/bash',
     generatedHeader(model, node, 'keepalived check of HAProxy'),
-    `exec curl --silent --fail --output /dev/null --max-time 1 http://127.0.0.1:${model.loadBalancer.healthPort}/healthz`,
+    ...bashHttpCheck('127.0.0.1', model.loadBalancer.healthPort, '/healthz'),
     '',
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { FabricModel, NodeModel } from '../model/fabric-model';
 import { demoServiceFile, renderServiceUnit } from './application-service';
 import { MONITORING_CHECK_SCRIPT } from './node-paths';
+import { bashHttpCheck, shellQuote } from './http-check';
 import { generatedHeader, RenderedFile } from './rendered-file';
 
 /**
@@ -29,9 +30,10 @@ export function renderMonitoringCheck(model: FabricModel, node: NodeModel): stri
   const hc = service.healthCheck;
   const check =
     hc.type === 'http'
-      ? `exec curl --silent --fail --output /dev/null --max-time 1 'http://${node.managementAddress}:${service.port}${hc.path}'`
+      ? bashHttpCheck(node.managementAddress, service.port, hc.path)
       : hc.type === 'tcp'
-        ? `exec timeout 1 bash -c 'exec 3<>/dev/tcp/${node.managementAddress}/${service.port}'`
-        : `exec timeout 5 bash -c ${JSON.stringify(hc.command)}`;
-  return ['#!/bin/bash', generatedHeader(model, node, 'keepalived check of the monitoring service'), check, ''].join('\n');
+        ? // keepalived's script timeout bounds the connect.
+          [`exec 3<> /dev/tcp/${node.managementAddress}/${service.port}`]
+        : [`exec timeout 5 bash -c ${shellQuote(hc.command!)}`];
+  return ['#!/bin/bash', generatedHeader(model, node, 'keepalived check of the monitoring service'), ...check, ''].join('\n');
 }

@@ -124,16 +124,68 @@ while IFS= read -r line; do
   esac
 done < "$conf"
 
-log() { logger -t fabric-watchdog -p daemon.warning -- "$*"; printf '%s %s\\n' "$(date +%s.%N)" "$*" >> "$STATE_DIR/events.log"; }
+log() { logger -t fabric-watchdog -p daemon.warning -- "$*"; printf '%s %s\\n' "$EPOCHREALTIME" "$*" >> "$STATE_DIR/events.log"; }
 
-# shellcheck disable=SC2016 # in the tcp probe, $1 and $2 expand in the inner shell
+# A healthy round of probes starts no program: http, tcp and process probes,
+# the clock and the pause between rounds are bash builtins or forks of this
+# shell. Starting programs every second is what loads a busy node (on a slow
+# or overcommitted host each exec costs tenths of a second), and a watchdog
+# must not be what starves the services it watches.
+readonly PROBE_TIMEOUT=1
+# A pipe that nobody writes: \`read -t\` on it waits without a sleep process.
+exec {pause_fd}<> <(:)
+pause() { read -r -t "$1" -u "$pause_fd" _ || :; }
+
+# Sets first_line to the first line that subshell $2 prints on fd $1 within
+# PROBE_TIMEOUT, then ends that subshell. The connect happens in the
+# subshell: to a hung service whose accept queue is full it blocks for minutes.
+read_first_line() {
+  local fd="$1"
+  first_line=""
+  IFS= read -r -t "$PROBE_TIMEOUT" -u "$fd" first_line
+  exec {fd}<&-
+  kill "$2" 2> /dev/null
+}
+
+# GET http://host:port/path; healthy on a 2xx or 3xx status line.
+http_probe() {
+  local rest="\${1#http://}" authority path fd
+  authority="\${rest%%/*}"
+  path="\${rest:\${#authority}}"
+  exec {fd}< <(
+    exec 3<> "/dev/tcp/\${authority%:*}/\${authority##*:}" || exit
+    printf 'GET %s HTTP/1.0\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n' "\${path:-/}" "$authority" >&3
+    IFS= read -r -t "$PROBE_TIMEOUT" status <&3 && printf '%s\\n' "$status"
+  ) 2> /dev/null
+  read_first_line "$fd" "$!"
+  local healthy='^HTTP/[0-9.]+ [23][0-9][0-9]'
+  [[ "$first_line" =~ $healthy ]]
+}
+
+# Connect to host:port.
+tcp_probe() {
+  local fd
+  exec {fd}< <(exec 3<> "/dev/tcp/\${1%:*}/\${1##*:}" && echo connected) 2> /dev/null
+  read_first_line "$fd" "$!"
+  [[ "$first_line" == connected ]]
+}
+
+# A process whose name (the kernel's comm, as pgrep --exact matches it) is $1.
+process_probe() {
+  local comm file
+  for file in /proc/[0-9]*/comm; do
+    read -r comm < "$file" 2> /dev/null && [[ "$comm" == "$1" ]] && return 0
+  done
+  return 1
+}
+
 probe() {
   local type="$1" target="$2"
   case "$type" in
-    http) curl --silent --fail --output /dev/null --max-time 1 "$target" ;;
-    tcp) timeout 1 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "\${target%:*}" "\${target##*:}" ;;
+    http) http_probe "$target" ;;
+    tcp) tcp_probe "$target" ;;
     command) timeout 5 bash -c "$target" > /dev/null 2>&1 ;;
-    process) pgrep --exact "$target" > /dev/null ;;
+    process) process_probe "$target" ;;
     *) return 1 ;;
   esac
 }
@@ -160,7 +212,7 @@ installed() {
 mkdir -p "$STATE_DIR"
 declare -a failures=() restart_log=() grace_until=() missing=()
 declare -A out_of_election=()
-started=$(date +%s)
+printf -v started '%(%s)T' -1
 for i in "\${!names[@]}"; do
   failures[i]=0 restart_log[i]="" grace_until[i]=$((started + $(grace_of "$i"))) missing[i]=0
   if [[ "\${instances[i]}" != - ]]; then
@@ -171,7 +223,7 @@ done
 log "watching \${#names[@]} service(s): \${names[*]}"
 
 while :; do
-  now=$(date +%s)
+  printf -v now '%(%s)T' -1
   declare -A wanted=()
   for i in "\${!names[@]}"; do
     if probe "\${types[i]}" "\${targets[i]}"; then
@@ -189,14 +241,16 @@ while :; do
         restart "\${units[i]}" || log "\${names[i]}: restart of \${units[i]} failed"
         restart_log[i]="\${restart_log[i]} $now"
         failures[i]=0
-        grace_until[i]=$(($(date +%s) + $(grace_of "$i")))
+        printf -v restarted '%(%s)T' -1
+        grace_until[i]=$((restarted + $(grace_of "$i")))
       fi
     fi
     # Restarts still inside the window.
-    recent=""
-    for t in \${restart_log[i]}; do ((now - t < RESTART_WINDOW)) && recent="$recent $t"; done
+    recent="" count=0
+    for t in \${restart_log[i]}; do
+      ((now - t < RESTART_WINDOW)) && recent="$recent $t" count=$((count + 1))
+    done
     restart_log[i]="$recent"
-    count=$(wc -w <<< "$recent")
     if [[ "\${instances[i]}" != - ]] && ((count >= RESTARTS_BEFORE_FAILOVER)); then
       wanted["\${instances[i]}"]+=" \${names[i]}"
     fi
@@ -215,7 +269,7 @@ while :; do
     fi
   done
   unset wanted
-  sleep "$PROBE_INTERVAL"
+  pause "$PROBE_INTERVAL"
 done
 `;
 }

@@ -91,6 +91,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   if (typeof advertInterval !== 'number' || !(advertInterval >= 0.01 && advertInterval <= 40.95) || Math.abs(Math.round(advertInterval * 100) - advertInterval * 100) > 1e-9) {
     problems.add('highAvailability.advertIntervalSeconds', `advert interval ${String(advertInterval)} s is outside VRRPv3's range`, 'use 0.01 to 40.95 seconds in steps of 0.01 (default 0.4)');
   }
+  const checkInterval = positiveInteger('highAvailability.checkIntervalSeconds', ha.checkIntervalSeconds ?? 1, problems);
   const vrrpMode = ha.vrrpMode ?? 'unicast';
   if (vrrpMode !== 'unicast' && vrrpMode !== 'multicast') {
     problems.add('highAvailability.vrrpMode', `VRRP mode '${String(vrrpMode)}' is unknown`, "use 'unicast' (default) or 'multicast'");
@@ -246,6 +247,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     interfaceName,
     virtualRouterId: id,
     advertIntervalSeconds: advertInterval,
+    checkIntervalSeconds: checkInterval,
     mode: vrrpMode,
     preempt: ha.preempt ?? false,
     members: members.map((m, i) => ({

@@ -53,6 +53,8 @@ export interface VrrpInstance {
   readonly interfaceName: string;
   readonly virtualRouterId: number;
   readonly advertIntervalSeconds: number;
+  /** Seconds between keepalived's health checks of what the VIP depends on. */
+  readonly checkIntervalSeconds: number;
   readonly mode: 'unicast' | 'multicast';
   readonly preempt: boolean;
   /** Members in priority order, with their unique priorities. */

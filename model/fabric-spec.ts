@@ -70,6 +70,17 @@ export interface HighAvailabilitySpec {
    * @default false
    */
   readonly preempt?: boolean;
+  /**
+   * Seconds between keepalived's checks of the service each VIP depends on
+   * (HAProxy, the database, monitoring); a check may run twice as long. A
+   * hung service loses its VIP after two failed checks, about 2 to 3
+   * intervals. Each check starts a program: raise this on slow or heavily
+   * overcommitted hosts, where that costs a noticeable share of a CPU. A
+   * crashed HAProxy and a dead node are noticed without checks (process
+   * events, missed adverts), so this does not slow those failovers.
+   * @default 1
+   */
+  readonly checkIntervalSeconds?: number;
 }
 
 /** How the health-probing watchdog treats a service. */

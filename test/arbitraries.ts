@@ -103,6 +103,7 @@ export const corruptions: [string, Corruption][] = [
   ['clashing ports', (s) => ({ ...s, loadBalancer: { ...s.loadBalancer, statsPort: s.loadBalancer!.guiPort } })],
   ['port out of range', (s) => ({ ...s, applicationServers: { service: { port: 70000 } } })],
   ['advert interval too long', (s) => ({ ...s, highAvailability: { advertIntervalSeconds: 41 } })],
+  ['fractional check interval', (s) => ({ ...s, highAvailability: { checkIntervalSeconds: 0.5 } })],
   ['health path without slash', (s) => ({ ...s, applicationServers: { service: { healthCheck: { type: 'http', path: 'healthz' } } } })],
   ['unit name with .service', (s) => ({ ...s, applicationServers: { service: { name: 'app.service' } } })],
   ['negative probe interval', (s) => ({ ...s, watchdog: { probeIntervalSeconds: -1 } })],

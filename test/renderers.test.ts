@@ -48,6 +48,13 @@ describe('keepalived.conf', () => {
     expect(conf).toContain('advert_int 1');
   });
 
+  it('runs the health checks at the check interval, with twice that as their timeout', () => {
+    const chk = (conf: string, name: string) => conf.slice(conf.indexOf(`vrrp_script ${name} {`)).split('}')[0];
+    expect(chk(renderKeepalivedConf(m, node1), 'chk_haproxy')).toMatch(/interval 1\n\s+timeout 2\n/);
+    const slow = renderKeepalivedConf(model(threeNodeSpec({ highAvailability: { checkIntervalSeconds: 5 } })), node1);
+    expect(chk(slow, 'chk_haproxy')).toMatch(/interval 5\n\s+timeout 10\n/);
+  });
+
   it('gives a node outside the load-balancer cluster no keepalived at all', () => {
     const ci = renderNodeCloudInit(m, m.nodes[2], TEST_SECRETS);
     expect(ci.files.map((f) => f.path)).not.toContain('/etc/keepalived/keepalived.conf');

@@ -44,6 +44,7 @@ describe('fabric validation', () => {
     ['a gateway outside the subnet', threeNodeSpec({ managementNetwork: { cidr: '198.51.100.0/24', gateway: '198.51.101.1' } }), /managementNetwork.gateway: gateway '198.51.101.1' is outside the management network/],
     ['an unknown load-balancer member', threeNodeSpec({ loadBalancer: { members: ['node1', 'node9'] } }), /loadBalancer.members\[1\]: 'node9' in the load-balancer cluster is not an appliance of this fabric\. Fix: use one of: node1, node2, node3/],
     ['clashing ports', threeNodeSpec({ loadBalancer: { statsPort: 8080 } }), /applicationServers.service.port: port 8080 is already taken by loadBalancer.statsPort/],
+    ['a check interval of zero', threeNodeSpec({ highAvailability: { checkIntervalSeconds: 0 } }), /highAvailability.checkIntervalSeconds: 0 is not a positive whole number/],
     ['an advert interval VRRPv3 cannot carry', threeNodeSpec({ highAvailability: { advertIntervalSeconds: 0.005 } }), /highAvailability.advertIntervalSeconds: advert interval 0.005 s is outside VRRPv3's range/],
     ['a private key in place of a public one', threeNodeSpec({ sshAuthorizedKeys: ['-----BEGIN OPENSSH PRIVATE KEY-----'] }), /sshAuthorizedKeys\[0\]: this is a private key, not a public one/],
     ['a database pair of three', threeNodeSpec({ database: { vip: '198.51.100.20', members: ['node1', 'node2', 'node3'] } }), /database.members: the database cluster has 3 node\(s\) \[node1, node2, node3\]\. Fix: name exactly two appliances/],

@@ -1,4 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import { AddressInfo, createServer as createTcpServer, Socket } from 'node:net';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -31,8 +33,7 @@ describe('the fabric watchdog script', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** Runs the watchdog for a bounded time on the given probes (every one fails: nothing listens on port 1). */
-  const runFor = (seconds: number, probes: string[]) => {
+  const writeConf = (probes: string[]) =>
     writeFileSync(
       path.join(dir, 'watchdog.conf'),
       [
@@ -47,6 +48,10 @@ describe('the fabric watchdog script', () => {
         '',
       ].join('\n'),
     );
+
+  /** Runs the watchdog for a bounded time on the given probes (every one fails: nothing listens on port 1). */
+  const runFor = (seconds: number, probes: string[]) => {
+    writeConf(probes);
     const r = spawnSync('timeout', [String(seconds), 'bash', path.join(dir, 'watchdog'), path.join(dir, 'watchdog.conf')], {
       env: { PATH: `${dir}/bin:/usr/bin:/bin` },
       encoding: 'utf8',
@@ -75,5 +80,41 @@ describe('the fabric watchdog script', () => {
     const { calls } = runFor(4.5, ['PROBE=slow|slow.service|tcp|127.0.0.1:1|-|60', 'PROBE=app|app.service|tcp|127.0.0.1:1|-|-']);
     expect(calls.filter((c) => c === 'restart app.service').length).toBeGreaterThanOrEqual(1);
     expect(calls.filter((c) => c.includes('slow.service'))).toEqual([]);
+  });
+
+  it('probes healthy http, tcp and process targets without starting a program, and restarts a service that accepts but never answers', async () => {
+    // Stand-ins for every program the probes used to start: each records that it ran.
+    for (const program of ['curl', 'pgrep', 'date', 'wc', 'sleep', 'timeout']) {
+      writeFileSync(path.join(dir, 'bin', program), `#!/bin/sh\necho ${program} >> '${dir}/programs.log'\nexit 0\n`);
+      chmodSync(path.join(dir, 'bin', program), 0o755);
+    }
+    const http = createHttpServer((_req, res) => res.writeHead(204).end());
+    const held: Socket[] = [];
+    const hung = createTcpServer((socket) => held.push(socket)); // accepts, never answers
+    const port = async (server: { listen: (port: number, host: string, cb: () => void) => void; address: () => unknown }) => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as AddressInfo).port;
+    };
+    const [httpPort, hungPort] = [await port(http), await port(hung)];
+    try {
+      writeConf([
+        `PROBE=web|web.service|http|http://127.0.0.1:${httpPort}/healthz|-|-`,
+        `PROBE=raw|raw.service|tcp|127.0.0.1:${httpPort}|-|-`,
+        'PROBE=shell|shell.service|process|bash|-|-',
+        `PROBE=hung|hung.service|http|http://127.0.0.1:${hungPort}/healthz|-|-`,
+      ]);
+      const status = await new Promise<number | null>((resolve) => {
+        const child = spawn('/usr/bin/timeout', ['6', 'bash', path.join(dir, 'watchdog'), path.join(dir, 'watchdog.conf')], { env: { PATH: `${dir}/bin:/usr/bin:/bin` }, stdio: 'ignore' });
+        child.on('close', resolve);
+      });
+      expect(status).toBe(124);
+    } finally {
+      held.forEach((s) => s.destroy());
+      await Promise.all([new Promise((r) => http.close(r)), new Promise((r) => hung.close(r))]);
+    }
+    const calls = readFileSync(path.join(dir, 'systemctl.log'), 'utf8').trim().split('\n');
+    expect(calls.filter((c) => c === 'restart hung.service').length).toBeGreaterThanOrEqual(1);
+    expect(calls.filter((c) => /web|raw|shell/.test(c))).toEqual([]);
+    expect(() => readFileSync(path.join(dir, 'programs.log'), 'utf8')).toThrow(/ENOENT/);
   });
 });
