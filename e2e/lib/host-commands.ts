@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 
 /** Runs a command, bounded in time; throws with its output when it fails. */
 export function sh(cmd: string, args: string[], timeoutMs = 30000): string {
@@ -14,13 +14,29 @@ export function trySh(cmd: string, args: string[], timeoutMs = 30000): { ok: boo
   return { ok: !r.error && r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
+/**
+ * Like trySh, without blocking the event loop: checks that are polled side
+ * by side (a database write and a VIP probe after one power-off) must not
+ * wait for each other.
+ */
+export function tryShAsync(cmd: string, args: string[], timeoutMs = 30000): Promise<{ ok: boolean; out: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ ok: !error, out: `${stdout ?? ''}${stderr ?? ''}` });
+    });
+  });
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` every `intervalMs` until it is true or `timeoutMs` passes; returns the seconds it took, or undefined. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<number | undefined> {
+/**
+ * Polls `check` every `intervalMs` until it is true or `timeoutMs` passes;
+ * returns the seconds since `since` (default: the call), or undefined.
+ */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100, since = Date.now()): Promise<number | undefined> {
   const start = Date.now();
   for (let i = 0; Date.now() - start < timeoutMs && i < Math.ceil(timeoutMs / intervalMs) + 1; i++) {
-    if (await check()) return (Date.now() - start) / 1000;
+    if (await check()) return (Date.now() - since) / 1000;
     await sleep(intervalMs);
   }
   return undefined;

@@ -15,6 +15,8 @@ export interface VmSpec {
   readonly namespace: string;
   readonly tap: string;
   readonly mac: string;
+  /** The device-management NIC (eth3), when the fabric has a device network. */
+  readonly deviceNic?: { readonly tap: string; readonly mac: string };
   readonly memoryMiB: number;
   /** Directory for this VM's overlay, seed, sockets and serial log. */
   readonly dir: string;
@@ -79,6 +81,9 @@ export class QemuVm {
       '-netdev', `tap,id=net0,ifname=${s.tap},script=no,downscript=no`,
       // No option ROM: the kernel boots directly, nothing boots from the network.
       '-device', `virtio-net-pci,netdev=net0,mac=${s.mac},romfile=`,
+      ...(s.deviceNic
+        ? ['-netdev', `tap,id=net1,ifname=${s.deviceNic.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=net1,mac=${s.deviceNic.mac},romfile=`]
+        : []),
       // The device the platform's XSLT adds to the libvirt domain.
       '-device', 'i6300esb', '-action', 'watchdog=reset',
       '-chardev', `socket,path=${this.agentSocket},server=on,wait=off,id=qga0`,

@@ -1,4 +1,4 @@
-import { sh, trySh } from './host-commands';
+import { sh, trySh, tryShAsync } from './host-commands';
 
 /**
  * The VMs' network: a network namespace of our own holding a bridge, one
@@ -10,12 +10,17 @@ export class TestNetwork {
   private readonly taps: string[] = [];
   private created = false;
 
+  /** The second bridge, for the device-management network (eth3), when the fabric has one. */
+  readonly deviceBridge = 'br1';
+
   constructor(
     readonly namespace: string,
     /** The client's address on the bridge, with prefix, e.g. 198.51.100.100/24. */
     private readonly clientCidr: string,
     /** More addresses on the bridge, e.g. the management network's gateway, which a real network has. */
     private readonly extraCidrs: readonly string[] = [],
+    /** The client's address on the device bridge; without it there is no device bridge. */
+    private readonly deviceClientCidr?: string,
   ) {}
 
   create(): void {
@@ -31,12 +36,17 @@ export class TestNetwork {
     this.ns('ip', 'addr', 'add', this.clientCidr, 'dev', this.bridge);
     for (const cidr of this.extraCidrs) this.ns('ip', 'addr', 'add', cidr, 'dev', this.bridge);
     this.ns('ip', 'link', 'set', this.bridge, 'up');
+    if (this.deviceClientCidr) {
+      this.ns('ip', 'link', 'add', this.deviceBridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0');
+      this.ns('ip', 'addr', 'add', this.deviceClientCidr, 'dev', this.deviceBridge);
+      this.ns('ip', 'link', 'set', this.deviceBridge, 'up');
+    }
   }
 
-  addTap(name: string): string {
+  addTap(name: string, bridge = this.bridge): string {
     this.ns('ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap');
     this.taps.push(name);
-    this.ns('ip', 'link', 'set', name, 'master', this.bridge);
+    this.ns('ip', 'link', 'set', name, 'master', bridge);
     this.ns('ip', 'link', 'set', name, 'up');
     return name;
   }
@@ -50,10 +60,16 @@ export class TestNetwork {
     return trySh('ip', ['netns', 'exec', this.namespace, ...args], timeoutMs);
   }
 
+  /** tryNs without blocking the event loop. */
+  tryNsAsync(timeoutMs: number, ...args: string[]): Promise<{ ok: boolean; out: string }> {
+    return tryShAsync('ip', ['netns', 'exec', this.namespace, ...args], timeoutMs);
+  }
+
   destroy(): void {
     if (!this.created) return;
     for (const tap of this.taps) trySh('ip', ['netns', 'exec', this.namespace, 'ip', 'link', 'del', tap]);
     trySh('ip', ['netns', 'exec', this.namespace, 'ip', 'link', 'del', this.bridge]);
+    if (this.deviceClientCidr) trySh('ip', ['netns', 'exec', this.namespace, 'ip', 'link', 'del', this.deviceBridge]);
     trySh('ip', ['netns', 'del', this.namespace]);
     this.created = false;
   }
