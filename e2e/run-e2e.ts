@@ -23,6 +23,7 @@ import { App } from 'cdktf';
 import { parse } from 'yaml';
 import { HAPROXY_CHECK_SCRIPT } from '../cloud-init/node-paths';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
+import { DEFAULT_APPLICATION_SERVICE } from '../model/build-model';
 import { CONFIG_DIR, PROJECT_ROOT } from '../stacks/main';
 import { readStackConfig } from '../stacks/stack-config';
 import { sleep, trySh, waitFor } from './lib/host-commands';
@@ -232,6 +233,26 @@ async function runStack(stack: string, image: VmImage): Promise<void> {
     }, 60000, 200);
     record({ scenario: `4 killed application service on ${victim.spec.name} restarted`, outcome: back === undefined ? 'fail' : 'pass', seconds: back, detail: 'kill -9 inside the VM (guest agent), then /healthz from the client' });
 
+    // 4b. Hang it instead (SIGSTOP): the process stays, so systemd sees nothing; only the fabric watchdog's probes can tell.
+    const app = DEFAULT_APPLICATION_SERVICE;
+    const mainPid = async () => (await victim.exec(`systemctl show --property=MainPID --value ${app.name}.service`).catch(() => ({ exitcode: -1, stdout: '' }))).stdout.trim();
+    const hungPid = await mainPid();
+    await victim.exec(`systemctl kill --signal=SIGSTOP ${app.name}.service`);
+    const hungAt = Date.now();
+    const unhung = await waitFor(
+      async () => (await curl(`http://${addresses[victim.spec.name]}:${app.port}/healthz`, 1)).ok && (await mainPid()) !== hungPid,
+      180000,
+      500,
+      hungAt,
+    );
+    const watchdogSaid = (await victim.exec(`journalctl --no-pager -t fabric-watchdog | grep -c 'restarting ${app.name}.service'`).catch(() => ({ exitcode: -1, stdout: '0' }))).stdout.trim();
+    record({
+      scenario: `4b hung application service on ${victim.spec.name} restarted by the watchdog`,
+      outcome: unhung !== undefined && Number(watchdogSaid) > 0 ? 'pass' : 'fail',
+      seconds: unhung,
+      detail: `SIGSTOP inside the VM; answers again with a new main PID (was ${hungPid}); watchdog restarts logged: ${watchdogSaid} (probes every ${EMULATED_GUEST_TUNING.probeIntervalSeconds} s)`,
+    });
+
     // Database write through its VIP before any failure.
     const dbWrite = (marker: string) =>
       dbVip && appPassword
@@ -306,7 +327,8 @@ async function runStack(stack: string, image: VmImage): Promise<void> {
       // The old primary returns: it must not take the database VIP back.
       dbHolder.powerOn();
       const returned = await waitFor(async () => (await dbHolder!.exec('systemctl is-active --quiet keepalived', 5000).catch(() => ({ exitcode: -1 }))).exitcode === 0, 300000, 2000);
-      // It rejoins as a standby, or stays out as stale: wait (bounded) for either.
+      // It rejoins as a standby, or stays out as stale: wait (bounded) for either. After a power-off,
+      // InnoDB recovery inside a starved guest can take minutes before the hooks run.
       let replicating = false;
       let stale = false;
       await waitFor(async () => {
@@ -314,11 +336,13 @@ async function runStack(stack: string, image: VmImage): Promise<void> {
         replicating = /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave);
         stale = (await dbHolder!.exec('cat /run/appliance-fabric/database-ineligible').catch(() => ({ exitcode: -1, stdout: '' }))).stdout.trim() === '1';
         return replicating || stale;
-      }, 120000, 3000);
+      }, 300000, 3000);
       await dbWrite('after-return');
       const primaryAfter = holderOf(dbVip);
       if (!replicating && !stale) {
-        const journal = await dbHolder.exec('journalctl --no-pager -t fabric-database -t keepalived-notify | tail -n 20').catch((e) => ({ exitcode: -1, stdout: String(e) }));
+        const journal = await dbHolder
+          .exec('{ systemctl is-active mariadb keepalived; journalctl --no-pager -t fabric-database -t keepalived-notify -t Keepalived_vrrp | tail -n 20; journalctl --no-pager -u mariadb | tail -n 10; } 2>&1', 60000)
+          .catch((e) => ({ exitcode: -1, stdout: String(e) }));
         console.log(`[e2e] ${dbHolder.spec.name} database hooks:\n${journal.stdout}`);
       }
       record({
