@@ -384,7 +384,7 @@ async function runStack(stack: string, image: VmImage): Promise<void> {
 async function printGuestState(vms: QemuVm[]): Promise<void> {
   const command = [
     'uptime',
-    'systemctl is-active keepalived haproxy mariadb fabric-app fabric-watchdog',
+    `systemctl is-active keepalived haproxy mariadb ${DEFAULT_APPLICATION_SERVICE.name} fabric-watchdog`,
     'ip -4 -br addr',
     'journalctl --no-pager -u keepalived -n 25',
     `time ${HAPROXY_CHECK_SCRIPT}; echo check-haproxy exit $?`,
