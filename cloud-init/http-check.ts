@@ -8,12 +8,17 @@
  * status line for at most one second; keepalived's own script timeout
  * bounds a connect to a hung server whose accept queue is full.
  */
+/** printf format of the health request: the path, then host:port. HTTP/1.0 and close: one status line, no keep-alive. */
+export const HEALTH_REQUEST_FORMAT = 'GET %s HTTP/1.0\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n';
+/** The status lines that count as healthy (2xx, 3xx), as a bash regex. */
+export const HEALTHY_STATUS_REGEX = '^HTTP/[0-9.]+ [23][0-9][0-9]';
+
 export function bashHttpCheck(host: string, port: number, path: string): string[] {
   return [
     `exec 3<> /dev/tcp/${host}/${port} || exit 1`,
-    `printf 'GET %s HTTP/1.0\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n' ${shellQuote(path)} '${host}:${port}' >&3`,
+    `printf '${HEALTH_REQUEST_FORMAT}' ${shellQuote(path)} '${host}:${port}' >&3`,
     'IFS= read -r -t 1 status <&3 || exit 1',
-    "healthy='^HTTP/[0-9.]+ [23][0-9][0-9]'",
+    `healthy='${HEALTHY_STATUS_REGEX}'`,
     '[[ "$status" =~ $healthy ]]',
   ];
 }

@@ -1,6 +1,7 @@
 import { ApplicationService, FabricModel, NodeModel } from '../model/fabric-model';
 import { CASSANDRA_UNIT } from './cassandra';
 import { DATABASE_UNIT } from './database';
+import { HEALTH_REQUEST_FORMAT, HEALTHY_STATUS_REGEX } from './http-check';
 import { eligibilityFile, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
 
@@ -154,11 +155,11 @@ http_probe() {
   path="\${rest:\${#authority}}"
   exec {fd}< <(
     exec 3<> "/dev/tcp/\${authority%:*}/\${authority##*:}" || exit
-    printf 'GET %s HTTP/1.0\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n' "\${path:-/}" "$authority" >&3
+    printf '${HEALTH_REQUEST_FORMAT}' "\${path:-/}" "$authority" >&3
     IFS= read -r -t "$PROBE_TIMEOUT" status <&3 && printf '%s\\n' "$status"
   ) 2> /dev/null
   read_first_line "$fd" "$!"
-  local healthy='^HTTP/[0-9.]+ [23][0-9][0-9]'
+  local healthy='${HEALTHY_STATUS_REGEX}'
   [[ "$first_line" =~ $healthy ]]
 }
 
