@@ -21,7 +21,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { parse } from 'yaml';
-import { HAPROXY_CHECK_SCRIPT } from '../cloud-init/node-paths';
+import { DATABASE_UNIT } from '../cloud-init/database';
+import { DATABASE_INELIGIBLE_FILE, HAPROXY_CHECK_SCRIPT } from '../cloud-init/node-paths';
+import { WATCHDOG_UNIT } from '../cloud-init/watchdog';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
 import { DEFAULT_APPLICATION_SERVICE } from '../model/build-model';
 import { CONFIG_DIR, PROJECT_ROOT } from '../stacks/main';
@@ -334,14 +336,14 @@ async function runStack(stack: string, image: VmImage): Promise<void> {
       await waitFor(async () => {
         const slave = (await dbHolder!.exec('mariadb -e "SHOW SLAVE STATUS\\G"').catch(() => ({ exitcode: -1, stdout: '' }))).stdout;
         replicating = /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave);
-        stale = (await dbHolder!.exec('cat /run/appliance-fabric/database-ineligible').catch(() => ({ exitcode: -1, stdout: '' }))).stdout.trim() === '1';
+        stale = (await dbHolder!.exec(`cat ${DATABASE_INELIGIBLE_FILE}`).catch(() => ({ exitcode: -1, stdout: '' }))).stdout.trim() === '1';
         return replicating || stale;
       }, 300000, 3000);
       await dbWrite('after-return');
       const primaryAfter = holderOf(dbVip);
       if (!replicating && !stale) {
         const journal = await dbHolder
-          .exec('{ systemctl is-active mariadb keepalived; journalctl --no-pager -t fabric-database -t keepalived-notify -t Keepalived_vrrp | tail -n 20; journalctl --no-pager -u mariadb | tail -n 10; } 2>&1', 60000)
+          .exec(`{ systemctl is-active ${DATABASE_UNIT} keepalived; journalctl --no-pager -t fabric-database -t keepalived-notify -t Keepalived_vrrp | tail -n 20; journalctl --no-pager -u ${DATABASE_UNIT} | tail -n 10; } 2>&1`, 60000)
           .catch((e) => ({ exitcode: -1, stdout: String(e) }));
         console.log(`[e2e] ${dbHolder.spec.name} database hooks:\n${journal.stdout}`);
       }
@@ -384,7 +386,7 @@ async function runStack(stack: string, image: VmImage): Promise<void> {
 async function printGuestState(vms: QemuVm[]): Promise<void> {
   const command = [
     'uptime',
-    `systemctl is-active keepalived haproxy mariadb ${DEFAULT_APPLICATION_SERVICE.name} fabric-watchdog`,
+    `systemctl is-active keepalived haproxy ${DATABASE_UNIT} ${DEFAULT_APPLICATION_SERVICE.name} ${WATCHDOG_UNIT}`,
     'ip -4 -br addr',
     'journalctl --no-pager -u keepalived -n 25',
     `time ${HAPROXY_CHECK_SCRIPT}; echo check-haproxy exit $?`,
