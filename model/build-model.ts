@@ -11,14 +11,16 @@ import {
   Sizing,
   VrrpInstance,
 } from './fabric-model';
+import * as D from './defaults';
 import { ApplianceSpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
 import { derivedMac, isDnsLabel } from './identifiers';
 import { RouterIdAllocator } from './vrrp-ids';
 
-export const DEFAULT_SIZING: Sizing = { vcpus: 4, memoryMiB: 32768, diskGiB: 100 };
-export const DEFAULT_ADVERT_INTERVAL_SECONDS = 0.4;
+export { DEFAULT_ADVERT_INTERVAL_SECONDS } from './defaults';
+export const DEFAULT_SIZING: Sizing = { vcpus: D.DEFAULT_VCPUS, memoryMiB: D.DEFAULT_MEMORY_MIB, diskGiB: D.DEFAULT_DISK_GIB };
 /** The built-in demo application's unit name and port, when the user gives no service of their own. */
-export const DEFAULT_APPLICATION_SERVICE = { name: 'fabric-app', port: 8080 } as const;
+export const DEFAULT_APPLICATION_SERVICE = { name: D.DEFAULT_APPLICATION_SERVICE_NAME, port: D.DEFAULT_APPLICATION_SERVICE_PORT } as const;
+const DEFAULT_MONITORING_SERVICE = { name: D.DEFAULT_MONITORING_SERVICE_NAME, port: D.DEFAULT_MONITORING_SERVICE_PORT } as const;
 const GUEST_INTERFACE = 'eth0';
 /** The device-management NIC keeps the original's name. */
 const DEVICE_INTERFACE = 'eth3';
@@ -87,12 +89,12 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
 
   // High availability.
   const ha = spec.highAvailability ?? {};
-  const advertInterval = ha.advertIntervalSeconds ?? DEFAULT_ADVERT_INTERVAL_SECONDS;
+  const advertInterval = ha.advertIntervalSeconds ?? D.DEFAULT_ADVERT_INTERVAL_SECONDS;
   if (typeof advertInterval !== 'number' || !(advertInterval >= 0.01 && advertInterval <= 40.95) || Math.abs(Math.round(advertInterval * 100) - advertInterval * 100) > 1e-9) {
-    problems.add('highAvailability.advertIntervalSeconds', `advert interval ${String(advertInterval)} s is outside VRRPv3's range`, 'use 0.01 to 40.95 seconds in steps of 0.01 (default 0.4)');
+    problems.add('highAvailability.advertIntervalSeconds', `advert interval ${String(advertInterval)} s is outside VRRPv3's range`, `use 0.01 to 40.95 seconds in steps of 0.01 (default ${D.DEFAULT_ADVERT_INTERVAL_SECONDS})`);
   }
-  const checkInterval = positiveInteger('highAvailability.checkIntervalSeconds', ha.checkIntervalSeconds ?? 1, problems);
-  const vrrpMode = ha.vrrpMode ?? 'unicast';
+  const checkInterval = positiveInteger('highAvailability.checkIntervalSeconds', ha.checkIntervalSeconds ?? D.DEFAULT_CHECK_INTERVAL_SECONDS, problems);
+  const vrrpMode = ha.vrrpMode ?? D.DEFAULT_VRRP_MODE;
   if (vrrpMode !== 'unicast' && vrrpMode !== 'multicast') {
     problems.add('highAvailability.vrrpMode', `VRRP mode '${String(vrrpMode)}' is unknown`, "use 'unicast' (default) or 'multicast'");
   }
@@ -140,7 +142,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     });
   }
   const service = buildService(appSpec.service ?? {}, 'applicationServers.service', DEFAULT_APPLICATION_SERVICE, problems);
-  const monitoringService = buildService(mon.service ?? {}, 'monitoring.service', { name: 'fabric-monitor', port: 8162 }, problems);
+  const monitoringService = buildService(mon.service ?? {}, 'monitoring.service', DEFAULT_MONITORING_SERVICE, problems);
 
   // Database cluster.
   const db = spec.database;
@@ -154,7 +156,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     }
     if (subnet && network) vips.vip('database.vip', 'database VIP', db.vip, subnet, network.gateway);
     dbRouterId = routerId('database.virtualRouterId', 'the database VIP', db.virtualRouterId);
-    if (!isDnsLabel((db.databaseName ?? 'fabric').replace(/_/g, '-'))) {
+    if (!isDnsLabel((db.databaseName ?? D.DEFAULT_DATABASE_NAME).replace(/_/g, '-'))) {
       problems.add('database.databaseName', `database name '${db.databaseName}' is not a plain identifier`, "use lower-case letters, digits and '_'");
     }
   }
@@ -181,16 +183,16 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   const deviceRouterId = device?.vip !== undefined ? routerId('deviceNetwork.virtualRouterId', 'the device VIP', spec.deviceNetwork?.virtualRouterId, 'device') : undefined;
 
   // Ports on one node must not collide.
-  const guiPort = lb.guiPort ?? 443;
-  const nbiPorts = lb.nbiPorts ?? [8443];
-  const statsPort = lb.statsPort ?? 8404;
+  const guiPort = lb.guiPort ?? D.DEFAULT_GUI_PORT;
+  const nbiPorts = lb.nbiPorts ?? [...D.DEFAULT_NBI_PORTS];
+  const statsPort = lb.statsPort ?? D.DEFAULT_STATS_PORT;
   const ports: [string, number][] = [
     ['loadBalancer.guiPort', guiPort],
     ...nbiPorts.map((p, i): [string, number] => [`loadBalancer.nbiPorts[${i}]`, p]),
     ['loadBalancer.statsPort', statsPort],
     ['applicationServers.service.port', service.port],
     ['monitoring.service.port', monitoringService.port],
-    ...(db ? [['database.port', db.port ?? 3306] as [string, number]] : []),
+    ...(db ? [['database.port', db.port ?? D.DEFAULT_DATABASE_PORT] as [string, number]] : []),
   ];
   const usedPorts = new Map<number, string>([[HAPROXY_HEALTH_PORT, 'the HAProxy health endpoint']]);
   for (const [where, port] of ports) {
@@ -198,22 +200,22 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     if (usedPorts.has(port)) problems.add(where, `port ${port} is already taken by ${usedPorts.get(port)}`, 'give every listener its own port');
     else usedPorts.set(port, where);
   }
-  const cookie = lb.stickyCookieName ?? 'FABRICNODE';
+  const cookie = lb.stickyCookieName ?? D.DEFAULT_STICKY_COOKIE_NAME;
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(cookie)) {
     problems.add('loadBalancer.stickyCookieName', `cookie name '${cookie}' is not a plain token`, "use letters, digits, '_' or '-'");
   }
 
-  const serverTimeoutSeconds = positiveInteger('loadBalancer.serverTimeoutSeconds', lb.serverTimeoutSeconds ?? 60, problems);
+  const serverTimeoutSeconds = positiveInteger('loadBalancer.serverTimeoutSeconds', lb.serverTimeoutSeconds ?? D.DEFAULT_SERVER_TIMEOUT_SECONDS, problems);
 
   // Watchdog.
   const wd = spec.watchdog ?? {};
   const watchdog = {
-    probeIntervalSeconds: positiveInteger('watchdog.probeIntervalSeconds', wd.probeIntervalSeconds ?? 1, problems),
-    startupGraceSeconds: nonNegativeInteger('watchdog.startupGraceSeconds', wd.startupGraceSeconds ?? 10, problems),
-    failuresBeforeRestart: positiveInteger('watchdog.failuresBeforeRestart', wd.failuresBeforeRestart ?? 3, problems),
-    restartsBeforeFailover: positiveInteger('watchdog.restartsBeforeFailover', wd.restartsBeforeFailover ?? 3, problems),
-    restartWindowSeconds: positiveInteger('watchdog.restartWindowSeconds', wd.restartWindowSeconds ?? 300, problems),
-    hardwareTimeoutSeconds: positiveInteger('watchdog.hardwareTimeoutSeconds', wd.hardwareTimeoutSeconds ?? 60, problems),
+    probeIntervalSeconds: positiveInteger('watchdog.probeIntervalSeconds', wd.probeIntervalSeconds ?? D.DEFAULT_PROBE_INTERVAL_SECONDS, problems),
+    startupGraceSeconds: nonNegativeInteger('watchdog.startupGraceSeconds', wd.startupGraceSeconds ?? D.DEFAULT_STARTUP_GRACE_SECONDS, problems),
+    failuresBeforeRestart: positiveInteger('watchdog.failuresBeforeRestart', wd.failuresBeforeRestart ?? D.DEFAULT_FAILURES_BEFORE_RESTART, problems),
+    restartsBeforeFailover: positiveInteger('watchdog.restartsBeforeFailover', wd.restartsBeforeFailover ?? D.DEFAULT_RESTARTS_BEFORE_FAILOVER, problems),
+    restartWindowSeconds: positiveInteger('watchdog.restartWindowSeconds', wd.restartWindowSeconds ?? D.DEFAULT_RESTART_WINDOW_SECONDS, problems),
+    hardwareTimeoutSeconds: positiveInteger('watchdog.hardwareTimeoutSeconds', wd.hardwareTimeoutSeconds ?? D.DEFAULT_HARDWARE_TIMEOUT_SECONDS, problems),
     deviceModule: platform.watchdogModule,
   };
 
@@ -249,7 +251,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     advertIntervalSeconds: advertInterval,
     checkIntervalSeconds: checkInterval,
     mode: vrrpMode,
-    preempt: ha.preempt ?? false,
+    preempt: ha.preempt ?? D.DEFAULT_PREEMPT,
     members: members.map((m, i) => ({
       node: m,
       address: interfaceName === GUEST_INTERFACE ? byName.get(m)!.managementAddress : byName.get(m)!.deviceAddress!,
@@ -258,7 +260,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     ...extra,
   });
   const prefix = subnet!.prefixLength;
-  const dbPort = db?.port ?? 3306;
+  const dbPort = db?.port ?? D.DEFAULT_DATABASE_PORT;
 
   return {
     constructPath,
@@ -285,7 +287,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
           vrrp: instance('database_vip', db.vip, prefix, GUEST_INTERFACE, dbRouterId!.id, dbMembers, { purpose: 'database', preempt: false }),
           port: dbPort,
           serverIds: Object.fromEntries(dbMembers.map((m) => [m, byName.get(m)!.index + 1])),
-          databaseName: db.databaseName ?? 'fabric',
+          databaseName: db.databaseName ?? D.DEFAULT_DATABASE_NAME,
           replicationUser: 'fabric_repl',
           applicationUser: 'fabric_app',
           dedicated: !dbMembers.some((m) => appMembers.includes(m)),
@@ -298,9 +300,9 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
           clusterName: cassandra.clusterName ?? spec.name,
           datacenter: cassandra.datacenter ?? spec.name,
           aptSource: {
-            url: cassandra.aptSource?.url ?? 'https://debian.cassandra.apache.org',
-            suite: cassandra.aptSource?.suite ?? '50x',
-            keyUrl: cassandra.aptSource?.keyUrl ?? 'https://downloads.apache.org/cassandra/KEYS',
+            url: cassandra.aptSource?.url ?? D.DEFAULT_CASSANDRA_APT_URL,
+            suite: cassandra.aptSource?.suite ?? D.DEFAULT_CASSANDRA_APT_SUITE,
+            keyUrl: cassandra.aptSource?.keyUrl ?? D.DEFAULT_CASSANDRA_APT_KEY_URL,
           },
         }
       : undefined,
@@ -323,7 +325,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       : undefined,
     watchdog,
     sshAuthorizedKeys: sshAuthorizedKeys.map((k) => k.trim()),
-    installPackagesOnBoot: spec.installPackagesOnBoot ?? true,
+    installPackagesOnBoot: spec.installPackagesOnBoot ?? D.DEFAULT_INSTALL_PACKAGES_ON_BOOT,
   };
 }
 
@@ -508,7 +510,7 @@ function listAppliances(spec: FabricSpec, problems: ProblemCollector): Appliance
       problems.add('addressPlan.firstAddress', `'${String(plan.firstAddress)}' is not an IPv4 address`, "give the first appliance's address, e.g. '198.51.100.11'");
       return [];
     }
-    const prefix = plan.namePrefix ?? 'node';
+    const prefix = plan.namePrefix ?? D.DEFAULT_NAME_PREFIX;
     const out: ApplianceSpec[] = [];
     for (let i = 0; i < plan.count; i++) {
       const address = offsetIpv4(plan.firstAddress, i);
@@ -594,7 +596,7 @@ function buildService(s: ServiceSpec, where: string, defaults: { name: string; p
     problems.add(`${where}.name`, `'${name}' is not a systemd unit name`, "give the unit name without '.service', using letters, digits, ':', '_', '.', '-'");
   }
   const hc = s.healthCheck ?? {};
-  const healthCheck: HealthCheck = { type: hc.type ?? 'http', path: hc.path ?? '/healthz', command: hc.command };
+  const healthCheck: HealthCheck = { type: hc.type ?? D.DEFAULT_HEALTH_CHECK_TYPE, path: hc.path ?? D.DEFAULT_HEALTH_CHECK_PATH, command: hc.command };
   if (!['http', 'tcp', 'command'].includes(healthCheck.type)) {
     problems.add(`${where}.healthCheck.type`, `health check type '${String(healthCheck.type)}' is unknown`, "use 'http', 'tcp' or 'command'");
   }
@@ -609,6 +611,6 @@ function buildService(s: ServiceSpec, where: string, defaults: { name: string; p
     port: s.port ?? defaults.port,
     healthCheck,
     execStart: s.execStart,
-    packages: s.packages ?? (s.execStart ? [] : ['python3']),
+    packages: s.packages ?? (s.execStart ? [] : [...D.DEMO_SERVICE_PACKAGES]),
   };
 }

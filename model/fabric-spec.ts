@@ -6,9 +6,9 @@
 
 /** vCPU, memory and disk of an appliance VM. */
 export interface SizingSpec {
-  /** Virtual CPUs. @default 4 (the original's HA appliances want 4 vCPUs) */
+  /** Virtual CPUs; the original's HA appliances want 4. @default 4 */
   readonly vcpus?: number;
-  /** Memory in MiB. @default 32768 (32 GiB, as the original's HA appliances) */
+  /** Memory in MiB; the original's HA appliances want 32 GiB. @default 32768 */
   readonly memoryMiB?: number;
   /** System disk in GiB. @default 100 */
   readonly diskGiB?: number;
@@ -20,11 +20,11 @@ export interface ApplianceSpec {
   readonly name: string;
   /** Management IPv4 address, inside the management network. */
   readonly managementAddress: string;
-  /** Per-appliance sizing; fields left out come from the fabric's `sizing`. @default the fabric's sizing */
+  /** Per-appliance sizing; fields left out come from the fabric's `sizing`. @default - the fabric's sizing */
   readonly sizing?: SizingSpec;
-  /** Platform host to place this appliance on (KVM host name); platforms without explicit placement ignore it. @default chosen by the platform */
+  /** Platform host to place this appliance on (KVM host name); vSphere places by DRS and rejects it. @default - chosen by the platform */
   readonly host?: string;
-  /** Address on the device-management network (eth3), when the fabric has one. @default from deviceNetwork.firstAddress */
+  /** Address on the device-management network (eth3), when the fabric has one. @default - counted from deviceNetwork.firstAddress */
   readonly deviceAddress?: string;
 }
 
@@ -44,11 +44,11 @@ export interface ManagementNetworkSpec {
   readonly cidr: string;
   /** Default gateway, inside the network. */
   readonly gateway: string;
-  /** DNS resolvers. @default [] (no resolver configured) */
+  /** DNS resolvers; none configured when empty. @default [] */
   readonly dnsServers?: string[];
   /** DNS search domains; the first is also the nodes' domain for their FQDN. @default [] */
   readonly searchDomains?: string[];
-  /** NTP servers; every node uses the same source, as the original requires. @default [] (the image's default) */
+  /** NTP servers; every node uses the same source, as the original requires. Empty: the image's default. @default [] */
   readonly ntpServers?: string[];
 }
 
@@ -99,22 +99,22 @@ export interface ApplicationServiceSpec extends ServiceSpec {
   readonly name?: string;
   /** TCP port the service listens on, on the node's management address. @default 8080 */
   readonly port?: number;
-  /** Health check used by HAProxy and the watchdog. @default HTTP GET /healthz */
+  /** Health check used by HAProxy and the watchdog. @default - an `http` check (HealthCheckSpec's defaults) */
   readonly healthCheck?: HealthCheckSpec;
   /**
    * Command that runs the service (systemd ExecStart). The default is a small
    * Python HTTP server that answers with its node name, so a fresh fabric can
    * be tested end to end.
-   * @default the built-in demo service
+   * @default - the built-in demo service
    */
   readonly execStart?: string;
-  /** Debian packages the service needs. @default ['python3'] for the built-in service, [] otherwise */
+  /** Debian packages the service needs. @default - what the built-in service needs (python3), none for a service of your own */
   readonly packages?: string[];
 }
 
 /** The load-balancer cluster: the pair that holds the fabric VIP and runs HAProxy. */
 export interface LoadBalancerSpec {
-  /** Names of the appliances in the cluster, in priority order. @default the first two appliances */
+  /** Names of the appliances in the cluster, in priority order. @default - the first two appliances */
   readonly members?: string[];
   /** HTTPS port of the GUI frontend on the VIP. @default 443 */
   readonly guiPort?: number;
@@ -122,7 +122,7 @@ export interface LoadBalancerSpec {
   readonly nbiPorts?: number[];
   /** Port of the HAProxy stats and Prometheus endpoint on each balancer's own address. @default 8404 */
   readonly statsPort?: number;
-  /** VRRP router id of the fabric VIP (1..255). @default derived from the fabric name */
+  /** VRRP router id of the fabric VIP (1..255), unique per L2 segment. @default - derived from the fabric name */
   readonly virtualRouterId?: number;
   /** Name of the sticky-session cookie. @default 'FABRICNODE' */
   readonly stickyCookieName?: string;
@@ -137,9 +137,9 @@ export interface LoadBalancerSpec {
 
 /** The application-server cluster: every node that serves the application. */
 export interface ApplicationServerSpec {
-  /** Names of the appliances that run the application service. @default every appliance */
+  /** Names of the appliances that run the application service. @default - every appliance that is not a dedicated monitoring node */
   readonly members?: string[];
-  /** The service. @default the built-in demo service on port 8080 */
+  /** The service. @default - the built-in demo service */
   readonly service?: ApplicationServiceSpec;
 }
 
@@ -165,11 +165,11 @@ export interface ServiceSpec {
   readonly name?: string;
   /** TCP port it listens on. */
   readonly port?: number;
-  /** Health check used by HAProxy and the watchdog. @default HTTP GET /healthz */
+  /** Health check used by HAProxy and the watchdog. @default - an `http` check (HealthCheckSpec's defaults) */
   readonly healthCheck?: HealthCheckSpec;
-  /** systemd ExecStart. @default the built-in demo service (answers with the node name) */
+  /** systemd ExecStart. @default - the built-in demo service (answers with the node name) */
   readonly execStart?: string;
-  /** Debian packages it needs. @default ['python3'] for the built-in service, [] otherwise */
+  /** Debian packages it needs. @default - what the built-in service needs (python3), none for a service of your own */
   readonly packages?: string[];
 }
 
@@ -178,13 +178,13 @@ export interface ServiceSpec {
  * a standby with GTID replication, the primary reached through its own VIP.
  */
 export interface DatabaseSpec {
-  /** The two database nodes, primary first. @default the first two appliances */
+  /** The two database nodes, primary first. @default - the first two appliances */
   readonly members?: string[];
   /** The database VIP the application servers use, inside the management network. */
   readonly vip: string;
   /** MariaDB port. @default 3306 */
   readonly port?: number;
-  /** VRRP router id of the database VIP. @default derived from the fabric name */
+  /** VRRP router id of the database VIP. @default - derived from the fabric name */
   readonly virtualRouterId?: number;
   /** Database the application uses. @default 'fabric' */
   readonly databaseName?: string;
@@ -194,14 +194,24 @@ export interface DatabaseSpec {
 export interface CassandraSpec {
   /** The appliances that run Cassandra (2 to 8). */
   readonly members: string[];
-  /** Seed nodes, members of the cluster. @default the first two (three from five members on) */
+  /** Seed nodes, members of the cluster. @default - the first two members (three from five members on) */
   readonly seeds?: string[];
-  /** cluster_name in cassandra.yaml. @default the fabric name */
+  /** cluster_name in cassandra.yaml. @default - the fabric name */
   readonly clusterName?: string;
-  /** Datacenter name for GossipingPropertyFileSnitch. @default the fabric name */
+  /** Datacenter name for GossipingPropertyFileSnitch. @default - the fabric name */
   readonly datacenter?: string;
-  /** APT source for Apache Cassandra (Debian does not ship it). @default the Apache 5.0 repository (runs on Debian 12's Java 17) */
-  readonly aptSource?: { readonly url?: string; readonly suite?: string; readonly keyUrl?: string };
+  /** APT source for Apache Cassandra (Debian does not ship it). @default - the Apache 5.0 repository (CassandraAptSourceSpec's defaults) */
+  readonly aptSource?: CassandraAptSourceSpec;
+}
+
+/** Where apt finds Apache Cassandra. */
+export interface CassandraAptSourceSpec {
+  /** Repository URL. @default 'https://debian.cassandra.apache.org' */
+  readonly url?: string;
+  /** Suite (release series); 50x is Cassandra 5.0, which runs on Debian 12's Java 17. @default '50x' */
+  readonly suite?: string;
+  /** URL of the repository's signing keys. @default 'https://downloads.apache.org/cassandra/KEYS' */
+  readonly keyUrl?: string;
 }
 
 /** Fault and performance monitoring nodes. */
@@ -215,32 +225,41 @@ export interface MonitoringSpec {
   readonly members?: string[];
   /** The pair's own VIP; required with two members. */
   readonly vip?: string;
-  /** VRRP router id of the monitoring VIP. @default derived from the fabric name */
+  /** VRRP router id of the monitoring VIP. @default - derived from the fabric name */
   readonly virtualRouterId?: number;
-  /** The monitoring service. @default the built-in demo service on port 8162 */
-  readonly service?: ServiceSpec;
+  /** The monitoring service. @default - the built-in demo monitoring service */
+  readonly service?: MonitoringServiceSpec;
+}
+
+/** The service that the monitoring nodes run (fault and performance monitoring in the original). */
+export interface MonitoringServiceSpec extends ServiceSpec {
+  /** systemd unit name without `.service`. @default 'fabric-monitor' */
+  readonly name?: string;
+  /** TCP port the service listens on, on the node's management address. @default 8162 */
+  readonly port?: number;
 }
 
 /** The device-management network (eth3 in the original): a second NIC per appliance. */
 export interface DeviceNetworkSpec {
   /** IPv4 network in CIDR notation. */
   readonly cidr: string;
-  /** Gateway for routes to managed devices. @default none (directly connected devices only) */
+  /** Gateway for routes to managed devices. @default - none (directly connected devices only) */
   readonly gateway?: string;
   /** Routes to reach device networks through the gateway. @default [] */
   readonly routes?: string[];
   /** Address of the first appliance; the others follow (unless each appliance names its deviceAddress). */
   readonly firstAddress?: string;
-  /** A VIP on this network held by the load-balancer pair. @default none */
+  /** A VIP on this network held by the load-balancer pair. @default - none */
   readonly vip?: string;
-  /** VRRP router id of the device VIP. @default derived from the fabric name */
+  /** VRRP router id of the device VIP. @default - derived from the fabric name */
   readonly virtualRouterId?: number;
   /**
    * TCP ports that managed devices connect to on the device VIP (NETCONF
    * call-home, syslog over TLS, ...). HAProxy on the active balancer passes
    * each through to the application servers on the same port (least
    * connections, TCP connect checks), so a device connection survives the
-   * loss of any one node. Needs `vip`. @default [] (the VIP only)
+   * loss of any one node. Needs `vip`. Empty: the VIP only.
+   * @default []
    */
   readonly tcpPorts?: number[];
 }
@@ -257,25 +276,25 @@ export interface FabricSpec {
   readonly managementNetwork: ManagementNetworkSpec;
   /** The fabric VIP that GUI and NBI clients use, inside the management network. */
   readonly vip: string;
-  /** Default sizing of every appliance. @default 4 vCPU, 32768 MiB, 100 GiB */
+  /** Default sizing of every appliance. @default - SizingSpec's defaults */
   readonly sizing?: SizingSpec;
-  /** SSH public keys for the `fabric-admin` user. @default [] (console login only) */
+  /** SSH public keys for the `fabric-admin` user (sudo); private keys are rejected. Empty: console login only. @default [] */
   readonly sshAuthorizedKeys?: string[];
-  /** VRRP behaviour. @default unicast, advert 0.4 s, no preemption */
+  /** VRRP behaviour. @default - HighAvailabilitySpec's defaults */
   readonly highAvailability?: HighAvailabilitySpec;
-  /** The load-balancer cluster. @default the first two appliances */
+  /** The load-balancer cluster. @default - the first two appliances */
   readonly loadBalancer?: LoadBalancerSpec;
-  /** The application-server cluster. @default every appliance, built-in demo service */
+  /** The application-server cluster. @default - every appliance, built-in demo service */
   readonly applicationServers?: ApplicationServerSpec;
-  /** The database cluster with its own VIP. @default none */
+  /** The database cluster with its own VIP. @default - none */
   readonly database?: DatabaseSpec;
-  /** The Cassandra cluster. @default none */
+  /** The Cassandra cluster. @default - none */
   readonly cassandra?: CassandraSpec;
-  /** Monitoring nodes. @default monitoring on the load-balancer pair */
+  /** Monitoring nodes. @default - monitoring on the load-balancer pair */
   readonly monitoring?: MonitoringSpec;
-  /** A second network for device management. @default none */
+  /** A second network for device management. @default - none */
   readonly deviceNetwork?: DeviceNetworkSpec;
-  /** Watchdog tuning. @default see WatchdogSpec */
+  /** Watchdog tuning. @default - WatchdogSpec's defaults */
   readonly watchdog?: WatchdogSpec;
   /**
    * Install the packages each appliance needs (keepalived, HAProxy, watchdog,

@@ -4,8 +4,11 @@ import { Fabric } from '../constructs/fabric';
 import { LibvirtPlatform, LibvirtPlatformProps } from '../constructs/platforms/libvirt/libvirt-platform';
 import { FabricSpec } from '../model/fabric-spec';
 
+/** A KVM stack config (stacks/config/kvm-fabric.yaml): the fabric and the KVM hosts it runs on. */
 export interface KvmFabricConfig {
+  /** The fabric. */
   readonly fabric: FabricSpec;
+  /** The libvirt platform: the KVM hosts. */
   readonly libvirt: LibvirtPlatformProps;
 }
 

@@ -5,9 +5,18 @@ import { Fabric } from '../constructs/fabric';
 import { VspherePlatform, VspherePlatformProps } from '../constructs/platforms/vsphere/vsphere-platform';
 import { FabricSpec } from '../model/fabric-spec';
 
+/** A vSphere stack config (stacks/config/vsphere-fabric.yaml): the fabric and where it runs. */
 export interface VsphereFabricConfig {
+  /** The fabric. */
   readonly fabric: FabricSpec;
-  readonly vsphere: VspherePlatformProps & { readonly allowUnverifiedSsl?: boolean };
+  /** The vSphere platform and the provider's connection. */
+  readonly vsphere: VsphereStackProps;
+}
+
+/** The vSphere platform's props plus what the stack's provider takes. */
+export interface VsphereStackProps extends VspherePlatformProps {
+  /** Accept a vCenter certificate that does not verify: only for a lab vCenter with a self-signed certificate. @default - the provider's (false) */
+  readonly allowUnverifiedSsl?: boolean;
 }
 
 /** A deployable stack: one fabric on vSphere. */

@@ -10,10 +10,21 @@ export interface KvmStoragePoolProps {
   /**
    * Create the pool as a directory pool (`type dir`) at this absolute path
    * on the host, instead of using an existing one.
-   * @default undefined (use the existing pool `name`)
+   * @default - none (use the existing pool `name`)
    */
-  readonly create?: { readonly path: string };
+  readonly create?: KvmStoragePoolCreateProps;
 }
+
+/** A directory pool the platform creates. */
+export interface KvmStoragePoolCreateProps {
+  /** Absolute directory on the host. */
+  readonly path: string;
+}
+
+/** @defaultOf KvmHostProps.storagePool */
+export const DEFAULT_STORAGE_POOL: KvmStoragePoolProps = { name: 'default' };
+/** @defaultOf KvmLibvirtNetworkProps.autostart */
+export const DEFAULT_NETWORK_AUTOSTART = true;
 
 /** The base image is uploaded into the host's pool by Terraform. */
 export interface KvmBaseImageFromSource {
@@ -23,7 +34,7 @@ export interface KvmBaseImageFromSource {
    * reads it there and uploads it to each host that uses it.
    */
   readonly source: string;
-  /** Name of the base volume created from it in the host's pool. @default `<fabric name>-base.qcow2` */
+  /** Name of the base volume created from it in the host's pool. @default - `<fabric name>-base.qcow2` */
   readonly name?: string;
 }
 
@@ -31,7 +42,7 @@ export interface KvmBaseImageFromSource {
 export interface KvmBaseImageFromVolume {
   /** Name of an existing qcow2 volume. */
   readonly volumeName: string;
-  /** Pool that holds it. @default the host's `storagePool` */
+  /** Pool that holds it. @default - the host's `storagePool` */
   readonly pool?: string;
 }
 
@@ -55,25 +66,40 @@ export interface KvmLibvirtNetworkProps {
    * suits a fabric on a single host.
    */
   readonly mode: 'bridge' | 'route';
-  /** Host bridge: required for `bridge`; for `route` the name of the bridge libvirt creates. @default for `route`, chosen by libvirt (virbrN) */
+  /** Host bridge: required for `bridge`; for `route` the name of the bridge libvirt creates. @default - for `route`, chosen by libvirt (virbrN) */
   readonly bridge?: string;
-  /** MTU of the network. @default the bridge's MTU */
+  /** MTU of the network. @default - the bridge's MTU */
   readonly mtu?: number;
   /** Start the network when the host boots. @default true */
   readonly autostart?: boolean;
+}
+
+/** Attach to an existing host bridge. */
+export interface KvmBridgeAttachment {
+  /** The host bridge, e.g. `br0`. */
+  readonly bridge: string;
+}
+
+/** Attach to an existing libvirt network. */
+export interface KvmLibvirtNetworkAttachment {
+  /** The libvirt network's name (`virsh net-list --all`). */
+  readonly libvirtNetwork: string;
+}
+
+/** Attach to a libvirt network the platform creates. */
+export interface KvmCreatedNetworkAttachment {
+  /** The network to create. */
+  readonly create: KvmLibvirtNetworkProps;
 }
 
 /**
  * How appliances on a host reach the management network. Give exactly one of
  * `bridge`, `libvirtNetwork` or `create`.
  */
-export type KvmHostNetworkProps =
-  /** An existing host bridge, e.g. `br0`. */
-  | { readonly bridge: string }
-  /** An existing libvirt network, by name (`virsh net-list --all`). */
-  | { readonly libvirtNetwork: string }
-  /** A libvirt network the platform creates. */
-  | { readonly create: KvmLibvirtNetworkProps };
+export type KvmHostNetworkProps = KvmBridgeAttachment | KvmLibvirtNetworkAttachment | KvmCreatedNetworkAttachment;
+
+/** How appliances on a host reach the device-management network: exactly one of `bridge` or `libvirtNetwork`. */
+export type KvmDeviceNetworkProps = KvmBridgeAttachment | KvmLibvirtNetworkAttachment;
 
 /** One KVM host. Each is its own libvirt provider configuration, aliased by the host name. */
 export interface KvmHostProps {
@@ -86,12 +112,12 @@ export interface KvmHostProps {
    * the agent's).
    */
   readonly uri: string;
-  /** Storage pool for the appliances' disks. @default the existing pool `default` */
+  /** Storage pool for the appliances' disks. @default { name: 'default' } */
   readonly storagePool?: KvmStoragePoolProps;
   /** The base image of the appliances' system disks. */
   readonly baseImage: KvmBaseImageProps;
   /** The management network attachment. */
   readonly network: KvmHostNetworkProps;
-  /** The device-management network attachment (eth3); required when the fabric has a device network. @default none */
-  readonly deviceNetwork?: { readonly bridge: string } | { readonly libvirtNetwork: string };
+  /** The device-management network attachment (eth3); required when the fabric has a device network. @default - none */
+  readonly deviceNetwork?: KvmDeviceNetworkProps;
 }

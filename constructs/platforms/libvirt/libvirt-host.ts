@@ -6,11 +6,10 @@ import { Pool } from '../../../.gen/providers/libvirt/pool';
 import { LibvirtProvider } from '../../../.gen/providers/libvirt/provider';
 import { Volume, VolumeConfig } from '../../../.gen/providers/libvirt/volume';
 import { ApplianceMachineSpec } from '../platform';
-import { KvmHostProps } from './kvm-host';
+import { DEFAULT_NETWORK_AUTOSTART, DEFAULT_STORAGE_POOL, KvmHostProps } from './kvm-host';
 import { WATCHDOG_XSLT } from './watchdog-xslt';
 
 const GIB = 1024 ** 3;
-const DEFAULT_POOL = 'default';
 
 export interface LibvirtHostProps {
   /** The host, as validated by `checkKvmHosts`. */
@@ -44,7 +43,7 @@ export class LibvirtHost extends Construct {
     this.provider = new LibvirtProvider(this, 'provider', { uri: host.uri, alias: host.name });
     const provider = this.provider;
 
-    const pool = host.storagePool ?? { name: DEFAULT_POOL };
+    const pool = host.storagePool ?? DEFAULT_STORAGE_POOL;
     this.poolName = pool.create
       ? new Pool(this, 'pool', { provider, name: pool.name, type: 'dir', target: { path: pool.create.path } }).name
       : pool.name;
@@ -80,7 +79,7 @@ export class LibvirtHost extends Construct {
         mode: spec.mode,
         bridge: spec.bridge,
         mtu: spec.mtu,
-        autostart: spec.autostart ?? true,
+        autostart: spec.autostart ?? DEFAULT_NETWORK_AUTOSTART,
         // Routed: libvirt puts the first address (the fabric's gateway) on its bridge. The nodes have static addresses: no DHCP.
         ...(routed ? { addresses: [props.managementCidr], dhcp: { enabled: false } } : {}),
       });

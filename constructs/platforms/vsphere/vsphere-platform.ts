@@ -24,7 +24,7 @@ export interface VspherePlatformProps {
   readonly datastore: string;
   /** Port group of the management network. */
   readonly network: string;
-  /** Port group of the device-management network (eth3); required when the fabric has a device network. @default none */
+  /** Port group of the device-management network (eth3); required when the fabric has a device network. @default - none */
   readonly deviceNetwork?: string;
   /**
    * Template VM to clone: Debian 12 with cloud-init (VMware datasource),
@@ -33,7 +33,7 @@ export interface VspherePlatformProps {
    * Timer: the provider cannot add one.
    */
   readonly template: string;
-  /** VM folder, created under the datacenter. @default the fabric name */
+  /** VM folder, created under the datacenter. @default - the fabric name */
   readonly folder?: string;
   /**
    * Keep appliances on different ESXi hosts: `mandatory` (DRS never places
@@ -49,6 +49,13 @@ export interface VspherePlatformProps {
 }
 
 const VSPHERE_KEYS = ['datacenter', 'computeCluster', 'datastore', 'network', 'deviceNetwork', 'template', 'folder', 'antiAffinity', 'tags', 'waitForGuestNetMinutes'];
+
+/** @defaultOf VspherePlatformProps.antiAffinity */
+export const DEFAULT_ANTI_AFFINITY = 'mandatory';
+/** @defaultOf VspherePlatformProps.tags */
+export const DEFAULT_TAGS = true;
+/** @defaultOf VspherePlatformProps.waitForGuestNetMinutes */
+export const DEFAULT_WAIT_FOR_GUEST_NET_MINUTES = 0;
 
 /**
  * VMware vSphere: each appliance is a clone of a template VM, its cloud-init
@@ -78,7 +85,7 @@ export class VspherePlatform implements FabricPlatform {
         problems.add(`platform.${key}`, `vSphere ${key} is missing`, `give the name of the ${key} as vCenter shows it`);
       }
     }
-    const mode = this.props.antiAffinity ?? 'mandatory';
+    const mode = this.props.antiAffinity ?? DEFAULT_ANTI_AFFINITY;
     if (!['mandatory', 'preferred', 'off'].includes(mode)) {
       problems.add('platform.antiAffinity', `anti-affinity '${String(mode)}' is unknown`, "use 'mandatory', 'preferred' or 'off'");
     }
@@ -108,7 +115,7 @@ export class VspherePlatform implements FabricPlatform {
     const folder = new Folder(site, 'folder', { path: p.folder ?? model.name, type: 'vm', datacenterId: datacenter.id });
 
     const roleTags = new Map<string, string>();
-    if (p.tags ?? true) {
+    if (p.tags ?? DEFAULT_TAGS) {
       const category = new TagCategory(site, 'tag_category', {
         name: `appliance-fabric-${model.name}`,
         description: `Logical clusters of appliance fabric '${model.name}'`,
@@ -133,7 +140,7 @@ export class VspherePlatform implements FabricPlatform {
         guestId: template.guestId,
         scsiType: template.scsiType,
         firmware: template.firmware,
-        waitForGuestNetTimeout: p.waitForGuestNetMinutes ?? 0,
+        waitForGuestNetTimeout: p.waitForGuestNetMinutes ?? DEFAULT_WAIT_FOR_GUEST_NET_MINUTES,
         networkInterface: [
           {
             networkId: network.id,
@@ -160,7 +167,7 @@ export class VspherePlatform implements FabricPlatform {
       return { vm, node: m.node };
     });
 
-    const mode = p.antiAffinity ?? 'mandatory';
+    const mode = p.antiAffinity ?? DEFAULT_ANTI_AFFINITY;
     if (mode !== 'off' && vms.length > 1) {
       new ComputeClusterVmAntiAffinityRule(site, 'anti_affinity', {
         name: `${model.name}-appliances-apart`,
