@@ -4,12 +4,8 @@ import { FabricModel } from '../../../model/fabric-model';
 import { isDnsLabel } from '../../../model/identifiers';
 import { KvmHostProps } from './kvm-host';
 
-/** Keys each part of a host knows: hosts often come from YAML, where a typo would otherwise be ignored. */
-const HOST_KEYS = ['name', 'uri', 'storagePool', 'baseImage', 'network', 'deviceNetwork'];
-const POOL_KEYS = ['name', 'create'];
-const IMAGE_KEYS = ['source', 'name', 'volumeName', 'pool'];
-const NETWORK_KEYS = ['bridge', 'libvirtNetwork', 'create'];
-const CREATE_NETWORK_KEYS = ['name', 'mode', 'bridge', 'mtu', 'autostart'];
+/** The alternatives of KvmHostNetworkProps, of which a host gives exactly one. */
+const NETWORK_ATTACHMENTS = ['bridge', 'libvirtNetwork', 'create'] as const;
 const LIBVIRT_URI = /^[a-z][a-z0-9+.-]*:\/\/\S*$/;
 
 type Loose = Record<string, unknown>;
@@ -19,7 +15,10 @@ const isText = (value: unknown): value is string => typeof value === 'string' &&
 
 /**
  * Checks the platform's host list, with paths under `<fabric>/platform`.
- * The values are typed, but usually come from YAML: everything is checked.
+ * Values only: unknown keys are caught by TypeScript's types in code and by
+ * the JSON Schema in a YAML stack config (stacks/stack-config.ts). Union
+ * choices (`source` or `volumeName`, one network attachment) are checked
+ * here too, as TypeScript accepts an object literal that mixes them.
  */
 export function checkKvmHosts(hosts: readonly KvmHostProps[] | undefined, model: FabricModel, problems: ProblemCollector): void {
   if (!Array.isArray(hosts) || hosts.length === 0) {
@@ -34,8 +33,6 @@ export function checkKvmHosts(hosts: readonly KvmHostProps[] | undefined, model:
       problems.add(where, 'the host is not a mapping', 'give name, uri, baseImage and network');
       return;
     }
-    unknownKeys(host, HOST_KEYS, where, problems);
-
     if (!isDnsLabel(host.name)) {
       problems.add(`${where}.name`, `host name '${String(host.name)}' is not a DNS label`, "use lower-case letters, digits and '-', at most 63 characters, e.g. 'kvm1'");
     } else if (names.has(host.name)) {
@@ -67,7 +64,6 @@ function checkPool(pool: unknown, where: string, problems: ProblemCollector): vo
     problems.add(where, 'the storage pool is not a mapping', "give { name: 'default' } or { name: 'fabric', create: { path: '/var/lib/libvirt/fabric' } }");
     return;
   }
-  unknownKeys(pool, POOL_KEYS, where, problems);
   if (!isText(pool.name)) {
     problems.add(`${where}.name`, 'the storage pool has no name', "give the name of an existing pool (virsh pool-list --all), e.g. 'default', or one to create");
   }
@@ -84,7 +80,6 @@ function checkImage(image: unknown, where: string, problems: ProblemCollector): 
     problems.add(where, 'the base image is missing', "give { source: 'https://.../debian-12-genericcloud-amd64.qcow2' } or { volumeName: 'debian12.qcow2' }");
     return;
   }
-  unknownKeys(image, IMAGE_KEYS, where, problems);
   const fromSource = image.source !== undefined;
   const fromVolume = image.volumeName !== undefined;
   if (fromSource === fromVolume) {
@@ -107,8 +102,7 @@ function checkNetwork(network: unknown, where: string, hostCount: number, model:
     problems.add(where, 'the network attachment is missing', "give { bridge: 'br0' }, { libvirtNetwork: 'name' } or { create: { name, mode } }");
     return;
   }
-  unknownKeys(network, NETWORK_KEYS, where, problems);
-  const given = NETWORK_KEYS.filter((k) => network[k] !== undefined);
+  const given = NETWORK_ATTACHMENTS.filter((k) => network[k] !== undefined);
   if (given.length !== 1) {
     problems.add(where, given.length === 0 ? 'the network attachment names no network' : `the network attachment gives ${given.join(' and ')}`, 'give exactly one of bridge (a host bridge), libvirtNetwork (an existing libvirt network) or create (a network to create)');
     return;
@@ -123,7 +117,6 @@ function checkNetwork(network: unknown, where: string, hostCount: number, model:
     problems.add(at, 'the network to create is not a mapping', "give { name: 'fabric-mgmt', mode: 'bridge', bridge: 'br0' }");
     return;
   }
-  unknownKeys(create, CREATE_NETWORK_KEYS, at, problems);
   if (!isText(create.name)) problems.add(`${at}.name`, 'the network to create has no name', "give a libvirt network name, e.g. 'fabric-mgmt'");
   if (create.mtu !== undefined && (!Number.isInteger(create.mtu) || (create.mtu as number) < 68 || (create.mtu as number) > 65535)) {
     problems.add(`${at}.mtu`, `MTU ${String(create.mtu)} is not a valid MTU`, 'give a whole number from 68 to 65535, or leave mtu out');
@@ -141,12 +134,6 @@ function checkNetwork(network: unknown, where: string, hostCount: number, model:
     }
   } else {
     problems.add(`${at}.mode`, `network mode '${String(create.mode)}' is not supported`, "use 'bridge' (an existing host bridge on the management LAN) or 'route'");
-  }
-}
-
-function unknownKeys(value: Loose, known: readonly string[], where: string, problems: ProblemCollector): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) problems.add(where, `unknown key '${key}'`, `use only ${known.join(', ')}`);
   }
 }
 

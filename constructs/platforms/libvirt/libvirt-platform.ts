@@ -37,9 +37,6 @@ export class LibvirtPlatform implements FabricPlatform {
 
   validate(model: FabricModel): void {
     const problems = new ProblemCollector(model.constructPath);
-    for (const key of Object.keys(this.props ?? {})) {
-      if (key !== 'hosts') problems.add('platform', `unknown key '${key}'`, 'use only hosts');
-    }
     checkKvmHosts(this.props?.hosts, model, problems);
     this.place(model, problems);
     problems.throwIfAny();

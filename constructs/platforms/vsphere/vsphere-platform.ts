@@ -48,8 +48,6 @@ export interface VspherePlatformProps {
   readonly waitForGuestNetMinutes?: number;
 }
 
-const VSPHERE_KEYS = ['datacenter', 'computeCluster', 'datastore', 'network', 'deviceNetwork', 'template', 'folder', 'antiAffinity', 'tags', 'waitForGuestNetMinutes'];
-
 /** @defaultOf VspherePlatformProps.antiAffinity */
 export const DEFAULT_ANTI_AFFINITY = 'mandatory';
 /** @defaultOf VspherePlatformProps.tags */
@@ -76,9 +74,6 @@ export class VspherePlatform implements FabricPlatform {
 
   validate(model: FabricModel): void {
     const problems = new ProblemCollector(model.constructPath);
-    for (const key of Object.keys(this.props ?? {})) {
-      if (!VSPHERE_KEYS.includes(key)) problems.add('platform', `unknown vSphere key '${key}'`, `use only ${VSPHERE_KEYS.join(', ')}`);
-    }
     for (const key of ['datacenter', 'computeCluster', 'datastore', 'network', 'template'] as const) {
       const value = this.props[key];
       if (typeof value !== 'string' || value.trim() === '') {
