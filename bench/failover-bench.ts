@@ -9,6 +9,7 @@
  * setpriv) and systemd-tmpfiles. Uses only 198.51.100.0/24, inside
  * namespaces it creates and removes. Exits 1 when a goal is missed.
  */
+import { DEFAULT_ADVERT_INTERVAL_SECONDS } from '../model/defaults';
 import { median } from '../test/harness/exec';
 import { FabricHarness } from '../test/harness/fabric-harness';
 import { namespaceFabricSpec, renderFabric, RenderedFabric } from '../test/harness/render';
@@ -25,7 +26,7 @@ interface Row {
   readonly met?: boolean;
 }
 
-const DEFAULT_ADVERT = 0.4;
+const DEFAULT_ADVERT = DEFAULT_ADVERT_INTERVAL_SECONDS;
 const live = new Set<FabricHarness>();
 
 function arg(name: string): string | undefined {
