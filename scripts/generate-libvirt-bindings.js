@@ -67,7 +67,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 
-const started = process.hrtime.bigint();
+let started = process.hrtime.bigint();
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const SCHEMA_PATH = path.join(REPO_ROOT, 'providers', 'libvirt', 'schema.json');
@@ -205,21 +205,30 @@ async function generate(schemaText, stamp) {
   }
 }
 
-async function main() {
-  const force = process.argv.includes('--force');
+/**
+ * Generates the bindings unless the stamp says they are current. Used by
+ * scripts/build.js in-process (no extra node start) and from the command line.
+ */
+async function ensureLibvirtBindings({ force = false, quiet = false } = {}) {
+  started = process.hrtime.bigint();
   const schemaText = fs.readFileSync(SCHEMA_PATH, 'utf8');
   const stamp = desiredStamp(schemaText);
   const rel = path.relative(REPO_ROOT, OUT_DIR);
 
   if (!force && stampMatches(stamp)) {
-    console.log(`libvirt bindings up to date in ${rel} (schema sha256 ${stamp.schemaSha256.slice(0, 12)}, ${stamp.generator}); skipped in ${elapsedMs().toFixed(0)} ms`);
-    return;
+    if (!quiet) console.log(`libvirt bindings up to date in ${rel} (schema sha256 ${stamp.schemaSha256.slice(0, 12)}, ${stamp.generator}); skipped in ${elapsedMs().toFixed(0)} ms`);
+    return false;
   }
   await generate(schemaText, stamp);
   console.log(`generated ${PROVIDER_CONSTRAINT} bindings into ${rel} with ${stamp.generator} in ${elapsedMs().toFixed(0)} ms`);
+  return true;
 }
 
-main().catch((err) => {
-  console.error(`generate-libvirt-bindings: ${err && err.stack ? err.stack : err}`);
-  process.exit(1);
-});
+module.exports = { ensureLibvirtBindings, OUT_DIR };
+
+if (require.main === module) {
+  ensureLibvirtBindings({ force: process.argv.includes('--force') }).catch((err) => {
+    console.error(`generate-libvirt-bindings: ${err && err.stack ? err.stack : err}`);
+    process.exit(1);
+  });
+}

@@ -16,7 +16,12 @@ export function buildExampleStacks(app: App, configDir = CONFIG_DIR): void {
   new KvmFabricStack(app, 'kvm-fabric-full', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric-full.yaml'), ['fabric', 'libvirt']));
 }
 
-if (require.main === module) {
+/**
+ * The main job: synthesizes every example stack into `cdktf.out/` (or
+ * CDKTF_OUTDIR, which cdktf-cli sets). A configuration error is printed as
+ * the list of problems and exits 1, before anything is written.
+ */
+export function synthesizeExamples(): void {
   try {
     const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? path.join(PROJECT_ROOT, 'cdktf.out') });
     buildExampleStacks(app);
@@ -29,3 +34,5 @@ if (require.main === module) {
     throw err;
   }
 }
+
+if (require.main === module) synthesizeExamples();

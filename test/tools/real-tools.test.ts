@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import { renderNodeCloudInit } from '../cloud-init/cloud-config';
-import { RenderedFile } from '../cloud-init/rendered-file';
-import { buildFabricModel } from '../model/build-model';
-import { FabricValidationError } from '../model/errors';
-import { corruptions, PLATFORMS, validFabricSpec } from './arbitraries';
-import { rawUserDataByNode, synthExamples, unescapeTerraform } from './synth-helpers';
-import { describeComplaints, NodeUnderTest, ToolBench } from './tools/real-tools';
+import { renderNodeCloudInit } from '../../cloud-init/cloud-config';
+import { RenderedFile } from '../../cloud-init/rendered-file';
+import { buildFabricModel } from '../../model/build-model';
+import { FabricValidationError } from '../../model/errors';
+import { corruptions, PLATFORMS, validFabricSpec } from '../arbitraries';
+import { rawUserDataByNode, synthExamples, unescapeTerraform } from '../synth-helpers';
+import { describeComplaints, NodeUnderTest, ToolBench } from './real-tools';
 
 /**
  * Tier 2: the real tools accept what we render, for every node of every
