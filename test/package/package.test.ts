@@ -113,8 +113,10 @@ describe('the packed library, installed into an empty project', () => {
   }, 300_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it('ships the compiled library, its declarations and the compiled libvirt bindings, and nothing of tests, e2e, CI or benches', () => {
+  it('ships the compiled library, its declarations, the compiled libvirt bindings and the config schemas, and nothing of tests, e2e, CI or benches', () => {
     expect(shipped).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/constructs/fabric.js', 'dist/constructs/fabric.d.ts']));
+    // The config schemas, for editors (the example YAMLs name them) and YAML readers.
+    expect(shipped).toEqual(expect.arrayContaining(['schema/vsphere-stack-config.schema.json', 'schema/kvm-stack-config.schema.json']));
     expect(shipped.some((f) => f.startsWith('dist/.gen/providers/libvirt/') && f.endsWith('.js'))).toBe(true);
     expect(shipped.filter((f) => NOT_SHIPPED.test(f))).toEqual([]);
   });
