@@ -3,13 +3,13 @@
  * platform, the wall time of building and synthesizing the stack in-process
  * (after module load) and the peak memory of the process that did it. Each
  * measurement runs in a fresh child process so one size does not warm up or
- * inflate the next. Also times the whole `npm run synth` and the libvirt
- * binding generation.
+ * inflate the next. Also times the libvirt binding generation. The whole
+ * `npm run synth` command is measured by bench/synth-command-bench.ts.
  *
- *   npm run bench
+ *   npm run bench       (prints a table, writes test-results/synth.json)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -17,7 +17,8 @@ const SIZES = [3, 16, 64];
 const PLATFORMS = ['vsphere', 'kvm'] as const;
 const GOAL_64_SECONDS = 1.5;
 const GOAL_64_MB = 300;
-const GOAL_SYNTH_SECONDS = 3;
+/** Past the examples' VIPs (.10, .20, ...), so that 64 appliances fit in the /24 without taking one. */
+const FIRST_BENCH_ADDRESS = '198.51.100.101';
 
 interface Measurement {
   platform: string;
@@ -43,7 +44,7 @@ function measureOne(platform: 'vsphere' | 'kvm', count: number): Measurement {
     const file = path.join(CONFIG_DIR, platform === 'vsphere' ? 'vsphere-fabric.yaml' : 'kvm-fabric.yaml');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const config = readStackConfig<any>(file, ['fabric', platform === 'vsphere' ? 'vsphere' : 'libvirt']);
-    const fabric = { ...config.fabric, appliances: undefined, addressPlan: { count, firstAddress: '198.51.100.11' } };
+    const fabric = { ...config.fabric, appliances: undefined, addressPlan: { count, firstAddress: FIRST_BENCH_ADDRESS } };
     const rssAfterLoad = process.memoryUsage().rss;
     const start = process.hrtime.bigint();
     const app = new App({ outdir });
@@ -90,15 +91,18 @@ function main(): void {
       `${r.platform.padEnd(8)}  ${String(r.appliances).padStart(10)}  ${r.seconds.toFixed(3).padStart(6)}  ${r.peakRssMB.toFixed(0).padStart(11)}  ${r.rssAfterLoadMB.toFixed(0).padStart(17)}  ${r.planKB.toFixed(0).padStart(7)}`,
     );
   }
-  const synthRuns = [0, 1, 2].map(() => timeCommand('npm', ['run', '--silent', 'synth'], root));
   const genRuns = [0, 1, 2].map(() => timeCommand(process.execPath, ['scripts/generate-libvirt-bindings.js', '--force'], root));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log('');
-  console.log(`npm run synth (both example stacks, incl. incremental tsc): median ${median(synthRuns).toFixed(2)} s of ${synthRuns.map((s) => s.toFixed(2)).join(', ')}`);
   console.log(`libvirt binding generation (forced): median ${median(genRuns).toFixed(2)} s`);
   const worst = rows.filter((r) => r.appliances === 64);
-  const ok = worst.every((r) => r.seconds < GOAL_64_SECONDS && r.peakRssMB < GOAL_64_MB) && median(synthRuns) < GOAL_SYNTH_SECONDS;
-  console.log(`goals: 64 appliances < ${GOAL_64_SECONDS} s and < ${GOAL_64_MB} MB, npm run synth < ${GOAL_SYNTH_SECONDS} s: ${ok ? 'met' : 'NOT met'}`);
+  const met = worst.every((r) => r.seconds < GOAL_64_SECONDS && r.peakRssMB < GOAL_64_MB);
+  console.log(`goals: 64 appliances < ${GOAL_64_SECONDS} s and < ${GOAL_64_MB} MB: ${met ? 'met' : 'NOT met'}`);
+  mkdirSync(path.join(root, 'test-results'), { recursive: true });
+  writeFileSync(
+    path.join(root, 'test-results', 'synth.json'),
+    JSON.stringify({ rows, bindingGenerationSeconds: median(genRuns), goals: { appliances64UnderSeconds: GOAL_64_SECONDS, appliances64UnderMB: GOAL_64_MB, met } }, null, 2) + '\n',
+  );
 }
 
 main();
