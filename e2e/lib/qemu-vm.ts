@@ -4,6 +4,21 @@ import { connect } from 'node:net';
 import * as path from 'node:path';
 import { sh, sleep, waitFor } from './host-commands';
 
+/**
+ * The emulated CPU: every feature TCG can emulate (the default qemu64 is a
+ * 2004 CPU). E2E_QEMU_CPU in the environment overrides it, to compare.
+ */
+export const QEMU_CPU = process.env.E2E_QEMU_CPU ?? 'max';
+
+/**
+ * The kernel command line. Under TCG every instruction is emulated, so what
+ * the kernel need not do is time the boot wins: no speculative-execution
+ * mitigations (retpolines, buffer clearing on every kernel exit: costly to
+ * emulate, and nothing to protect in a test VM), and quiet.
+ */
+/** E2E_KERNEL_COMMAND_LINE in the environment overrides it, to compare. */
+export const KERNEL_COMMAND_LINE = process.env.E2E_KERNEL_COMMAND_LINE ?? 'root=/dev/vda console=ttyS0 rw net.ifnames=0 quiet mitigations=off';
+
 export interface VmImage {
   readonly base: string;
   readonly kernel: string;
@@ -73,9 +88,9 @@ export class QemuVm {
     const log = openSync(this.serialLog, 'a');
     const args = [
       'netns', 'exec', s.namespace,
-      'qemu-system-x86_64', '-name', s.name, '-accel', 'tcg', '-m', String(s.memoryMiB), '-smp', '1', '-nographic',
+      'qemu-system-x86_64', '-name', s.name, '-accel', 'tcg', '-cpu', QEMU_CPU, '-m', String(s.memoryMiB), '-smp', '1', '-nographic',
       '-kernel', this.image.kernel, '-initrd', this.image.initrd,
-      '-append', 'root=/dev/vda console=ttyS0 rw net.ifnames=0 quiet',
+      '-append', KERNEL_COMMAND_LINE,
       '-drive', `file=${overlay},if=virtio,format=qcow2`,
       '-drive', `file=${seed},if=virtio,media=cdrom,readonly=on`,
       '-netdev', `tap,id=net0,ifname=${s.tap},script=no,downscript=no`,
@@ -133,7 +148,24 @@ export class QemuVm {
     throw new Error(`${this.spec.name}: '${command}' did not finish in ${timeoutMs} ms`);
   }
 
+  /**
+   * One guest-agent request at a time per VM: QEMU's agent socket accepts
+   * one connection at a time, and a second connect while the backlog is
+   * full fails at once (EAGAIN), which must not read as a guest that
+   * cannot answer.
+   */
   private agent(request: object, timeoutMs: number): Promise<unknown> {
+    const run = this.agentQueue.then(() => this.agentOnce(request, timeoutMs, Date.now() + timeoutMs));
+    this.agentQueue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private agentQueue: Promise<void> = Promise.resolve();
+
+  private agentOnce(request: object, timeoutMs: number, deadline: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const socket = connect(this.agentSocket);
       const syncId = Math.floor(Math.random() * 1e9);
@@ -142,7 +174,7 @@ export class QemuVm {
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`${this.spec.name}: guest agent did not answer in ${timeoutMs} ms`));
-      }, timeoutMs);
+      }, Math.max(0, deadline - Date.now()));
       socket.on('connect', () => socket.write(JSON.stringify({ execute: 'guest-sync', arguments: { id: syncId } }) + '\n'));
       socket.on('data', (chunk) => {
         buffer += chunk.toString();
@@ -165,8 +197,14 @@ export class QemuVm {
           else resolve(reply.return);
         }
       });
-      socket.on('error', (err) => {
+      socket.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        // QEMU has not yet seen the previous connection close: connect again, within the same deadline.
+        if (err.code === 'EAGAIN' && !synced && Date.now() + 100 < deadline) {
+          socket.destroy();
+          setTimeout(() => this.agentOnce(request, timeoutMs, deadline).then(resolve, reject), 100);
+          return;
+        }
         reject(err);
       });
     });

@@ -7,6 +7,8 @@ export interface StreamResult {
   readonly failures: Record<string, number>;
   /** The slowest successful request, in milliseconds. */
   readonly slowestMs: number;
+  /** The slowest request, answered or failed, in milliseconds. */
+  readonly maxLatencyMs: number;
 }
 
 /**
@@ -25,21 +27,21 @@ export function streamRequests(namespace: string, url: string, perSecond: number
 const https = require('node:https');
 const agent = new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false });
 const total = Math.round(${perSecond} * ${durationMs} / 1000);
-let sent = 0, done = 0, failed = 0, slowestMs = 0; const failures = {};
+let sent = 0, done = 0, failed = 0, slowestMs = 0, maxLatencyMs = 0; const failures = {};
 const fail = (k) => { failed++; failures[k] = (failures[k] || 0) + 1; };
-const finish = () => { if (++done === total) { process.stdout.write(JSON.stringify({ sent, failed, failures, slowestMs })); process.exit(0); } };
+const finish = (t0) => { maxLatencyMs = Math.max(maxLatencyMs, Date.now() - t0); if (++done === total) { process.stdout.write(JSON.stringify({ sent, failed, failures, slowestMs, maxLatencyMs })); process.exit(0); } };
 const timer = setInterval(() => {
   if (sent >= total) { clearInterval(timer); return; }
   sent++;
   const t0 = Date.now();
   const req = https.get(${JSON.stringify(url)}, { agent, timeout: 90000 }, (res) => {
     res.resume();
-    res.on('end', () => { if (res.statusCode !== 200) fail(String(res.statusCode)); else slowestMs = Math.max(slowestMs, Date.now() - t0); finish(); });
+    res.on('end', () => { if (res.statusCode !== 200) fail(String(res.statusCode)); else slowestMs = Math.max(slowestMs, Date.now() - t0); finish(t0); });
   });
   req.on('timeout', () => req.destroy(new Error('timeout')));
-  req.on('error', (e) => { fail(e.code || e.message); finish(); });
+  req.on('error', (e) => { fail(e.code || e.message); finish(t0); });
 }, ${1000 / perSecond});
-setTimeout(() => { process.stdout.write(JSON.stringify({ sent, failed: failed + (sent - done), failures: { ...failures, unfinished: sent - done }, slowestMs })); process.exit(0); }, ${durationMs + 250000});
+setTimeout(() => { process.stdout.write(JSON.stringify({ sent, failed: failed + (sent - done), failures: { ...failures, unfinished: sent - done }, slowestMs, maxLatencyMs: ${durationMs + 250000} })); process.exit(0); }, ${durationMs + 250000});
 `;
   return new Promise((resolve, reject) => {
     const p = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
