@@ -21,12 +21,18 @@ if (!hasTerraform && process.env.CI === 'true') {
 }
 
 (hasTerraform ? describe : describe.skip)('terraform evaluates the kvm-fabric cloud-init disks', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'afplan-'));
+  // In beforeAll, not the describe body: jest runs the body of a skipped describe too.
+  let dir: string;
+  let evaluation: ReturnType<typeof evaluateCloudInitDisks>;
+  let statsPassword: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'afplan-'));
+    const planFile = path.join(dir, 'cdk.tf.json');
+    writeFileSync(planFile, synthExamples().get('kvm-fabric')!);
+    evaluation = evaluateCloudInitDisks(planFile);
+    statsPassword = Object.entries(evaluation.variables).find(([k]) => k.includes('haproxy_stats_password'))![1];
+  }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const planFile = path.join(dir, 'cdk.tf.json');
-  writeFileSync(planFile, synthExamples().get('kvm-fabric')!);
-  const evaluation = evaluateCloudInitDisks(planFile);
-  const statsPassword = Object.entries(evaluation.variables).find(([k]) => k.includes('haproxy_stats_password'))![1];
 
   it('gives one seed per node', () => {
     expect(evaluation.seeds.map((s) => s.node)).toEqual(['node1', 'node2', 'node3']);
