@@ -43,7 +43,7 @@ function measureOne(platform: 'vsphere' | 'kvm', count: number): Measurement {
   try {
     const file = path.join(CONFIG_DIR, platform === 'vsphere' ? 'vsphere-fabric.yaml' : 'kvm-fabric.yaml');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const config = readStackConfig<any>(file, ['fabric', platform === 'vsphere' ? 'vsphere' : 'libvirt']);
+    const config = readStackConfig<any>(file, platform === 'vsphere' ? 'vsphere' : 'libvirt');
     const fabric = { ...config.fabric, appliances: undefined, addressPlan: { count, firstAddress: FIRST_BENCH_ADDRESS } };
     const rssAfterLoad = process.memoryUsage().rss;
     const start = process.hrtime.bigint();

@@ -100,7 +100,7 @@ function tuned(fabric: FabricSpec): FabricSpec {
 
 /** Synthesizes the stack as the e2e boots it, and says in which settings that differs from the stack as shipped. */
 function synthesize(stack: string, dir: string): { planFile: string; plan: Json; model: FabricModel; differences: Json } {
-  const config = readStackConfig<KvmFabricConfig>(path.join(CONFIG_DIR, `${stack}.yaml`), ['fabric', 'libvirt']);
+  const config = readStackConfig<KvmFabricConfig>(path.join(CONFIG_DIR, `${stack}.yaml`), 'libvirt');
   mkdirSync(path.join(dir, 'shipped'), { recursive: true });
   const shipped = new KvmFabricStack(new App({ outdir: path.join(dir, 'shipped') }), stack, config);
   const app = new App({ outdir: dir });

@@ -2,18 +2,18 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { FabricValidationError } from '../model/errors';
 import { KvmFabricConfig, KvmFabricStack } from './kvm-fabric-stack';
+import { PROJECT_ROOT } from './project-root';
 import { readStackConfig } from './stack-config';
 import { VsphereFabricConfig, VsphereFabricStack } from './vsphere-fabric-stack';
 
-/** The project root, whether this runs compiled (dist/stacks) or from source. */
-export const PROJECT_ROOT = path.resolve(__dirname, __dirname.split(path.sep).includes('dist') ? '../..' : '..');
+export { PROJECT_ROOT };
 export const CONFIG_DIR = path.join(PROJECT_ROOT, 'stacks', 'config');
 
 /** Builds every example stack into `app`. */
 export function buildExampleStacks(app: App, configDir = CONFIG_DIR): void {
-  new VsphereFabricStack(app, 'vsphere-fabric', readStackConfig<VsphereFabricConfig>(path.join(configDir, 'vsphere-fabric.yaml'), ['fabric', 'vsphere']));
-  new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric.yaml'), ['fabric', 'libvirt']));
-  new KvmFabricStack(app, 'kvm-fabric-full', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric-full.yaml'), ['fabric', 'libvirt']));
+  new VsphereFabricStack(app, 'vsphere-fabric', readStackConfig<VsphereFabricConfig>(path.join(configDir, 'vsphere-fabric.yaml'), 'vsphere'));
+  new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric.yaml'), 'libvirt'));
+  new KvmFabricStack(app, 'kvm-fabric-full', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric-full.yaml'), 'libvirt'));
 }
 
 /**

@@ -2,12 +2,10 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { FabricValidationError, ValidationProblem } from '../model/errors';
+import { PROJECT_ROOT } from './project-root';
 
-/**
- * Where the generated schemas are: `schema/` at the package root, seen from
- * stacks/ (source, ts-node, jest) and from dist/stacks/ (compiled) alike.
- */
-export const SCHEMA_DIR = path.resolve(__dirname, path.basename(path.dirname(__dirname)) === 'dist' ? '../..' : '..', 'schema');
+/** Where the generated schemas are: `schema/` at the package root. */
+export const SCHEMA_DIR = path.join(PROJECT_ROOT, 'schema');
 const VALIDATORS_FILE = 'validate-stack-config.js';
 
 /** The platform key of each kind of stack config: `vsphere` or `libvirt`, beside `fabric`. */
@@ -58,14 +56,10 @@ const loadValidators = (): StackConfigValidators =>
  * reported at once, with the file, the key path and the fix; values are then
  * validated by the fabric model and the platform.
  *
- * `topLevel` names the config's keys: `['fabric', 'vsphere']` or
- * `['fabric', 'libvirt']`; the platform's key picks the schema.
+ * `platform` is the config's key beside `fabric` (`vsphere` or `libvirt`)
+ * and picks the schema.
  */
-export function readStackConfig<T>(file: string, topLevel: readonly string[]): T {
-  const platform = topLevel.find((k) => k !== 'fabric');
-  if (topLevel.length !== 2 || !topLevel.includes('fabric') || (platform !== 'vsphere' && platform !== 'libvirt')) {
-    throw new Error(`readStackConfig: topLevel must be ['fabric', 'vsphere'] or ['fabric', 'libvirt'], not ${JSON.stringify(topLevel)}`);
-  }
+export function readStackConfig<T>(file: string, platform: StackConfigPlatform): T {
   let data: unknown;
   try {
     data = parse(readFileSync(file, 'utf8'));

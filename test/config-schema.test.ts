@@ -54,7 +54,7 @@ describe('YAML stack configs against the schema', () => {
   };
   const problemsOf = (file: string, platform: 'vsphere' | 'libvirt'): string[] => {
     try {
-      readStackConfig(file, ['fabric', platform]);
+      readStackConfig(file, platform);
     } catch (err) {
       expect(err).toBeInstanceOf(FabricValidationError);
       return (err as FabricValidationError).problems.map((p) => `${p.path}: ${p.message}. Fix: ${p.fix}`);
@@ -69,9 +69,9 @@ describe('YAML stack configs against the schema', () => {
   };
 
   it('accepts every example as it is', () => {
-    expect(() => readStackConfig(path.join(CONFIG_DIR, 'vsphere-fabric.yaml'), ['fabric', 'vsphere'])).not.toThrow();
-    expect(() => readStackConfig(path.join(CONFIG_DIR, 'kvm-fabric.yaml'), ['fabric', 'libvirt'])).not.toThrow();
-    expect(() => readStackConfig(path.join(CONFIG_DIR, 'kvm-fabric-full.yaml'), ['fabric', 'libvirt'])).not.toThrow();
+    expect(() => readStackConfig(path.join(CONFIG_DIR, 'vsphere-fabric.yaml'), 'vsphere')).not.toThrow();
+    expect(() => readStackConfig(path.join(CONFIG_DIR, 'kvm-fabric.yaml'), 'libvirt')).not.toThrow();
+    expect(() => readStackConfig(path.join(CONFIG_DIR, 'kvm-fabric-full.yaml'), 'libvirt')).not.toThrow();
   });
 
   it('accepts checkIntervalSeconds, serverTimeoutSeconds and tcpPorts, and the model gets them', () => {
@@ -79,7 +79,7 @@ describe('YAML stack configs against the schema', () => {
     config.fabric.highAvailability.checkIntervalSeconds = 5;
     config.fabric.loadBalancer = { serverTimeoutSeconds: 30 };
     config.fabric.deviceNetwork.tcpPorts = [4334, 6514];
-    const read = readStackConfig<KvmFabricConfig>(write('full.yaml', config), ['fabric', 'libvirt']);
+    const read = readStackConfig<KvmFabricConfig>(write('full.yaml', config), 'libvirt');
     const { model } = new KvmFabricStack(testApp(), 'kvm', read).fabric;
     expect(model.loadBalancer.vrrp.checkIntervalSeconds).toBe(5);
     expect(model.loadBalancer.serverTimeoutSeconds).toBe(30);
@@ -90,7 +90,7 @@ describe('YAML stack configs against the schema', () => {
     vsphere.fabric.loadBalancer = { serverTimeoutSeconds: 30 };
     vsphere.fabric.deviceNetwork = { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334] };
     vsphere.vsphere.deviceNetwork = 'fabric-devices';
-    expect(readStackConfig<VsphereFabricConfig>(write('vsphere.yaml', vsphere), ['fabric', 'vsphere']).fabric.deviceNetwork?.tcpPorts).toEqual([4334]);
+    expect(readStackConfig<VsphereFabricConfig>(write('vsphere.yaml', vsphere), 'vsphere').fabric.deviceNetwork?.tcpPorts).toEqual([4334]);
   });
 
   it('names a misspelt key with the file, the key path and the key it probably means', () => {
