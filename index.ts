@@ -2,6 +2,7 @@
 export * from './model/fabric-spec';
 export * from './model/fabric-model';
 export * from './model/errors';
+export * from './model/defaults';
 export { buildFabricModel } from './model/build-model';
 export * from './constructs/fabric';
 export * from './constructs/appliance';

@@ -26,7 +26,6 @@ interface Row {
   readonly met?: boolean;
 }
 
-const DEFAULT_ADVERT = DEFAULT_ADVERT_INTERVAL_SECONDS;
 const live = new Set<FabricHarness>();
 
 function arg(name: string): string | undefined {
@@ -51,7 +50,7 @@ async function withFabric<T>(rendered: RenderedFabric, body: (h: FabricHarness) 
 }
 
 async function failoverSeries(advert: number, runs: number): Promise<Map<VipFault, FailoverRun[]>> {
-  const spec = namespaceFabricSpec(advert === DEFAULT_ADVERT ? {} : { advertIntervalSeconds: advert });
+  const spec = namespaceFabricSpec(advert === DEFAULT_ADVERT_INTERVAL_SECONDS ? {} : { advertIntervalSeconds: advert });
   const rendered = renderFabric(spec);
   if (rendered.model.loadBalancer.vrrp.advertIntervalSeconds !== advert) {
     throw new Error(`the rendered advert interval is ${rendered.model.loadBalancer.vrrp.advertIntervalSeconds} s, expected ${advert} s`);
@@ -59,7 +58,7 @@ async function failoverSeries(advert: number, runs: number): Promise<Map<VipFaul
   log(`advert_int ${advert} s:`);
   return withFabric(rendered, async (h) => {
     const out = new Map<VipFault, FailoverRun[]>();
-    const faults: VipFault[] = advert === DEFAULT_ADVERT ? ['vrrp-crash', 'link-down', 'keepalived-kill'] : ['vrrp-crash', 'link-down'];
+    const faults: VipFault[] = advert === DEFAULT_ADVERT_INTERVAL_SECONDS ? ['vrrp-crash', 'link-down', 'keepalived-kill'] : ['vrrp-crash', 'link-down'];
     for (const fault of faults) {
       const list: FailoverRun[] = [];
       for (let i = 0; i < runs; i++) list.push(await vipFailover(h, fault, rendered.nodes, log));
@@ -76,11 +75,11 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
 
   // Scenario 2: VIP failover, for the shipped advert interval and two others.
-  for (const advert of [DEFAULT_ADVERT, 0.2, 1.0]) {
+  for (const advert of [DEFAULT_ADVERT_INTERVAL_SECONDS, 0.2, 1.0]) {
     const series = await failoverSeries(advert, runs);
     for (const [fault, list] of series) {
       const client = list.map((r) => r.clientMs);
-      const isDefault = advert === DEFAULT_ADVERT;
+      const isDefault = advert === DEFAULT_ADVERT_INTERVAL_SECONDS;
       const faultName = { 'vrrp-crash': 'keepalived VRRP child killed', 'keepalived-kill': 'keepalived main process killed', 'link-down': 'eth0 down' }[fault];
       rows.push({
         what: `VIP failover, ${faultName}, advert_int ${advert} s${isDefault ? ' (default)' : ''}`,

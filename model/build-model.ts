@@ -16,7 +16,6 @@ import { ApplianceSpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spe
 import { derivedMac, isDnsLabel } from './identifiers';
 import { RouterIdAllocator } from './vrrp-ids';
 
-export { DEFAULT_ADVERT_INTERVAL_SECONDS } from './defaults';
 export const DEFAULT_SIZING: Sizing = { vcpus: D.DEFAULT_VCPUS, memoryMiB: D.DEFAULT_MEMORY_MIB, diskGiB: D.DEFAULT_DISK_GIB };
 /** The built-in demo application's unit name and port, when the user gives no service of their own. */
 export const DEFAULT_APPLICATION_SERVICE = { name: D.DEFAULT_APPLICATION_SERVICE_NAME, port: D.DEFAULT_APPLICATION_SERVICE_PORT } as const;
