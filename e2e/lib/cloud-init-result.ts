@@ -1,3 +1,5 @@
+import { CASSANDRA_INSTALL_SCRIPT } from '../../cloud-init/cassandra';
+
 /**
  * What a guest's cloud-init says about its first boot. "Cloud-init ...
  * finished" on the console is printed even when modules failed: the errors
@@ -24,7 +26,7 @@ export function judgeCloudInit(resultJson: string, outputLog: string, userData: 
   const errors: string[] = (JSON.parse(resultJson) as { v1?: { errors?: string[] } }).v1?.errors ?? [];
   const allowed: { error: string; because: string }[] = [];
   const unexpected: string[] = [];
-  const installsCassandra = /install-cassandra/.test(userData);
+  const installsCassandra = userData.includes(CASSANDRA_INSTALL_SCRIPT);
   // The Cassandra install script's own output: curl of the repository key, apt of its repository.
   const cassandraUnreachable = /curl: \(\d+\) (Could not resolve host|Failed to connect)[^\n]*(apache\.org|cassandra)/.test(outputLog);
   for (const error of errors) {
