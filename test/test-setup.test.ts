@@ -2,7 +2,7 @@
 // installed (or named, with the command that installs them) before any tier
 // that needs them runs, and no other install step anywhere.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -12,22 +12,29 @@ const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
 const scripts: Record<string, string> = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts;
 
-/** Runs the script as an unprivileged user (as itself when that is what we are). */
-function ensureAsUser(args: string[], list?: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [ENSURE, ...args], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, ...(list ? { ENSURE_PACKAGES_LIST: list } : {}) },
-    ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
-  });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 describe('scripts/ensure-debian-packages.js', () => {
   let dir: string;
+  let script: string;
   beforeAll(() => {
+    // A copy in a directory anyone may enter: the checkout may sit below one only root may
+    // (a mktemp -d, /root), where the unprivileged user could not load the script itself.
     dir = mkdtempSync(path.join(tmpdir(), 'afensure-'));
     chmodSync(dir, 0o755);
+    script = path.join(dir, 'ensure-debian-packages.js');
+    copyFileSync(ENSURE, script);
+    chmodSync(script, 0o644);
   });
+
+  /** Runs the script as an unprivileged user (as itself when that is what we are). */
+  function ensureAsUser(args: string[], list: string): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, [script, ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ENSURE_PACKAGES_LIST: list },
+      ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   function list(body: string): string {
