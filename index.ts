@@ -17,3 +17,5 @@ export * from './constructs/platforms/libvirt/libvirt-platform';
 export * from './constructs/platforms/libvirt/kvm-host';
 export { renderNodeCloudInit } from './cloud-init/cloud-config';
 export type { NodeCloudInit, FabricSecrets } from './cloud-init/cloud-config';
+export { assembleBundle, bundleDirectoryEntries } from './cloud-init/bundle';
+export type { BundleFile, BundleReload, NodeBundle } from './cloud-init/bundle';

@@ -12,8 +12,18 @@ export interface HaproxySecrets {
 /** Probe every 200 ms, out after 2 failures: a dead server leaves rotation in under half a second. */
 const FAST_SERVER_CHECKS = '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2';
 
+export const HAPROXY_CONFIG = '/etc/haproxy/haproxy.cfg';
 export const TLS_BUNDLE_PATH = '/etc/haproxy/certs/fabric.pem';
 export const STATS_USER = 'stats';
+export const HAPROXY_ADMIN_SOCKET = '/run/haproxy/admin.sock';
+/**
+ * Server states (DOWN, MAINT, drain, weights) saved here just before a reload
+ * are what the new process starts from; without it a reload resets them.
+ * Under /run: a state is worth keeping across a reload, not across a boot.
+ */
+export const HAPROXY_SERVER_STATE_FILE = '/run/haproxy/server-state';
+/** What `show servers state` starts with, and what HAProxy reads without a warning when there is no state yet. */
+export const HAPROXY_SERVER_STATE_VERSION = '1';
 
 /**
  * HAProxy on a load-balancer node. TLS is terminated here (not passed
@@ -40,10 +50,12 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    log /dev/log local0',
     '    log /dev/log local1 notice',
     '    chroot /var/lib/haproxy',
-    '    stats socket /run/haproxy/admin.sock mode 660 level admin',
+    `    stats socket ${HAPROXY_ADMIN_SOCKET} mode 660 level admin`,
     '    user haproxy',
     '    group haproxy',
     '    daemon',
+    '    # Saved by fabric-apply-bundle just before a reload, so server states survive it.',
+    `    server-state-file ${HAPROXY_SERVER_STATE_FILE}`,
     '    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256',
     '    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets',
     '',
@@ -52,6 +64,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    log global',
     '    option httplog',
     '    option dontlognull',
+    '    load-server-state-from-file global',
     // A dead node's connect attempts must fail fast so the retry lands elsewhere.
     '    timeout connect 1s',
     '    timeout client 60s',
@@ -170,7 +183,7 @@ function monitoringFrontend(model: FabricModel): string[] {
 export function haproxyFiles(model: FabricModel, node: NodeModel, secrets: HaproxySecrets): RenderedFile[] {
   if (!node.roles.includes('load-balancer')) return [];
   return [
-    { path: '/etc/haproxy/haproxy.cfg', content: renderHaproxyCfg(model, node, secrets), permissions: '0640', owner: 'root:haproxy' },
+    { path: HAPROXY_CONFIG, content: renderHaproxyCfg(model, node, secrets), permissions: '0640', owner: 'root:haproxy' },
     { path: TLS_BUNDLE_PATH, content: secrets.tlsBundlePemBase64, permissions: '0640', owner: 'root:haproxy', base64: true },
     // The standby binds the VIP before it holds it.
     { path: '/etc/sysctl.d/60-appliance-fabric-nonlocal-bind.conf', content: `${generatedHeader(model, node, 'sysctl')}\n# HAProxy on the standby listens on the VIP before keepalived moves it here.\nnet.ipv4.ip_nonlocal_bind = 1\n`, permissions: '0644' },

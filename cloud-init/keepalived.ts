@@ -4,6 +4,20 @@ export { NOTIFY_SCRIPT };
 import { bashHttpCheck } from './http-check';
 import { generatedHeader, RenderedFile, RUN_DIR } from './rendered-file';
 
+export const KEEPALIVED_CONFIG = '/etc/keepalived/keepalived.conf';
+/** keepalived deletes this file once it has read its configuration again after a reload (`reload_file`). */
+export const KEEPALIVED_RELOAD_FILE = `${RUN_DIR}/keepalived.reload`;
+/**
+ * A time written into this file schedules a reload (`reload_time_file`): the
+ * one way to reload every balancer at the same moment, for changes that VRRP
+ * peers must agree on (a peer with a different VIP set takes the VIP too).
+ */
+export const KEEPALIVED_RELOAD_TIME_FILE = `${RUN_DIR}/keepalived-reload-time`;
+/** Where the notify hook records an instance's last transition: `<epoch seconds> <state>`. */
+export function vrrpStateFile(instanceName: string): string {
+  return `${RUN_DIR}/vrrp-${instanceName}.state`;
+}
+
 /** User the check and notify scripts run as (keepalived refuses root-owned scripts writable by others). */
 export const SCRIPT_USER = 'keepalived_script';
 /** File the watchdog writes a non-zero number into to take this node out of one VIP's election. */
@@ -76,6 +90,10 @@ export function renderKeepalivedConf(model: FabricModel, node: NodeModel): strin
     '    vrrp_garp_master_refresh 60',
     '    vrrp_garp_master_repeat 3',
     '    # vrrp_strict is deliberately off: it forbids unicast peers and adds firewall rules.',
+    '    # A running node takes a new configuration with fabric-apply-bundle: it waits for keepalived',
+    '    # to delete the reload file, and schedules reloads that all peers must make at once here.',
+    `    reload_file ${KEEPALIVED_RELOAD_FILE}`,
+    `    reload_time_file ${KEEPALIVED_RELOAD_TIME_FILE}`,
     '}',
     '',
   );
@@ -181,7 +199,7 @@ export function renderNotifyScript(model: FabricModel, node: NodeModel): string 
     'kind="${1:-?}" name="${2:-?}" state="${3:-?}" priority="${4:-?}"',
     'logger -t keepalived-notify -p daemon.notice "vrrp ${kind,,} ${name} is now ${state} (priority ${priority})"',
     `mkdir -p ${RUN_DIR}`,
-    `printf '%s %s\\n' "$(date +%s.%N)" "\${state}" > "${RUN_DIR}/vrrp-\${name}.state"`,
+    `printf '%s %s\\n' "$(date +%s.%N)" "\${state}" > "${vrrpStateFile('${name}')}"`,
     'exit 0',
     '',
   ].join('\n');
@@ -201,7 +219,7 @@ export function keepalivedFiles(model: FabricModel, node: NodeModel): RenderedFi
   const instances = vrrpInstancesOf(model, node);
   if (instances.length === 0) return [];
   const files: RenderedFile[] = [
-    { path: '/etc/keepalived/keepalived.conf', content: renderKeepalivedConf(model, node), permissions: '0640' },
+    { path: KEEPALIVED_CONFIG, content: renderKeepalivedConf(model, node), permissions: '0640' },
     { path: NOTIFY_SCRIPT, content: renderNotifyScript(model, node), permissions: '0755' },
     {
       path: '/etc/default/keepalived',

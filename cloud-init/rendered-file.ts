@@ -17,6 +17,8 @@ export const LIB_DIR = '/usr/local/lib/appliance-fabric';
 export const ETC_DIR = '/etc/appliance-fabric';
 /** Runtime state (probe counters, the VRRP eligibility file). */
 export const RUN_DIR = '/run/appliance-fabric';
+/** State that outlives a reboot (the configuration bundle applied last). */
+export const STATE_DIR = '/var/lib/appliance-fabric';
 
 /**
  * The header every generated file starts with, in the comment syntax of

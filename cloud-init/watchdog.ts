@@ -1,6 +1,7 @@
 import { ApplicationService, FabricModel, NodeModel } from '../model/fabric-model';
 import { CASSANDRA_UNIT } from './cassandra';
 import { DATABASE_UNIT } from './database';
+import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION } from './haproxy';
 import { HEALTH_REQUEST_FORMAT, HEALTHY_STATUS_REGEX } from './http-check';
 import { eligibilityFile, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
@@ -351,7 +352,19 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
     },
     {
       path: '/etc/tmpfiles.d/appliance-fabric.conf',
-      content: `${generatedHeader(model, node, 'Runtime directory')}\n# Written by the watchdog (root) and keepalived's notify hook (${SCRIPT_USER}).\nd ${RUN_DIR} 0775 root ${SCRIPT_USER} -\n`,
+      content: [
+        generatedHeader(model, node, 'Runtime directory'),
+        `# Written by the watchdog (root) and keepalived's notify hook (${SCRIPT_USER}).`,
+        `d ${RUN_DIR} 0775 root ${SCRIPT_USER} -`,
+        ...(node.roles.includes('load-balancer')
+          ? [
+              // Without it HAProxy warns at every start until the first reload has saved a state.
+              '# HAProxy\'s server states, saved before each reload; an empty state until then.',
+              `f ${HAPROXY_SERVER_STATE_FILE} 0644 root root - ${HAPROXY_SERVER_STATE_VERSION}\\n`,
+            ]
+          : []),
+        '',
+      ].join('\n'),
       permissions: '0644',
     },
     { path: '/etc/watchdog.conf', content: renderLinuxWatchdogConf(model, node), permissions: '0644' },

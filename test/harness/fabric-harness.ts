@@ -4,7 +4,10 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { RenderedFile } from '../../cloud-init/rendered-file';
+import { APPLY_BUNDLE_SCRIPT } from '../../cloud-init/apply-bundle-agent';
+import { assembleBundle, bundleDirectoryEntries, NodeBundle } from '../../cloud-init/bundle';
+import { HAPROXY_ADMIN_SOCKET } from '../../cloud-init/haproxy';
+import { RenderedFile, STATE_DIR } from '../../cloud-init/rendered-file';
 import { SCRIPT_USER } from '../../cloud-init/keepalived';
 import { adaptForNamespaces } from './adapt';
 import { pollUntil, run, runOk } from './exec';
@@ -14,7 +17,7 @@ import {
   HARNESS_RUN_DIR, JOURNAL_FILE, loggerShim, ProcessInfo, SupervisorConfig, SupervisorEvent, supervisorMain, SUPERVISOR_SOCKET,
   systemctlShim, UnitStatus, UNIT_PATH,
 } from './supervisor';
-import { loadUnit, NodeFs, renderedScriptsOfRuncmd, UnitSpec, unitsStartedByRuncmd } from './units';
+import { loadUnit, MAINPID_PLACEHOLDER, NodeFs, renderedScriptsOfRuncmd, UnitSpec, unitsStartedByRuncmd } from './units';
 
 /**
  * Runs a rendered fabric for real: one network namespace per node, all on
@@ -83,8 +86,15 @@ const OVERLAID_TOPS = ['/etc', '/usr'];
 /** MariaDB's data directory: a database node's own, initialized as the package's postinst does on an image. */
 const DATABASE_DATA_DIR = '/var/lib/mysql';
 const DATABASE_UNIT = 'mariadb.service';
-/** Everything a node has of its own: the overlays' upper dirs, a fresh /run and (database nodes) a data directory. */
-const OWN_TOPS = [...OVERLAID_TOPS, '/run', DATABASE_DATA_DIR];
+/**
+ * /var/lib is the host's too, seen through an overlay whose upper dir is scratch
+ * (nothing a node writes there reaches the host); the node's own directories
+ * below it are bound onto it: the database's and the bundle agent's state.
+ */
+const VAR_LIB = '/var/lib';
+const BOUND_UNDER_VAR_LIB = [DATABASE_DATA_DIR, STATE_DIR];
+/** Everything a node has of its own: the overlays' upper dirs, a fresh /run, (database nodes) a data directory and the agent's state. */
+const OWN_TOPS = [...OVERLAID_TOPS, '/run', ...BOUND_UNDER_VAR_LIB];
 
 /**
  * The one place where a node's path becomes a host path: the node's own copy
@@ -104,6 +114,7 @@ const NOT_RUN: Record<string, string> = {
 };
 
 let runCounter = 0;
+let bundleCounter = 0;
 
 export class FabricHarness {
   readonly runId: string;
@@ -241,7 +252,8 @@ export class FabricHarness {
   /** Writes the node's write_files (and the harness's few stand-ins) into its own directory, before its file systems are mounted. */
   private layOutNode(input: NodeInput): void {
     const dir = path.join(this.dir, input.name);
-    for (const d of [dir, ...OWN_TOPS.map((t) => ownPath(dir, t)), ...OVERLAID_TOPS.map((t) => path.join(dir, 'work', t))]) {
+    const varLibMountpoints = BOUND_UNDER_VAR_LIB.map((d) => path.join(varLibUpper(dir), path.relative(VAR_LIB, d)));
+    for (const d of [dir, ...OWN_TOPS.map((t) => ownPath(dir, t)), ...OVERLAID_TOPS.map((t) => path.join(dir, 'work', t)), varLibWork(dir), ...varLibMountpoints]) {
       mkdirSync(d, { recursive: true, mode: 0o755 });
       chmodSync(d, 0o755);
     }
@@ -300,6 +312,7 @@ export class FabricHarness {
       logDir: `${HARNESS_RUN_DIR}/log`,
       eventsFile: `${HARNESS_RUN_DIR}/events.jsonl`,
       path: UNIT_PATH,
+      mainPidPlaceholder: MAINPID_PLACEHOLDER,
       units,
     };
     writeNodeProgram(path.join(dir, 'supervisor.js'), supervisorMain, cfg);
@@ -427,6 +440,45 @@ export class FabricHarness {
     return state ? { t: Number(t) * 1000, state } : undefined;
   }
 
+  /**
+   * Puts a configuration bundle on a node, as the delivery will (Terraform's
+   * file provisioner): adapted for namespaces the way the first-boot files were
+   * (adapt.ts), in a directory of the node's own /run that only root can read.
+   * Returns the node path of the directory and the bundle as delivered.
+   */
+  deliverBundle(node: HarnessNode | string, bundle: NodeBundle): { nodePath: string; delivered: NodeBundle } {
+    const n = typeof node === 'string' ? this.node(node) : node;
+    const files = bundle.files.map((f) => {
+      const { file, changes } = adaptForNamespaces(f);
+      changes.forEach((c) => this.noteOnce(`bundle ${file.path}: ${c}`));
+      return { ...f, content: file.content };
+    });
+    const delivered = assembleBundle(bundle.node, files, ['# Adapted for the namespace harness (adapt.ts).']);
+    bundleCounter += 1;
+    const nodePath = `${HARNESS_RUN_DIR}/bundles/${bundleCounter}-${delivered.hash.slice(0, 12)}`;
+    const hostDir = this.hostPath(n, nodePath);
+    mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+    for (const entry of bundleDirectoryEntries(delivered)) {
+      const file = path.join(hostDir, entry.relativePath);
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, entry.data, { mode: 0o600 });
+    }
+    return { nodePath, delivered };
+  }
+
+  /** Runs the node's bundle agent (the rendered one) with these arguments, as root on the node; bounded by timeoutMs. */
+  async runBundleAgent(node: HarnessNode | string, args: readonly string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+    const t0 = performance.now();
+    const r = await this.exec(node, [APPLY_BUNDLE_SCRIPT, ...args], timeoutMs);
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
+  }
+
+  /** deliverBundle, then the agent on it. */
+  async applyBundle(node: HarnessNode | string, bundle: NodeBundle, extraArgs: readonly string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; delivered: NodeBundle }> {
+    const { nodePath, delivered } = this.deliverBundle(node, bundle);
+    return { ...(await this.runBundleAgent(node, [...extraArgs, nodePath])), delivered };
+  }
+
   readNodeFile(node: HarnessNode | string, nodePath: string): string {
     return readText(this.hostPath(node, nodePath));
   }
@@ -450,15 +502,15 @@ export class FabricHarness {
     for (const r of routes) run('ip', ['-n', node.netns, 'route', 'replace', r.to === '0.0.0.0/0' ? 'default' : r.to, 'via', r.via]);
   }
 
-  /** HAProxy's `show stat` on a node's admin socket, as rows keyed by the CSV header. */
-  haproxyStat(node: HarnessNode | string, timeoutMs = 1000): Promise<Record<string, string>[]> {
-    const socketPath = this.hostPath(node, '/run/haproxy/admin.sock');
+  /** One command on a node's HAProxy admin socket; its whole answer. */
+  haproxyCli(node: HarnessNode | string, command: string, timeoutMs = 1000): Promise<string> {
+    const socketPath = this.hostPath(node, HAPROXY_ADMIN_SOCKET);
     return new Promise((resolve, reject) => {
       const sock = connect(socketPath);
       let data = '';
-      const timer = setTimeout(() => sock.destroy(new Error('show stat timed out')), timeoutMs);
+      const timer = setTimeout(() => sock.destroy(new Error(`${command} timed out`)), timeoutMs);
       sock.setEncoding('utf8');
-      sock.on('connect', () => sock.write('show stat\n'));
+      sock.on('connect', () => sock.write(`${command}\n`));
       sock.on('data', (c: string) => (data += c));
       sock.on('error', (e) => {
         clearTimeout(timer);
@@ -466,12 +518,18 @@ export class FabricHarness {
       });
       sock.on('close', () => {
         clearTimeout(timer);
-        const lines = data.split('\n').filter((l) => l.trim());
-        if (lines.length === 0 || !lines[0].startsWith('# ')) return reject(new Error(`unexpected show stat answer: ${data.slice(0, 200)}`));
-        const header = lines[0].slice(2).split(',');
-        resolve(lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v]))));
+        resolve(data);
       });
     });
+  }
+
+  /** HAProxy's `show stat` on a node's admin socket, as rows keyed by the CSV header. */
+  async haproxyStat(node: HarnessNode | string, timeoutMs = 1000): Promise<Record<string, string>[]> {
+    const data = await this.haproxyCli(node, 'show stat', timeoutMs);
+    const lines = data.split('\n').filter((l) => l.trim());
+    if (lines.length === 0 || !lines[0].startsWith('# ')) throw new Error(`unexpected show stat answer: ${data.slice(0, 200)}`);
+    const header = lines[0].slice(2).split(',');
+    return lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v])));
   }
 
   /** Starts the client prober in the client namespace. */
@@ -623,6 +681,14 @@ function ethernetsOf(n: NodeInput): Ethernet[] {
   return result;
 }
 
+/** The scratch upper dir of a node's /var/lib overlay (it holds only the mountpoints of the node's own directories). */
+function varLibUpper(nodeDir: string): string {
+  return path.join(nodeDir, 'work', 'var-lib-upper');
+}
+function varLibWork(nodeDir: string): string {
+  return path.join(nodeDir, 'work', 'var-lib-work');
+}
+
 function mkdirParents(root: string, nodePath: string): void {
   let current = root;
   for (const part of path.dirname(nodePath).split('/').filter(Boolean)) {
@@ -654,7 +720,9 @@ function bootScript(node: HarnessNode, input: NodeInput): string {
     `hostname ${shellQuote(node.name)}`,
     ...OVERLAID_TOPS.map((t) => `mount -t overlay overlay -o ${shellQuote(`lowerdir=${t},upperdir=${own(t)},workdir=${work(t)}`)} ${t}`),
     `mount --bind ${shellQuote(own('/run'))} /run`,
+    `mount -t overlay overlay -o ${shellQuote(`lowerdir=${VAR_LIB},upperdir=${varLibUpper(node.dir)},workdir=${varLibWork(node.dir)}`)} ${VAR_LIB}`,
     ...(node.runsDatabase ? [`mount --bind ${shellQuote(own(DATABASE_DATA_DIR))} ${DATABASE_DATA_DIR}`] : []),
+    `mount --bind ${shellQuote(own(STATE_DIR))} ${STATE_DIR}`,
     // cloud-init's users: creates the script user on a node; here only in the node's own /etc if the host lacks it.
     `getent passwd ${SCRIPT_USER} > /dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin ${SCRIPT_USER}`,
   ];

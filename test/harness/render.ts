@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { NodeBundle } from '../../cloud-init/bundle';
 import { FabricSecrets, renderNodeCloudInit } from '../../cloud-init/cloud-config';
 import { buildFabricModel, DEFAULT_APPLICATION_SERVICE } from '../../model/build-model';
 import { FabricModel } from '../../model/fabric-model';
@@ -75,25 +76,31 @@ export interface RenderedFabric extends FabricInput {
   readonly model: FabricModel;
   /** The generated secrets, for tests that log in as a client would (never printed). */
   readonly secrets: FabricSecrets;
+  /** Each node's configuration bundle, by node name. */
+  readonly bundles: Readonly<Record<string, NodeBundle>>;
 }
 
-/** Renders every node's cloud-init exactly as a deployment would, with a real certificate and a random stats password. */
-export function renderFabric(spec: FabricSpec): RenderedFabric {
+/**
+ * Renders every node's cloud-init exactly as a deployment would, with a real
+ * certificate and a random stats password; or with the secrets of an earlier
+ * rendering, as a later deployment of the same fabric would (its Terraform
+ * state keeps them).
+ */
+export function renderFabric(spec: FabricSpec, earlierSecrets?: FabricSecrets): RenderedFabric {
   const model = buildFabricModel(spec, { kind: 'test', watchdogModule: 'softdog', macPrefix: '52:54:00' }, 'test/Fabric');
-  const secrets: FabricSecrets = {
+  const secrets: FabricSecrets = earlierSecrets ?? {
     statsPassword: randomBytes(12).toString('hex'),
     tlsBundlePemBase64: selfSignedBundleBase64(),
     ...(model.database ? { databaseReplicationPassword: randomBytes(12).toString('hex'), databaseApplicationPassword: randomBytes(12).toString('hex') } : {}),
   };
+  const rendered = model.nodes.map((node) => ({ node, ci: renderNodeCloudInit(model, node, secrets) }));
   return {
     model,
     secrets,
     vip: model.vip,
     ...(model.deviceNetwork ? { clientAddresses: { [model.deviceNetwork.interfaceName]: deviceClientAddress(model.deviceNetwork.cidr) } } : {}),
-    nodes: model.nodes.map((node) => {
-      const ci = renderNodeCloudInit(model, node, secrets);
-      return { name: node.name, userData: ci.userData, files: ci.files, networkConfigData: ci.networkConfigData };
-    }),
+    nodes: rendered.map(({ node, ci }) => ({ name: node.name, userData: ci.userData, files: ci.files, networkConfigData: ci.networkConfigData })),
+    bundles: Object.fromEntries(rendered.map(({ node, ci }) => [node.name, ci.bundle])),
   };
 }
 

@@ -8,7 +8,7 @@ import type { UnitSpec } from './units';
  * rendered units and drop-ins ask of systemd (Restart=, RestartSec=,
  * StartLimit*, KillMode=, TimeoutStopSec=, ExecStopPost=) and answers the
  * `systemctl` verbs the watchdog uses (kill, reset-failed, restart; also
- * start, stop, is-active, show) on a Unix socket, through a small
+ * start, stop, reload, is-active, show) on a Unix socket, through a small
  * `systemctl` script placed first in the node's PATH. The harness talks to
  * the same socket to signal processes and read what happened.
  *
@@ -29,6 +29,8 @@ export interface SupervisorConfig {
   readonly logDir: string;
   readonly eventsFile: string;
   readonly path: string;
+  /** The word of a unit's ExecReload= that stands for $MAINPID (units.ts). */
+  readonly mainPidPlaceholder: string;
   /** In start order. */
   readonly units: readonly UnitSpec[];
 }
@@ -46,7 +48,7 @@ export interface UnitStatus {
 
 export interface SupervisorEvent {
   readonly t: number;
-  readonly kind: 'boot' | 'start' | 'exit' | 'restart-scheduled' | 'start-limit' | 'stop' | 'kill' | 'signal' | 'systemctl' | 'stop-post' | 'exec' | 'error';
+  readonly kind: 'boot' | 'start' | 'exit' | 'restart-scheduled' | 'start-limit' | 'stop' | 'kill' | 'signal' | 'systemctl' | 'stop-post' | 'reload' | 'exec' | 'error';
   readonly unit?: string;
   readonly pid?: number;
   readonly detail?: string;
@@ -324,8 +326,9 @@ export function supervisorMain(cfg: SupervisorConfig): void {
     const names = rawNames.map((n) => (n.includes('.') ? n : `${n}.service`));
     const missing = names.filter((n) => !units.has(n));
     const list = names.map((n) => units.get(n)!).filter(Boolean);
-    // The one property the rendered scripts ask for (with --value): is the unit installed at all.
+    // The properties the rendered scripts ask for (with --value): is the unit installed at all, and its main pid (0 when none).
     if (verb === 'show' && property === 'LoadState') return { code: 0, out: names.map((n) => (units.has(n) ? 'loaded' : 'not-found')).join('\n') };
+    if (verb === 'show' && property === 'MainPID') return { code: 0, out: names.map((n) => String(units.get(n)?.pid ?? 0)).join('\n') };
     switch (verb) {
       case 'daemon-reload':
       case 'enable':
@@ -362,6 +365,20 @@ export function supervisorMain(cfg: SupervisorConfig): void {
           out.push(start(u, `systemctl ${verb}`));
         }
         return out.find((x) => x.code !== 0) ?? { code: 0, out: '' };
+      }
+      case 'reload': {
+        // As systemd does: the unit's ExecReload= commands in order, with $MAINPID; the first that fails fails the job.
+        for (const u of list) {
+          if (!u.child || u.pid === undefined) return { code: 1, out: `${u.spec.name} is not active, cannot reload.` };
+          if (u.spec.execReload.length === 0) return { code: 1, out: `Failed to reload ${u.spec.name}: Job type reload is not applicable for unit ${u.spec.name}.` };
+          for (const argv of u.spec.execReload) {
+            const words = argv.map((w) => w.split(cfg.mainPidPlaceholder).join(String(u.pid)));
+            const rc = await runCommand(words, u);
+            ev({ kind: 'reload', unit: u.spec.name, detail: `${words.join(' ')} -> ${rc}` });
+            if (rc !== 0) return { code: 1, out: `Job for ${u.spec.name} failed because the control process exited with error code (${rc}).` };
+          }
+        }
+        return { code: 0, out: '' };
       }
       case 'kill':
         for (const u of list) kill(u, sig, whom);

@@ -18,6 +18,8 @@ export interface UnitSpec {
   readonly timeoutStopSec: number;
   readonly killMode: 'control-group' | 'mixed' | 'process' | 'none';
   readonly execStopPost: readonly (readonly string[])[];
+  /** ExecReload= commands; the word MAINPID_PLACEHOLDER stands where systemd puts $MAINPID. */
+  readonly execReload: readonly (readonly string[])[];
   readonly startLimitBurst: number;
   readonly startLimitIntervalSec: number;
   /** Numeric ids to run as (DynamicUser= is approximated by nobody). */
@@ -34,6 +36,9 @@ export interface NodeFs {
   read(path: string): string | undefined;
   list(dir: string): string[];
 }
+
+/** Stands for $MAINPID in a unit's ExecReload= until the supervisor knows the pid. */
+export const MAINPID_PLACEHOLDER = '\u0000MAINPID\u0000';
 
 const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
 
@@ -144,7 +149,7 @@ function parseUnitFile(text: string, source: string): Assignment[] {
 
 const EMULATED = new Set([
   'Service.ExecStart', 'Service.Environment', 'Service.EnvironmentFile', 'Service.Restart', 'Service.RestartSec',
-  'Service.TimeoutStopSec', 'Service.KillMode', 'Service.ExecStopPost', 'Service.DynamicUser', 'Service.User', 'Service.Group',
+  'Service.TimeoutStopSec', 'Service.KillMode', 'Service.ExecStopPost', 'Service.ExecReload', 'Service.DynamicUser', 'Service.User', 'Service.Group',
   'Unit.StartLimitIntervalSec', 'Unit.StartLimitBurst',
 ]);
 const IRRELEVANT_SECTIONS = new Set(['Install']);
@@ -183,7 +188,7 @@ export function loadUnit(fs: NodeFs, name: string, ids: (user: string) => { uid:
       if (!IRRELEVANT_SECTIONS.has(a.section) && !(a.section === 'Unit' && IRRELEVANT_UNIT_KEYS.has(a.key))) notEmulated.push(`${a.key}=${a.value} (${a.source})`);
       continue;
     }
-    if (['Service.Environment', 'Service.EnvironmentFile', 'Service.ExecStopPost', 'Service.ExecStart'].includes(key)) {
+    if (['Service.Environment', 'Service.EnvironmentFile', 'Service.ExecStopPost', 'Service.ExecStart', 'Service.ExecReload'].includes(key)) {
       const list = lists.get(key) ?? [];
       if (a.value === '') list.length = 0;
       else list.push(a.value);
@@ -219,6 +224,7 @@ export function loadUnit(fs: NodeFs, name: string, ids: (user: string) => { uid:
   const stripPrefix = (line: string) => line.replace(/^[-@+!:]+/, '');
   const argv = expandCommand(stripPrefix(execStart[0]), environment);
   const execStopPost = (lists.get('Service.ExecStopPost') ?? []).map((l) => expandCommand(stripPrefix(l), environment));
+  const execReload = (lists.get('Service.ExecReload') ?? []).map((l) => expandCommand(stripPrefix(l), { ...environment, MAINPID: MAINPID_PLACEHOLDER }));
 
   const restart = (single.get('Service.Restart') ?? 'no') as UnitSpec['restart'];
   const killMode = (single.get('Service.KillMode') ?? 'control-group') as UnitSpec['killMode'];
@@ -237,6 +243,7 @@ export function loadUnit(fs: NodeFs, name: string, ids: (user: string) => { uid:
     timeoutStopSec: single.has('Service.TimeoutStopSec') ? parseTimespan(single.get('Service.TimeoutStopSec')!) : DEFAULTS.timeoutStopSec,
     killMode,
     execStopPost,
+    execReload,
     startLimitBurst: single.has('Unit.StartLimitBurst') ? Number(single.get('Unit.StartLimitBurst')) : DEFAULTS.startLimitBurst,
     startLimitIntervalSec: single.has('Unit.StartLimitIntervalSec') ? parseTimespan(single.get('Unit.StartLimitIntervalSec')!) : DEFAULTS.startLimitIntervalSec,
     ...(user ? { uid: user.uid, gid: user.gid } : {}),

@@ -1,3 +1,5 @@
+import { copyFileSync, mkdtempSync, appendFileSync } from 'node:fs';
+import * as path from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { renderNodeCloudInit } from '../../cloud-init/cloud-config';
@@ -84,6 +86,13 @@ describe('tier 2: the real tools accept every example stack node', () => {
   it('systemd-analyze verify', () => expect(describeComplaints(bench.systemdUnits(nodes))).toBe(''));
 });
 
+/** Scripts shipped to nodes as real files (the bundle agent); also checked inside every node's user-data above. */
+const ASSET_DIR = path.resolve(__dirname, '../../cloud-init/assets');
+
+describe('tier 2: the scripts shipped as files (cloud-init/assets/)', () => {
+  it('bash -n and shellcheck, each file at its own path', async () => expect(describeComplaints(await bench.assetScripts(ASSET_DIR))).toBe(''));
+});
+
 describe(`tier 2: the real tools accept ${RANDOM_FABRICS} random valid fabrics`, () => {
   let nodes: NodeUnderTest[];
   beforeAll(() => {
@@ -132,6 +141,14 @@ describe('tier 2: the tools do reject broken output (the checks can fail)', () =
     const broken = node.files.map((f) => (f.path.endsWith('/check-haproxy') ? { ...f, content: `${f.content}\nfor f in $(ls /tmp); do echo $f; done\n` } : f));
     expect(broken.some((f) => f.content.includes('for f in $(ls'))).toBe(true);
     expect((await bench.scripts([{ ...node, files: broken }])).map((c) => c.tool)).toContain('shellcheck');
+  });
+  it('flags an asset script that shellcheck warns about', async () => {
+    const copy = mkdtempSync(path.join(bench.dir, 'assets-'));
+    copyFileSync(path.join(ASSET_DIR, 'fabric-apply-bundle'), path.join(copy, 'fabric-apply-bundle'));
+    appendFileSync(path.join(copy, 'fabric-apply-bundle'), '\nfor f in $(ls /tmp); do echo $f; done\n');
+    const complaints = await bench.assetScripts(copy);
+    // Named by the file, so that the complaint says what to fix.
+    expect(complaints.some((c) => c.tool === 'shellcheck' && c.label.endsWith('fabric-apply-bundle') && /SC2045|SC2086/.test(c.message))).toBe(true);
   });
   it('flags a cloud-config with a wrong type', () => {
     const [node] = exampleNodes();

@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { RenderedFile } from '../../cloud-init/rendered-file';
-import { TLS_BUNDLE_PATH } from '../../cloud-init/haproxy';
+import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION, TLS_BUNDLE_PATH } from '../../cloud-init/haproxy';
 
 /**
  * Runs the real tools (cloud-init, keepalived, HAProxy, bash, shellcheck,
@@ -55,15 +55,20 @@ export function withoutScripts(conf: string): string {
     .replace(/^\s*track_script \{\n(?:.*\n)*?\s*\}\n/gm, '');
 }
 
-/** The only place where a rendered path is changed for a check: HAProxy's certificate, which is a Terraform-made secret. */
-function forCheck(file: RenderedFile, certPath: string): string {
-  return file.path === '/etc/haproxy/haproxy.cfg' ? file.content.split(TLS_BUNDLE_PATH).join(certPath) : file.content;
+/**
+ * The only place where a rendered path is changed for a check: HAProxy's
+ * certificate, which is a Terraform-made secret, and its server-state file,
+ * which exists on a node (tmpfiles) but not on the test host.
+ */
+function forCheck(file: RenderedFile, certPath: string, serverStatePath: string): string {
+  return file.path === '/etc/haproxy/haproxy.cfg' ? file.content.split(TLS_BUNDLE_PATH).join(certPath).split(HAPROXY_SERVER_STATE_FILE).join(serverStatePath) : file.content;
 }
 
 export class ToolBench {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'aftools-'));
   private readonly netns = `aft2-${process.pid}`;
   private readonly certPath = path.join(this.dir, 'fabric.pem');
+  private readonly serverStatePath = path.join(this.dir, 'server-state');
   private readonly passwdPath = path.join(this.dir, 'passwd');
   private readonly groupPath = path.join(this.dir, 'group');
   private netnsCreated = false;
@@ -75,6 +80,8 @@ export class ToolBench {
     const r = run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=fabric.test', '-days', '1', '-keyout', key, '-out', crt]);
     if (r.status !== 0) throw new Error(`openssl failed: ${r.output}`);
     writeFileSync(this.certPath, readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'));
+    // What the node's tmpfiles line writes before HAProxy's first start.
+    writeFileSync(this.serverStatePath, `${HAPROXY_SERVER_STATE_VERSION}\n`);
     // keepalived checks that its script user exists; cloud-init creates it on a node. Here it exists
     // only in copies of passwd/group bind-mounted in a private mount namespace.
     const passwd = readFileSync('/etc/passwd', 'utf8');
@@ -112,7 +119,7 @@ export class ToolBench {
     for (const f of node.files) {
       const target = path.join(root, f.path);
       mkdirSync(path.dirname(target), { recursive: true });
-      writeFileSync(target, f.base64 ? Buffer.from(f.content, 'base64') : forCheck(f, this.certPath));
+      writeFileSync(target, f.base64 ? Buffer.from(f.content, 'base64') : forCheck(f, this.certPath, this.serverStatePath));
       chmodSync(target, parseInt(f.permissions, 8));
     }
     return root;
@@ -184,7 +191,7 @@ export class ToolBench {
       const cfg = n.files.find((f) => f.path === '/etc/haproxy/haproxy.cfg');
       if (!cfg) return [];
       const file = path.join(this.dir, `haproxy-${i}.cfg`);
-      writeFileSync(file, forCheck(cfg, this.certPath));
+      writeFileSync(file, forCheck(cfg, this.certPath, this.serverStatePath));
       const r = run('haproxy', ['-c', '-f', file]);
       // haproxy -c exits 0 with warnings; a careful config has none.
       const warnings = r.output.split('\n').filter((l) => /\[(WARNING|ALERT)\]/.test(l));
@@ -234,13 +241,30 @@ export class ToolBench {
         kind.push({ label: `${n.label}:${f.path}`, file });
       });
     });
-    for (const s of shellFiles) {
-      const r = run('bash', ['-n', s.file]);
-      if (r.status !== 0) complaints.push({ label: s.label, tool: 'bash -n', message: r.output });
-    }
     for (const p of pythonFiles) {
       const r = run(SYSTEM_PYTHON, ['-m', 'py_compile', p.file]);
       if (r.status !== 0) complaints.push({ label: p.label, tool: 'py_compile', message: r.output });
+    }
+    return [...complaints, ...(await this.shellScripts(shellFiles))];
+  }
+
+  /**
+   * bash -n and shellcheck on every script shipped as a file (cloud-init/assets/),
+   * at its own path, so that a complaint names the file and line to fix.
+   */
+  async assetScripts(assetDir: string): Promise<ToolComplaint[]> {
+    const files = readdirSync(assetDir)
+      .map((name) => path.join(assetDir, name))
+      .filter((file) => readFileSync(file, 'utf8').startsWith('#!/bin/bash'));
+    if (files.length === 0) return [{ label: assetDir, tool: 'bash -n', message: 'no shell script found' }];
+    return this.shellScripts(files.map((file) => ({ label: path.relative(process.cwd(), file), file })));
+  }
+
+  private async shellScripts(shellFiles: readonly { label: string; file: string }[]): Promise<ToolComplaint[]> {
+    const complaints: ToolComplaint[] = [];
+    for (const s of shellFiles) {
+      const r = run('bash', ['-n', s.file]);
+      if (r.status !== 0) complaints.push({ label: s.label, tool: 'bash -n', message: r.output });
     }
     // One shellcheck per core, each on its share of the files (shellcheck itself is single-threaded).
     const batchSize = Math.min(200, Math.ceil(shellFiles.length / availableParallelism()));

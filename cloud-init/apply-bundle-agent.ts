@@ -1,0 +1,62 @@
+import { FabricModel, NodeModel } from '../model/fabric-model';
+import { readAsset } from './assets';
+import { HAPROXY_ADMIN_SOCKET, HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE } from './haproxy';
+import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_RELOAD_TIME_FILE, vrrpInstancesOf, vrrpStateFile } from './keepalived';
+import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, STATE_DIR } from './rendered-file';
+import { WATCHDOG_UNIT } from './watchdog';
+
+/**
+ * The node agent that applies a configuration bundle (see bundle.ts) on a
+ * running node: a real script, cloud-init/assets/fabric-apply-bundle, written
+ * to every node at first boot, and its settings file, which is part of every
+ * bundle (its values follow the fabric's settings).
+ */
+export const APPLY_BUNDLE_ASSET = 'fabric-apply-bundle';
+export const APPLY_BUNDLE_SCRIPT = `${LIB_DIR}/${APPLY_BUNDLE_ASSET}`;
+export const APPLY_BUNDLE_CONF = `${ETC_DIR}/apply-bundle.conf`;
+/** What the agent applied last: `bundle <hash>`, when, which files, which daemons; readable by the operator. */
+export const APPLIED_BUNDLE_FILE = `${STATE_DIR}/applied-bundle`;
+/** How long the agent waits for a reloaded daemon to take its new files up. */
+const RELOAD_TIMEOUT_SECONDS = 10;
+
+/**
+ * How long a VRRP reload that should move no VIP is watched: a peer notices a
+ * silent master after three advert intervals, and a check that started failing
+ * counts after its two falls.
+ */
+export function vrrpSettleSeconds(model: FabricModel, node: NodeModel): number {
+  const instances = vrrpInstancesOf(model, node);
+  return Math.ceil(Math.max(0, ...instances.map((i) => 3 * i.advertIntervalSeconds + 2 * i.checkIntervalSeconds)));
+}
+
+export function renderApplyBundleConf(model: FabricModel, node: NodeModel): string {
+  const balancer = node.roles.includes('load-balancer');
+  return [
+    generatedHeader(model, node, `Settings of ${APPLY_BUNDLE_SCRIPT}`),
+    '# Read by the agent that applies configuration bundles on this running node; every bundle brings its own copy.',
+    `STATE_DIR=${STATE_DIR}`,
+    'HAPROXY_UNIT=haproxy.service',
+    `HAPROXY_CONFIG=${HAPROXY_CONFIG}`,
+    `HAPROXY_ADMIN_SOCKET=${HAPROXY_ADMIN_SOCKET}`,
+    `HAPROXY_STATE_FILE=${HAPROXY_SERVER_STATE_FILE}`,
+    // Empty where there is no HAProxy.
+    `HAPROXY_HEALTH_URL=${balancer ? `http://127.0.0.1:${model.loadBalancer.healthPort}/healthz` : ''}`,
+    'KEEPALIVED_UNIT=keepalived.service',
+    `KEEPALIVED_CONFIG=${KEEPALIVED_CONFIG}`,
+    `KEEPALIVED_RELOAD_FILE=${KEEPALIVED_RELOAD_FILE}`,
+    `KEEPALIVED_RELOAD_TIME_FILE=${KEEPALIVED_RELOAD_TIME_FILE}`,
+    `VRRP_SETTLE_SECONDS=${vrrpSettleSeconds(model, node)}`,
+    `WATCHDOG_UNIT=${WATCHDOG_UNIT}.service`,
+    `RELOAD_TIMEOUT_SECONDS=${RELOAD_TIMEOUT_SECONDS}`,
+    '# One line per VRRP instance of this node: name, VIP, the file its notify hook records its state in.',
+    ...vrrpInstancesOf(model, node).map((i) => `VRRP_INSTANCE=${i.name} ${i.vip} ${vrrpStateFile(i.name)}`),
+    '',
+  ].join('\n');
+}
+
+export function applyBundleAgentFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
+  return [
+    { path: APPLY_BUNDLE_SCRIPT, content: readAsset(APPLY_BUNDLE_ASSET), permissions: '0755' },
+    { path: APPLY_BUNDLE_CONF, content: renderApplyBundleConf(model, node), permissions: '0644' },
+  ];
+}

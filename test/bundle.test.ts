@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { APPLIED_BUNDLE_FILE, APPLY_BUNDLE_ASSET, APPLY_BUNDLE_CONF, APPLY_BUNDLE_SCRIPT, renderApplyBundleConf } from '../cloud-init/apply-bundle-agent';
+import { assetPath, readAsset } from '../cloud-init/assets';
+import { bundleDirectoryEntries, bundleReloadOf, nodeBundle, sha256Hex, splitNodeFiles } from '../cloud-init/bundle';
+import { NodeCloudInit, renderNodeCloudInit } from '../cloud-init/cloud-config';
+import { HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE, TLS_BUNDLE_PATH } from '../cloud-init/haproxy';
+import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_RELOAD_TIME_FILE } from '../cloud-init/keepalived';
+import { WATCHDOG_CONF } from '../cloud-init/watchdog';
+import { buildFabricModel } from '../model/build-model';
+import { FabricSpec } from '../model/fabric-spec';
+import { TEST_PLATFORM, TEST_SECRETS, threeNodeSpec } from './fixtures';
+
+const DB_SECRETS = { ...TEST_SECRETS, databaseReplicationPassword: 'TestOnlyReplication0', databaseApplicationPassword: 'TestOnlyApplication0' };
+
+/** Every node's cloud-init, by name. */
+function render(spec: FabricSpec): Map<string, NodeCloudInit> {
+  const model = buildFabricModel(spec, TEST_PLATFORM, 'stack/Fabric');
+  return new Map(model.nodes.map((n) => [n.name, renderNodeCloudInit(model, n, DB_SECRETS)]));
+}
+
+const withFourth = (spec: FabricSpec): FabricSpec => ({ ...spec, appliances: [...spec.appliances!, { name: 'node4', managementAddress: '198.51.100.14' }] });
+
+describe('the configuration bundle: what a running node takes up again', () => {
+  const before = render(threeNodeSpec());
+
+  it('holds the daemons\' configurations and the agent\'s settings; units, scripts and the agent stay first-boot files', () => {
+    const node1 = before.get('node1')!;
+    expect(node1.bundle.files.map((f) => [f.path, f.reload])).toEqual([
+      [APPLY_BUNDLE_CONF, 'none'],
+      [WATCHDOG_CONF, 'fabric-watchdog'],
+      [TLS_BUNDLE_PATH, 'haproxy'],
+      [HAPROXY_CONFIG, 'haproxy'],
+      [KEEPALIVED_CONFIG, 'keepalived'],
+    ]);
+    const { firstBoot } = splitNodeFiles(node1.files);
+    expect(firstBoot.map((f) => f.path)).toEqual(expect.arrayContaining([APPLY_BUNDLE_SCRIPT, '/etc/systemd/system/fabric-watchdog.service', '/usr/local/lib/appliance-fabric/fabric-watchdog']));
+    expect(firstBoot.some((f) => bundleReloadOf(f.path))).toBe(false);
+    // An application server has no HAProxy or keepalived of its own.
+    expect(before.get('node3')!.bundle.files.map((f) => f.path)).toEqual([APPLY_BUNDLE_CONF, WATCHDOG_CONF]);
+  });
+
+  it('is written at first boot too: every bundle file is among the node\'s write_files, byte for byte', () => {
+    for (const ci of before.values()) {
+      for (const f of ci.bundle.files) expect(ci.files.find((x) => x.path === f.path)?.content).toBe(f.content);
+    }
+  });
+
+  it('adding a fourth appliance changes the balancers\' bundles (a new backend) and nothing of any node\'s identity', () => {
+    const after = render(withFourth(threeNodeSpec()));
+    for (const name of ['node1', 'node2']) {
+      expect(after.get(name)!.bundle.hash).not.toBe(before.get(name)!.bundle.hash);
+      const changed = after.get(name)!.bundle.files.filter((f) => f.content !== before.get(name)!.bundle.files.find((b) => b.path === f.path)?.content).map((f) => f.path);
+      expect(changed).toEqual([HAPROXY_CONFIG]);
+      expect(after.get(name)!.identityHash).toBe(before.get(name)!.identityHash);
+    }
+    // node3's HAProxy-free bundle does not depend on the membership.
+    expect(after.get('node3')!.bundle.hash).toBe(before.get('node3')!.bundle.hash);
+    expect(after.get('node3')!.identityHash).toBe(before.get('node3')!.identityHash);
+  });
+
+  it('with a database, the new node also changes the database pair\'s witnesses, inside the bundle', () => {
+    const spec = threeNodeSpec({ database: { vip: '198.51.100.20' } });
+    const [b, a] = [render(spec), render(withFourth(spec))];
+    for (const name of ['node1', 'node2']) {
+      const changed = a.get(name)!.bundle.files.filter((f) => f.content !== b.get(name)!.bundle.files.find((x) => x.path === f.path)?.content).map((f) => f.path);
+      expect(changed.sort()).toEqual(['/etc/appliance-fabric/database.env', HAPROXY_CONFIG]);
+      expect(a.get(name)!.identityHash).toBe(b.get(name)!.identityHash);
+    }
+  });
+
+  it('a fabric-wide setting changes the bundles of the nodes that use it and no identity', () => {
+    const after = render(threeNodeSpec({ loadBalancer: { serverTimeoutSeconds: 21 }, watchdog: { probeIntervalSeconds: 3 } }));
+    for (const [name, ci] of after) {
+      expect(ci.bundle.hash).not.toBe(before.get(name)!.bundle.hash);
+      expect(ci.identityHash).toBe(before.get(name)!.identityHash);
+    }
+  });
+
+  it('an identity change (a node\'s address) changes that node\'s identity', () => {
+    const spec = threeNodeSpec();
+    const moved = render({ ...spec, appliances: spec.appliances!.map((a) => (a.name === 'node3' ? { ...a, managementAddress: '198.51.100.33' } : a)) });
+    expect(moved.get('node3')!.identityHash).not.toBe(before.get('node3')!.identityHash);
+    expect(moved.get('node1')!.identityHash).toBe(before.get('node1')!.identityHash);
+  });
+
+  it('is deterministic, and its hash changes exactly when a bundle file\'s content, mode or owner changes', () => {
+    const again = render(threeNodeSpec());
+    for (const [name, ci] of again) expect(ci.bundle.hash).toBe(before.get(name)!.bundle.hash);
+    const model = buildFabricModel(threeNodeSpec(), TEST_PLATFORM, 'stack/Fabric');
+    const node1 = model.nodes[0];
+    const files = before.get('node1')!.files;
+    const hashOf = (fs: typeof files) => nodeBundle(model, node1, fs).hash;
+    const base = hashOf(files);
+    expect(hashOf([...files].reverse())).toBe(base);
+    const edit = (p: string, change: object) => files.map((f) => (f.path === p ? { ...f, ...change } : f));
+    expect(hashOf(edit(HAPROXY_CONFIG, { content: `${files.find((f) => f.path === HAPROXY_CONFIG)!.content}# x\n` }))).not.toBe(base);
+    expect(hashOf(edit(HAPROXY_CONFIG, { permissions: '0644' }))).not.toBe(base);
+    expect(hashOf(edit(HAPROXY_CONFIG, { owner: 'root:root' }))).not.toBe(base);
+    // A first-boot file is not in the bundle.
+    expect(hashOf(edit(APPLY_BUNDLE_SCRIPT, { content: '#!/bin/bash\n' }))).toBe(base);
+  });
+
+  it('writes a manifest the agent can verify: each file\'s sha256 of its bytes on the node, the hash over those lines', () => {
+    const bundle = before.get('node1')!.bundle;
+    const fileLines = bundle.manifest.split('\n').filter((l) => l.startsWith('file '));
+    expect(sha256Hex(fileLines.map((l) => `${l}\n`).join(''))).toBe(bundle.hash);
+    expect(bundle.manifest).toMatch(new RegExp(`^format 1\nnode node1\nbundle ${bundle.hash}\n`, 'm'));
+    const entries = bundleDirectoryEntries(bundle);
+    expect(entries[0].relativePath).toBe('manifest');
+    // The certificate is base64 in the user-data and its decoded bytes on the node.
+    const cert = entries.find((e) => e.relativePath === `files${TLS_BUNDLE_PATH}`)!;
+    expect(cert.data.toString('utf8')).toBe('TEST');
+    expect(fileLines.find((l) => l.endsWith(TLS_BUNDLE_PATH))).toContain(`${sha256Hex('TEST')} 0640 root:haproxy haproxy `);
+  });
+
+  it('keeps secrets out of the manifest (a file\'s hash only)', () => {
+    const manifest = before.get('node1')!.bundle.manifest;
+    expect(manifest).not.toContain(TEST_SECRETS.statsPassword);
+  });
+});
+
+describe('the bundle agent and the renderers agree', () => {
+  const model = buildFabricModel(threeNodeSpec(), TEST_PLATFORM, 'stack/Fabric');
+  const script = readAsset(APPLY_BUNDLE_ASSET);
+
+  it('ships the agent from cloud-init/assets/ as an executable file, on every node', () => {
+    expect(assetPath(APPLY_BUNDLE_ASSET)).toBe(path.resolve(__dirname, '../cloud-init/assets/fabric-apply-bundle'));
+    expect(script).toBe(readFileSync(path.resolve(__dirname, '../cloud-init/assets/fabric-apply-bundle'), 'utf8'));
+    for (const node of model.nodes) {
+      const agent = renderNodeCloudInit(model, node, TEST_SECRETS).files.find((f) => f.path === APPLY_BUNDLE_SCRIPT);
+      expect(agent).toMatchObject({ content: script, permissions: '0755' });
+    }
+  });
+
+  it('reads the settings file the renderer writes, and knows every setting in it', () => {
+    expect(script).toContain(`readonly CONF=${APPLY_BUNDLE_CONF}\n`);
+    const known = /readonly SETTINGS=\(([^)]*)\)/.exec(script)![1].split(/\s+/).filter(Boolean);
+    const conf = renderApplyBundleConf(model, model.nodes[0]);
+    const keys = conf.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=')[0]);
+    expect([...new Set(keys.filter((k) => k !== 'VRRP_INSTANCE'))].sort()).toEqual([...known].sort());
+    expect(conf).toContain(`STATE_DIR=${path.dirname(APPLIED_BUNDLE_FILE)}\n`);
+    expect(script).toContain('applied_file=$STATE_DIR/applied-bundle');
+    expect(conf).toContain(`HAPROXY_STATE_FILE=${HAPROXY_SERVER_STATE_FILE}\n`);
+    expect(conf).toContain(`KEEPALIVED_RELOAD_FILE=${KEEPALIVED_RELOAD_FILE}\n`);
+    expect(conf).toContain(`KEEPALIVED_RELOAD_TIME_FILE=${KEEPALIVED_RELOAD_TIME_FILE}\n`);
+    expect(conf).toContain('VRRP_INSTANCE=fabric_vip 198.51.100.10 /run/appliance-fabric/vrrp-fabric_vip.state\n');
+    // 3 x 0.4 s advert + 2 x 1 s checks.
+    expect(conf).toContain('VRRP_SETTLE_SECONDS=4\n');
+    expect(renderApplyBundleConf(model, model.nodes[2])).toMatch(/^HAPROXY_HEALTH_URL=$/m);
+  });
+
+  it('has HAProxy keep its server states across a reload and keepalived announce and schedule its reloads', () => {
+    const files = renderNodeCloudInit(model, model.nodes[0], TEST_SECRETS).files;
+    const cfg = files.find((f) => f.path === HAPROXY_CONFIG)!.content;
+    expect(cfg).toMatch(new RegExp(`^global\\n(?:.*\\n)*?    server-state-file ${HAPROXY_SERVER_STATE_FILE}\\n`, 'm'));
+    expect(cfg).toMatch(/^defaults\n(?:.*\n)*?    load-server-state-from-file global\n/m);
+    const conf = files.find((f) => f.path === KEEPALIVED_CONFIG)!.content;
+    expect(conf).toMatch(new RegExp(`^global_defs \\{\\n(?:.*\\n)*?    reload_file ${KEEPALIVED_RELOAD_FILE}\\n    reload_time_file ${KEEPALIVED_RELOAD_TIME_FILE}\\n\\}`, 'm'));
+    // HAProxy reads an empty state at its first start instead of warning about a missing file.
+    expect(files.find((f) => f.path === '/etc/tmpfiles.d/appliance-fabric.conf')!.content).toContain(`f ${HAPROXY_SERVER_STATE_FILE} 0644 root root - 1\\n\n`);
+  });
+});

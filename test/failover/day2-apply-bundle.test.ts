@@ -1,0 +1,248 @@
+import { APPLIED_BUNDLE_FILE } from '../../cloud-init/apply-bundle-agent';
+import { assembleBundle, NodeBundle } from '../../cloud-init/bundle';
+import { HAPROXY_CONFIG } from '../../cloud-init/haproxy';
+import { KEEPALIVED_CONFIG } from '../../cloud-init/keepalived';
+import { FabricSpec } from '../../model/fabric-spec';
+import { formatFigures, StreamFigures, underStream } from '../harness/day2';
+import { nowMs } from '../harness/exec';
+import { FabricHarness } from '../harness/fabric-harness';
+import { namespaceFabricSpec, renderFabric } from '../harness/render';
+import { logNotes, runningFabric } from './fabric-fixture';
+
+// Tier 3: the node agent (fabric-apply-bundle) applies configuration bundles to the
+// nodes of a running fabric while a client streams requests through the VIP.
+describe('day 2: fabric-apply-bundle on a running fabric', () => {
+  const fabric = runningFabric();
+  const figures: StreamFigures[] = [];
+  const applies: string[] = [];
+
+  const initial = namespaceFabricSpec();
+  /** A fabric-wide change of HAProxy (sticky cookie), keepalived (check interval) and the watchdog (probe interval). */
+  const settings: FabricSpec = { ...initial, loadBalancer: { stickyCookieName: 'FABRICDAY2' }, highAvailability: { checkIntervalSeconds: 2 }, watchdog: { probeIntervalSeconds: 2 } };
+  /** The same without node3: the balancers' backend loses a server. */
+  const withoutNode3: FabricSpec = { ...settings, appliances: settings.appliances!.filter((a) => a.name !== 'node3') };
+  const bundlesOf = (spec: FabricSpec) => renderFabric(spec, fabric.rendered().secrets).bundles;
+
+  let active = '';
+  let standby = '';
+
+  const apply = async (h: FabricHarness, node: string, bundle: NodeBundle, step: string) => {
+    const r = await h.applyBundle(node, bundle);
+    applies.push(`${step}, ${node}: exit ${r.code} in ${(r.ms / 1000).toFixed(2)} s`);
+    if (r.code !== 0) throw new Error(`${node}: fabric-apply-bundle exited ${r.code}:\n${r.stderr}\n${await h.diagnostics()}`);
+    return r;
+  };
+  const appliedRecord = (h: FabricHarness, node: string) => h.readNodeFile(node, APPLIED_BUNDLE_FILE);
+  const workerPid = async (h: FabricHarness, node: string) => /^Pid: (\d+)$/m.exec(await h.haproxyCli(node, 'show info'))?.[1];
+  const serversOf = (records: readonly { t0: number; ok: boolean; body?: string }[], after: number) => new Set(records.filter((r) => r.ok && r.t0 > after).map((r) => r.body));
+
+  beforeAll(() => {
+    const h = fabric.harness();
+    [active] = h.vipHolders();
+    standby = h.balancers.map((n) => n.name).find((n) => n !== active)!;
+  });
+
+  afterAll(() => {
+    if (figures.length) console.log(`day 2 under a GET stream through the VIP (new TLS connection each, every 25 ms):\n${formatFigures(figures)}\n${applies.join('\n')}`);
+    const h = fabric.harness();
+    logNotes(h);
+  });
+
+  it('starts with no bundle applied: the nodes run their first-boot configuration', async () => {
+    const h = fabric.harness();
+    expect(active).not.toBe('');
+    for (const n of h.nodes) {
+      const r = await h.runBundleAgent(n, ['--status']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/no bundle applied yet/);
+    }
+  });
+
+  it('applies a fabric-wide setting, the application node first, then the standby balancer, the active one last: no failed request, the VIP stays', async () => {
+    const h = fabric.harness();
+    const bundles = bundlesOf(settings);
+    const vrrpBefore = h.balancers.map((n) => h.vrrpState(n));
+    const { result, figures: f } = await underStream(h, 'fabric-wide setting (3 nodes)', async () => {
+      const node3 = await apply(h, 'node3', bundles.node3, 'setting');
+      const second = await apply(h, standby, bundles[standby], 'setting');
+      // A server in maintenance stays there across the reload (server-state-file).
+      await h.haproxyCli(active, 'disable server application_servers/node3');
+      const pidBefore = await workerPid(h, active);
+      const last = await apply(h, active, bundles[active], 'setting');
+      const pidAfter = await workerPid(h, active);
+      const node3State = (await h.haproxyStat(active)).find((r) => r.pxname === 'application_servers' && r.svname === 'node3')?.status;
+      await h.haproxyCli(active, 'enable server application_servers/node3');
+      return { node3, second, last, pidBefore, pidAfter, node3State };
+    });
+    figures.push(f);
+    for (const [node, r] of [['node3', result.node3], [standby, result.second], [active, result.last]] as const) {
+      expect(appliedRecord(h, node)).toContain(`\nbundle ${r.delivered.hash}\n`);
+    }
+    expect(appliedRecord(h, 'node3')).toMatch(/^reloaded fabric-watchdog$/m);
+    expect(appliedRecord(h, active)).toMatch(/^reloaded haproxy keepalived fabric-watchdog$/m);
+    expect(result.pidAfter).not.toBe(result.pidBefore);
+    expect(result.node3State).toBe('MAINT');
+    for (const n of h.balancers) expect(h.readNodeFile(n, KEEPALIVED_CONFIG)).toMatch(/vrrp_script chk_haproxy \{\n(?:.*\n)*?\s+interval 2\n/);
+    // Every client now gets the new sticky cookie.
+    const headers = h.curl(`https://${h.vip}/`, ['-D', '-', '-o', '/dev/null']);
+    expect(headers.body).toMatch(/^set-cookie: FABRICDAY2=/im);
+    expect(f.failed).toBe(0);
+    expect(f.vipMoves).toBe(0);
+    expect(f.holders).toEqual([active]);
+    // Neither balancer's VRRP instance went through any transition.
+    expect(h.balancers.map((n) => h.vrrpState(n))).toEqual(vrrpBefore);
+  }, 120_000);
+
+  it('a second apply of the same bundle changes nothing and says so', async () => {
+    const h = fabric.harness();
+    const record = appliedRecord(h, active);
+    const pid = await workerPid(h, active);
+    const r = await h.applyBundle(active, bundlesOf(settings)[active]);
+    applies.push(`same bundle again, ${active}: exit ${r.code} in ${(r.ms / 1000).toFixed(2)} s`);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/is already applied on .*; nothing to do/);
+    expect(appliedRecord(h, active)).toBe(record);
+    expect(await workerPid(h, active)).toBe(pid);
+  }, 30_000);
+
+  it('removes a backend server and adds it back, the standby balancer first: node3 leaves and rejoins rotation with no failed request', async () => {
+    const h = fabric.harness();
+    const shrink = bundlesOf(withoutNode3);
+    const grow = bundlesOf(settings);
+    const removal = await underStream(h, 'remove backend node3', async () => {
+      await apply(h, standby, shrink[standby], 'remove backend');
+      await apply(h, active, shrink[active], 'remove backend');
+      return nowMs();
+    });
+    figures.push(removal.figures);
+    expect(serversOf(removal.records, 0)).toContain('node3');
+    expect([...serversOf(removal.records, removal.result)].sort()).toEqual(['node1', 'node2']);
+    expect(h.readNodeFile(active, HAPROXY_CONFIG)).not.toMatch(/server node3 /);
+
+    const addition = await underStream(h, 'add backend node3', async () => {
+      await apply(h, standby, grow[standby], 'add backend');
+      await apply(h, active, grow[active], 'add backend');
+      return nowMs();
+    }, { afterMs: 1500 });
+    figures.push(addition.figures);
+    expect([...serversOf(addition.records, addition.result)].sort()).toEqual(['node1', 'node2', 'node3']);
+    for (const r of [removal.figures, addition.figures]) {
+      expect(r.failed).toBe(0);
+      expect(r.vipMoves).toBe(0);
+      expect(r.holders).toEqual([active]);
+    }
+  }, 120_000);
+
+  it('refuses a bundle that haproxy -c rejects: exit 2, and the running files, HAProxy and the VIP stay as they were', async () => {
+    const h = fabric.harness();
+    const good = bundlesOf(settings)[standby];
+    const bad = assembleBundle(standby, good.files.map((f) => (f.path === HAPROXY_CONFIG ? { ...f, content: f.content.replace('balance roundrobin', 'balance sometimes') } : f)));
+    const before = { cfg: h.readNodeFile(standby, HAPROXY_CONFIG), record: appliedRecord(h, standby), worker: await workerPid(h, standby), main: (await h.unit(standby, 'haproxy.service')).mainPid };
+    const { result, figures: f } = await underStream(h, 'bad bundle on the standby', () => h.applyBundle(standby, bad));
+    figures.push(f);
+    applies.push(`bad bundle, ${standby}: exit ${result.code} in ${(result.ms / 1000).toFixed(2)} s`);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/haproxy -c rejects the new configuration/);
+    expect(h.readNodeFile(standby, HAPROXY_CONFIG)).toBe(before.cfg);
+    expect(appliedRecord(h, standby)).toBe(before.record);
+    expect(await workerPid(h, standby)).toBe(before.worker);
+    expect((await h.unit(standby, 'haproxy.service')).mainPid).toBe(before.main);
+    expect(f.failed).toBe(0);
+    expect(f.vipMoves).toBe(0);
+  }, 60_000);
+
+  /** A bundle whose haproxy.cfg passes haproxy -c but cannot be loaded: a bind on the application's own address and port, which only the reload finds taken. */
+  const unloadable = (h: FabricHarness, node: string) => {
+    const port = fabric.rendered().model.applicationServers.service.port;
+    const clash = `\nfrontend clash\n    bind ${h.node(node).address}:${port}\n    default_backend application_servers\n`;
+    return assembleBundle(node, bundlesOf(settings)[node].files.map((f) => (f.path === HAPROXY_CONFIG ? { ...f, content: f.content + clash } : f)));
+  };
+
+  const expectRestored = async (h: FabricHarness, node: string, run: () => Promise<{ code: number | null; stderr: string }>) => {
+    const before = { cfg: h.readNodeFile(node, HAPROXY_CONFIG), record: appliedRecord(h, node), worker: await workerPid(h, node) };
+    const result = await run();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/HAProxy did not start a new worker/);
+    expect(result.stderr).toMatch(/runs its previous configuration again/);
+    expect(h.readNodeFile(node, HAPROXY_CONFIG)).toBe(before.cfg);
+    expect(appliedRecord(h, node)).toBe(before.record);
+    // The restored file was reloaded: a new worker runs it.
+    expect(await workerPid(h, node)).not.toBe(before.worker);
+  };
+
+  it('puts the previous files back when HAProxy cannot take the new ones up on the standby: exit 1 (which stops the chain before the active), no failed request', async () => {
+    const h = fabric.harness();
+    let ms = 0;
+    const { figures: f } = await underStream(h, 'reload fails on the standby: files restored', () =>
+      expectRestored(h, standby, async () => {
+        const r = await h.applyBundle(standby, unloadable(h, standby));
+        ms = r.ms;
+        return r;
+      }),
+    );
+    figures.push(f);
+    applies.push(`reload fails, ${standby}: exit 1 in ${(ms / 1000).toFixed(2)} s`);
+    expect(f.failed).toBe(0);
+    expect(f.vipMoves).toBe(0);
+    expect(f.holders).toEqual([active]);
+  }, 90_000);
+
+  it('on the active balancer the same failure is survived too, but HAProxy 2.6 refuses new connections while the failed reload holds its listeners', async () => {
+    const h = fabric.harness();
+    let done = 0;
+    let ms = 0;
+    const { records, figures: f } = await underStream(h, 'reload fails on the active: files restored', () =>
+      expectRestored(h, active, async () => {
+        const r = await h.applyBundle(active, unloadable(h, active));
+        done = nowMs();
+        ms = r.ms;
+        return r;
+      }),
+    );
+    figures.push(f);
+    applies.push(`reload fails, ${active}: exit 1 in ${(ms / 1000).toFixed(2)} s`);
+    // Measured, not wished away: when the new process cannot bind, HAProxy 2.6 has the old worker pause its
+    // listeners while it retries (new connections are refused, queued ones reset) and resume them when it gives up.
+    expect(Object.keys(f.failures).every((what) => /ECONNREFUSED|ECONNRESET/.test(what))).toBe(true);
+    expect(f.failureSpanMs).toBeLessThan(5000);
+    // Once the agent is done, every request is served again, and the VIP never moved.
+    expect(records.filter((r) => r.t0 > done).every((r) => r.ok)).toBe(true);
+    expect(f.vipMoves).toBe(0);
+  }, 90_000);
+
+  it('refuses a bundle whose file does not match its manifest (a damaged copy), touching nothing', async () => {
+    const h = fabric.harness();
+    const { nodePath } = h.deliverBundle(standby, bundlesOf(withoutNode3)[standby]);
+    const copy = h.hostPath(standby, `${nodePath}/files${HAPROXY_CONFIG}`);
+    require('node:fs').appendFileSync(copy, '# changed after the manifest was made\n');
+    const cfg = h.readNodeFile(standby, HAPROXY_CONFIG);
+    const r = await h.runBundleAgent(standby, [nodePath]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/does not match its sha256 in the manifest/);
+    expect(h.readNodeFile(standby, HAPROXY_CONFIG)).toBe(cfg);
+  }, 30_000);
+  // Last: it changes the advert interval for good.
+  it('refuses a change VRRP peers must agree on (the advert interval) without a common reload time, and has both balancers take it up at one --keepalived-reload-at time, the VIP in place', async () => {
+    const h = fabric.harness();
+    const bundles = bundlesOf({ ...settings, highAvailability: { ...settings.highAvailability, advertIntervalSeconds: 0.5 } });
+    const refused = await h.applyBundle(standby, bundles[standby]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/alters what VRRP peers must agree on/);
+    const vrrpBefore = h.balancers.map((n) => h.vrrpState(n));
+    // keepalived's reload_time_file form, in UTC: a few seconds ahead, as the delivery would give every balancer.
+    const at = new Date(Date.now() + 5000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    const { result, figures: f } = await underStream(h, 'advert interval at one common reload time (both balancers)', () =>
+      Promise.all([standby, active].map((n) => h.applyBundle(n, bundles[n], ['--keepalived-reload-at', at]))),
+    );
+    figures.push(f);
+    for (const [k, r] of result.entries()) {
+      applies.push(`advert interval at ${at}, ${[standby, active][k]}: exit ${r.code} in ${(r.ms / 1000).toFixed(2)} s`);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/keepalived reloads at/);
+    }
+    for (const n of h.balancers) expect(h.readNodeFile(n, KEEPALIVED_CONFIG)).toMatch(/^\s+advert_int 0\.5$/m);
+    expect(f.failed).toBe(0);
+    expect(f.vipMoves).toBe(0);
+    expect(h.balancers.map((n) => h.vrrpState(n))).toEqual(vrrpBefore);
+  }, 60_000);
+});
