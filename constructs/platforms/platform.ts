@@ -1,3 +1,4 @@
+import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { FabricModel, NodeModel, PlatformTraits } from '../../model/fabric-model';
 
@@ -14,6 +15,14 @@ export interface ApplianceMachineSpec {
   readonly metaDataWithNetwork: string;
 }
 
+/** The VM a platform created for one appliance. */
+export interface ApplianceMachine {
+  /** Terraform id expression of the VM. */
+  readonly id: string;
+  /** The VM resource: what the node's configuration delivery waits for. */
+  readonly resource: TerraformResource;
+}
+
 /**
  * A hypervisor. A new one is a new folder under `platforms/` implementing
  * this; the fabric and the renderers do not change.
@@ -28,6 +37,11 @@ export interface FabricPlatform {
   validate(model: FabricModel): void;
   /** Which host each appliance runs on, where the platform decides it (KVM); undefined where it does not (vSphere DRS). */
   placement?(model: FabricModel): Map<string, string>;
-  /** Creates the shared resources and one VM per appliance; returns each appliance's VM id expression. */
-  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, string>;
+  /**
+   * Creates the shared resources and one VM per appliance; returns each
+   * appliance's VM. The VM takes its cloud-init only when it is created:
+   * later changes of the cloud-init inputs must be in the VM resources'
+   * `lifecycle.ignoreChanges` (they reach running nodes as bundles).
+   */
+  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, ApplianceMachine>;
 }

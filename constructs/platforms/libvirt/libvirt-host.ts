@@ -107,6 +107,9 @@ export class LibvirtHost extends Construct {
       userData: machine.userData,
       metaData: machine.metaData,
       networkConfig: machine.networkConfig,
+      // Every field is ForceNew in 0.8.3 and cloud-init reads the ISO once per instance: a replaced ISO
+      // would reach no running node. Later changes arrive as configuration bundles instead.
+      lifecycle: { ignoreChanges: ['user_data', 'meta_data', 'network_config'] },
     });
     return new Domain(scope, 'domain', {
       provider,
