@@ -1,4 +1,4 @@
-import { Annotations, ITerraformDependable, TerraformOutput, TerraformVariable } from 'cdktf';
+import { Annotations, DataResource, ITerraformDependable, TerraformOutput, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { renderNodeCloudInit, toYaml } from '../cloud-init/cloud-config';
 import { FabricModel, vrrpInstances } from '../model/fabric-model';
@@ -60,9 +60,12 @@ export class Fabric extends Construct {
         cloudInit,
         terraformUserData: withSecrets(cloudInit.userData, { ...secrets.placeholders, ...hostKey.placeholders }, { ...secrets.tokens, ...hostKey.tokens }),
       });
+      // Its id says what the marker is for; the value is the node, so it never changes on its own.
+      const marker = new DataResource(appliance, 'replacement', { input: { node: node.name } });
       machines.push({
         scope: appliance,
         node,
+        replacementMarker: `terraform_data.${marker.friendlyUniqueId}`,
         userData: appliance.userDataLocal.asString,
         metaData: escapeForTerraform(cloudInit.metaData),
         networkConfig: escapeForTerraform(cloudInit.networkConfig),
@@ -80,7 +83,7 @@ export class Fabric extends Construct {
 
     const vms = platform.deploy(this, this.model, machines);
     for (const appliance of this.appliances) appliance.machineId = vms.get(appliance.name)?.id;
-    this.deliverConfiguration(vms, hostKeys, (text) => withSecrets(text, secrets.placeholders, secrets.tokens));
+    this.deliverConfiguration(hostKeys, (text) => withSecrets(text, secrets.placeholders, secrets.tokens));
 
     new TerraformOutput(this, 'vip', { value: this.model.vip, description: 'Fabric VIP for GUI and NBI clients' });
     new TerraformOutput(this, 'gui_url', { value: `https://${this.model.vip}${this.model.loadBalancer.guiPort === 443 ? '' : `:${this.model.loadBalancer.guiPort}`}/` });
@@ -104,14 +107,13 @@ export class Fabric extends Construct {
 
   /**
    * One NodeConfiguration per appliance, in the order a change must reach
-   * them: every node's VM first (a new node is configured only once it
-   * serves), then the nodes without a balancer, then the standby balancers
+   * them: the nodes without a balancer first (a new node is configured once
+   * it serves), then the standby balancers
    * (lowest priority first) and the balancer that holds the VIP at start
    * last, so that a bundle failing on a standby stops the apply before the
    * active balancer is touched.
    */
   private deliverConfiguration(
-    vms: Map<string, { resource: ITerraformDependable }>,
     hostKeys: Map<string, SshHostKeyConstruct>,
     toTerraform: (text: string) => string,
   ): void {
@@ -144,7 +146,6 @@ export class Fabric extends Construct {
       if (instance === m.loadBalancer.vrrp || !members.every((name) => after.has(name))) continue;
       members.forEach((name, i) => after.get(name)!.push(...members.slice(i + 1)));
     }
-    const allVms = [...vms.values()].map((vm) => vm.resource);
     const configured = new Map<string, ITerraformDependable>();
     const configure = (name: string, first: ITerraformDependable[]): ITerraformDependable => {
       const appliance = this.appliances.find((a) => a.name === name)!;
@@ -155,7 +156,7 @@ export class Fabric extends Construct {
         hostKey: hostKeys.get(name)!.publicKeyOpenssh,
         deployKey,
         delivery,
-        dependsOn: [...allVms, ...first],
+        dependsOn: first.length > 0 ? first : undefined,
       }).resource;
       configured.set(name, resource);
       return resource;

@@ -19,7 +19,7 @@ export interface NodeConfigurationProps {
   /** The operator's deploy key (sensitive; null: the SSH agent). */
   readonly deployKey: TerraformVariable;
   readonly delivery: ConfigurationDelivery;
-  /** What must exist or be configured first: the node's VM, and the nodes before it in the order. */
+  /** The deliveries to other nodes that must be done first. */
   readonly dependsOn: ITerraformDependable[];
 }
 
@@ -28,14 +28,15 @@ export interface NodeConfigurationProps {
  * `terraform_data` whose `triggers_replace` is the bundle's hash (as
  * Terraform evaluates it, so a new password changes it too; only the hash is
  * stored), with a file and a remote-exec provisioner over SSH that run the
- * node's fabric-apply-bundle. A changed bundle replaces the resource and runs
- * them again; an unchanged one plans nothing.
+ * node's fabric-apply-bundle. A changed bundle replaces the resource (the new
+ * one first) and runs them again; an unchanged one plans nothing.
  *
- * Not create_before_destroy: Terraform forces that onto every dependency, so
- * the VMs would become create-before-destroy too, and a replaced VM would be
- * created beside its predecessor with the same name, MAC and address
- * (measured with terraform 1.11). Destroying a terraform_data does nothing on
- * the node, so replacing it destroy-first loses nothing.
+ * It does not depend on the node's VM: Terraform forces create_before_destroy
+ * onto every dependency, and a replaced VM would then be created beside its
+ * predecessor with the same name, MAC and address (measured with terraform
+ * 1.11). A new node's delivery starts with the VM and retries its SSH
+ * connection until the VM answers (connectTimeoutSeconds), then waits until
+ * the node serves (--wait-ready).
  */
 export class NodeConfiguration extends Construct {
   readonly resource: DataResource;
@@ -65,6 +66,7 @@ export class NodeConfiguration extends Construct {
     this.resource = new DataResource(this, 'configuration', {
       triggersReplace: { node: node.name, bundle: hash },
       dependsOn: props.dependsOn,
+      lifecycle: { createBeforeDestroy: true },
       connection: {
         type: 'ssh',
         host: node.managementAddress,

@@ -174,6 +174,19 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
     expect(redelivered(base, synth(fabricSpec(5), platform))).toEqual([]);
   });
 
+  it('replaces a whole VM, destroy first, through one marker per node', () => {
+    for (const node of ['node1', 'node2', 'node3', 'node4', 'node5']) {
+      const markers = Object.entries(base.resource.terraform_data as Record<string, Plan>).filter(([, r]) => r.input?.node === node);
+      expect(markers).toHaveLength(1);
+      const marker = `terraform_data.${markers[0][0]}`;
+      const triggered = platform.vmTypes.flatMap((type) =>
+        Object.entries((base.resource[type] ?? {}) as Record<string, Plan>).filter(([, r]) => r.lifecycle?.replace_triggered_by?.includes(marker)).map(([, r]) => type),
+      );
+      expect(triggered.sort()).toEqual([...platform.vmTypes].sort());
+      for (const type of platform.vmTypes) for (const r of Object.values((base.resource[type] ?? {}) as Record<string, Plan>)) expect(r.lifecycle?.create_before_destroy).toBeUndefined();
+    }
+  });
+
   it('ignores exactly the cloud-init inputs, never everything', () => {
     for (const type of platform.vmTypes) {
       for (const resource of Object.values((base.resource[type] ?? {}) as Record<string, Plan>)) {
@@ -189,11 +202,14 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
     }
   });
 
-  it('configures the nodes in order: every VM first, the other nodes, the standby balancer, the active balancer last', () => {
+  it('configures the nodes in order: the other nodes, the standby balancer, the active balancer last', () => {
     const all = deliveries(base);
     expect([...all.keys()].sort()).toEqual(['node1', 'node2', 'node3', 'node4', 'node5']);
-    const vmAddresses = Object.keys(base.resource[platform.vmTypes[0]]).map((name) => `${platform.vmTypes[0]}.${name}`);
-    for (const { resource } of all.values()) expect(resource.depends_on).toEqual(expect.arrayContaining(vmAddresses));
+    // No delivery depends on a VM: create_before_destroy would be forced onto the VMs.
+    for (const { resource } of all.values()) {
+      expect(resource.lifecycle).toEqual({ create_before_destroy: true });
+      for (const dep of resource.depends_on ?? []) expect(dep).toMatch(/^terraform_data\..*_delivery_configuration_/);
+    }
     // node1 has the highest fabric-VIP priority: the active balancer.
     expect(configuredBefore(base, 'node1')).toEqual(new Set(['node2', 'node3', 'node4', 'node5']));
     expect(configuredBefore(base, 'node2')).toEqual(new Set(['node3', 'node4', 'node5']));
@@ -207,7 +223,6 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
     for (const [node, { resource }] of deliveries(base)) {
       expect(resource.connection).toMatchObject({ type: 'ssh', user: 'fabric-admin', host: `198.51.100.${10 + Number(node.slice(4))}`, private_key: '${var.testfab_deploy_private_key}' });
       expect(resource.connection.host_key).toMatch(/^\$\{tls_private_key\.Fabric_node\d_ssh_host_key_[0-9A-F]{8}\.public_key_openssh\}$/);
-      expect(resource.lifecycle?.create_before_destroy).toBeUndefined();
       expect(resource.triggers_replace.bundle).toMatch(/^\$\{sha256\(local\.[A-Za-z0-9_]+\)\}$/);
       const provisioners = resource.provisioner.map((p: Plan) => Object.keys(p)[0]);
       expect(provisioners).toEqual(['remote-exec', 'file', 'remote-exec']);

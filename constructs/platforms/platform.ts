@@ -13,13 +13,20 @@ export interface ApplianceMachineSpec {
   readonly networkConfig: string;
   /** Meta-data with the network-config embedded, for datasources that read both from one place (VMware guestinfo). */
   readonly metaDataWithNetwork: string;
+  /**
+   * Address (`terraform_data.<name>`) of the appliance's replacement marker:
+   * every resource of its VM (disks, cloud-init, the VM) lists it in
+   * `lifecycle.replaceTriggeredBy`, so `terraform apply -replace=<it>`
+   * replaces the whole VM, which boots with the current configuration.
+   */
+  readonly replacementMarker: string;
 }
 
 /** The VM a platform created for one appliance. */
 export interface ApplianceMachine {
   /** Terraform id expression of the VM. */
   readonly id: string;
-  /** The VM resource: what the node's configuration delivery waits for. */
+  /** The VM resource. */
   readonly resource: TerraformResource;
 }
 

@@ -165,7 +165,7 @@ export class VspherePlatform implements FabricPlatform {
         tags: m.node.roles.map((r) => roleTags.get(r)).filter((t): t is string => t !== undefined),
         // A changed extra_config reboots the VM (provider 2.15) and cloud-init would not run again anyway
         // (same instance-id): later changes arrive as configuration bundles instead.
-        lifecycle: { ignoreChanges: GUESTINFO_KEYS.map((key) => `extra_config["${key}"]`) },
+        lifecycle: { ignoreChanges: GUESTINFO_KEYS.map((key) => `extra_config["${key}"]`), replaceTriggeredBy: [m.replacementMarker] },
       });
       machinesByNode.set(m.node.name, { id: vm.id, resource: vm });
       return { vm, node: m.node };
