@@ -1,5 +1,7 @@
+import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { FabricModel, NodeModel, PlatformTraits } from '../../model/fabric-model';
+import { LockedImage } from '../../model/identity';
 
 /** What a platform needs to create one appliance's VM. */
 export interface ApplianceMachineSpec {
@@ -30,4 +32,17 @@ export interface FabricPlatform {
   placement?(model: FabricModel): Map<string, string>;
   /** Creates the shared resources and one VM per appliance; returns each appliance's VM id expression. */
   deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, string>;
+  /**
+   * The image an appliance's VM is created from, resolved (its own `image`,
+   * else the platform's), as the lock file records it. A platform without it
+   * records no image, and no pair is checked for an image change.
+   */
+  imageOf?(model: FabricModel, node: NodeModel): LockedImage;
+  /**
+   * After `deploy`: the resources that make up an appliance's VM, created in
+   * `scope` (its Appliance construct), that `terraform apply -replace=`
+   * must name to rebuild the node from scratch. The error of an identity
+   * change gives their addresses.
+   */
+  vmResourcesOf?(scope: Construct): TerraformResource[];
 }
