@@ -219,6 +219,31 @@ describe.each<PlatformKind>(['kvm', 'vsphere'])('the lock file on %s', (kind) =>
   });
 });
 
+describe.each<PlatformKind>(['kvm', 'vsphere'])('the pairs on %s', (kind) => {
+  const next = (): ApplianceImageSpec => (kind === 'kvm' ? { source: DEBIAN_12_NEXT } : { template: 'debian12-v2' });
+  const fiveNodes = (extra: Partial<FabricSpec>): FabricSpec =>
+    threeNodeSpec({ appliances: [1, 2, 3, 4, 5].map((i) => ({ name: `node${i}`, managementAddress: `198.51.100.${10 + i}` })), ...extra });
+
+  it.each<[string, Partial<FabricSpec>, string, string]>([
+    ['database', { database: { vip: '198.51.100.20', members: ['node4', 'node5'] } }, 'node4', 'node5'],
+    ['monitoring', { monitoring: { members: ['node4', 'node5'], vip: '198.51.100.30' } }, 'node4', 'node5'],
+  ])('refuses a new image on both members of the %s pair, the second member first', (cluster, extra, first, second) => {
+    synth(kind, fiveNodes(extra));
+    const err = refusal(() => synth(kind, withImages(fiveNodes(extra), { [first]: next(), [second]: next() })));
+    expect(err.problems.map((p) => p.path)).toEqual([`stack/Fabric/${cluster}`]);
+    expect(err.problems[0].fix).toMatch(new RegExp(`^change ${second} first, the lower-priority member ${second} \\(priority 140\\) against ${first}'s 150`));
+    synth(kind, withImages(fiveNodes(extra), { [second]: next() }));
+    synth(kind, withImages(fiveNodes(extra), { [first]: next(), [second]: next() }));
+  });
+
+  it('lets a new member and an old one change in one synth', () => {
+    synth(kind, threeNodeSpec());
+    // node4 joins the balancers with the new image while node2 also moves to it: node4 has no recorded image.
+    const spec = { ...fourNodes(), loadBalancer: { members: ['node2', 'node4'] } };
+    synth(kind, withImages(spec, { node2: next(), node4: next() }));
+  });
+});
+
 describe('the lock file and the rest of the app', () => {
   it('is not read or written by constructing a fabric, nor by Testing.synth', () => {
     const stack = new TerraformStack(new App({ outdir: path.join(dir, 'out') }), 'stack');
