@@ -10,7 +10,7 @@
  * Pure: reading and writing the file is constructs/fabric-lock.ts's.
  */
 import { ProblemCollector } from './errors';
-import { FabricModel, NodeModel, vrrpInstances } from './fabric-model';
+import { FabricModel, NodeModel, VrrpInstance, vrrpInstances } from './fabric-model';
 import { instanceIdOf } from './identifiers';
 
 /** The lock file's format; a reader refuses a newer one rather than guess. */
@@ -131,9 +131,16 @@ export function checkAgainstLock(model: FabricModel, locked: LockedFabric | unde
 const PAIR_CLUSTERS: Readonly<Record<string, string>> = { fabric: 'load-balancer', database: 'database', monitoring: 'monitoring' };
 
 function checkPairImages(model: FabricModel, locked: LockedFabric, current: LockedFabric, problems: ProblemCollector): void {
+  // Pairs of the same members in the same order (the balancers are often the database pair too) are one problem.
+  const pairs = new Map<string, { clusters: string[]; instance: VrrpInstance }>();
   for (const instance of vrrpInstances(model)) {
     const cluster = PAIR_CLUSTERS[instance.purpose];
     if (!cluster) continue;
+    const key = instance.members.map((m) => m.node).join(' ');
+    if (pairs.has(key)) pairs.get(key)!.clusters.push(cluster);
+    else pairs.set(key, { clusters: [cluster], instance });
+  }
+  for (const { clusters, instance } of pairs.values()) {
     // Members come in priority order: the first is the initial master.
     const members = instance.members.map((m) => m.node);
     const changed = members.filter((m) => {
@@ -148,8 +155,8 @@ function checkPairImages(model: FabricModel, locked: LockedFabric, current: Lock
     const giveNew = rest.map((m) => `appliances[${nodeNamed(model, m.node).index}].image ${imageSpecText(current.nodes[m.node].image!)}`).join(', ');
     const plural = rest.length === 1 ? '' : 's';
     problems.add(
-      cluster,
-      `the images of all members of the ${cluster} pair change in one synth: ${changes.join('; ')}. A new image replaces a VM, and replacing ${members.join(' and ')} in one apply takes the pair down at once`,
+      clusters[0],
+      `the images of all members of the ${clusters.join(' and ')} pair change in one synth: ${changes.join('; ')}. A new image replaces a VM, and replacing ${members.join(' and ')} in one apply takes the pair down at once`,
       `change ${rest.map((m) => m.node).join(', ')} first, the lower-priority member${plural} ${standby} against ${first.node}'s ${first.priority} ` +
         `(if a failover has moved the VIP, the member${plural} not holding it): keep ${first.node} on ${describeImage(locked.nodes[first.node].image!)} ` +
         `(undo the change that reaches it: the platform's template or baseImage, or its own image) and give the new image to ${rest.map((m) => m.node).join(', ')} alone ` +

@@ -236,6 +236,14 @@ describe.each<PlatformKind>(['kvm', 'vsphere'])('the pairs on %s', (kind) => {
     synth(kind, withImages(fiveNodes(extra), { [first]: next(), [second]: next() }));
   });
 
+  it('names a pair once when the balancers are the database pair too', () => {
+    const spec = threeNodeSpec({ database: { vip: '198.51.100.20' } });
+    synth(kind, spec);
+    const err = refusal(() => synth(kind, withImages(spec, { node1: next(), node2: next() })));
+    expect(err.problems.map((p) => p.path)).toEqual(['stack/Fabric/load-balancer']);
+    expect(err.problems[0].message).toContain('the images of all members of the load-balancer and database pair change in one synth');
+  });
+
   it('lets a new member and an old one change in one synth', () => {
     synth(kind, threeNodeSpec());
     // node4 joins the balancers with the new image while node2 also moves to it: node4 has no recorded image.
