@@ -1,13 +1,16 @@
-import { Annotations, DataResource, ITerraformDependable, TerraformOutput, TerraformVariable } from 'cdktf';
+import * as path from 'node:path';
+import { Annotations, App, DataResource, ITerraformDependable, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { renderNodeCloudInit, toYaml } from '../cloud-init/cloud-config';
 import { FabricModel, vrrpInstances } from '../model/fabric-model';
 import { metaDataOf } from '../cloud-init/network-config';
 import { buildFabricModel } from '../model/build-model';
-
+import { ProblemCollector } from '../model/errors';
+import { checkAgainstLock, LockedImage, lockedFabricOf } from '../model/identity';
 import { FabricSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
 import { ApplicationServerCluster } from './application-server-cluster';
+import { DEFAULT_LOCK_FILE, FabricLockWriter, readFabricLock } from './fabric-lock';
 import { FabricSecretsConstruct, SshHostKeyConstruct } from './fabric-secrets';
 import { NodeConfiguration } from './node-configuration';
 import { CassandraCluster } from './cassandra-cluster';
@@ -20,6 +23,17 @@ import { escapeForTerraform, withSecrets } from './terraform-strings';
 export interface FabricProps extends FabricSpec {
   /** The hypervisor the appliances run on, e.g. `new VspherePlatform({...})`. */
   readonly platform: FabricPlatform;
+  /**
+   * The lock file that records each node's identity and image as last
+   * synthesized (one entry per fabric, by construct path; commit it beside
+   * the config). `app.synth()` refuses an identity change (see
+   * `replaceAppliances`) or a pair whose members all change image, and
+   * otherwise writes the file, only when every fabric of the app passed.
+   * Constructing a fabric alone reads and writes nothing. A relative path is
+   * taken from the working directory (where `cdktf synth` runs: the project).
+   * @default 'appliance-fabric.lock.json'
+   */
+  readonly lockFile?: string;
 }
 
 /**
@@ -38,10 +52,12 @@ export class Fabric extends Construct {
   /** The Cassandra cluster, when the fabric has one. */
   readonly cassandra?: CassandraCluster;
   readonly monitoring: MonitoringCluster;
+  /** The lock file, as an absolute path. */
+  readonly lockFile: string;
 
   constructor(scope: Construct, id: string, props: FabricProps) {
     super(scope, id);
-    const { platform, ...spec } = props;
+    const { platform, lockFile, ...spec } = props;
     const validated = buildFabricModel(spec, platform.traits, this.node.path);
     platform.validate(validated);
     // Where the platform places each appliance (Cassandra's rack comes from it).
@@ -84,6 +100,11 @@ export class Fabric extends Construct {
     const vms = platform.deploy(this, this.model, machines);
     for (const appliance of this.appliances) appliance.machineId = vms.get(appliance.name)?.id;
     this.deliverConfiguration(hostKeys, (text) => withSecrets(text, secrets.placeholders, secrets.tokens));
+
+    this.lockFile = path.resolve(lockFile ?? DEFAULT_LOCK_FILE);
+    // At synth, once every resource exists and has its final address.
+    const writer = FabricLockWriter.of(this);
+    this.node.addValidation({ validate: () => this.checkLock(platform, writer) });
 
     new TerraformOutput(this, 'vip', { value: this.model.vip, description: 'Fabric VIP for GUI and NBI clients' });
     new TerraformOutput(this, 'gui_url', { value: `https://${this.model.vip}${this.model.loadBalancer.guiPort === 443 ? '' : `:${this.model.loadBalancer.guiPort}`}/` });
@@ -169,9 +190,36 @@ export class Fabric extends Construct {
     let previous: ITerraformDependable[] = stage;
     for (const name of [...balancers].reverse()) previous = [configure(name, previous)];
   }
+
+  /**
+   * Compares this synth with the lock and stages the new entry for writing;
+   * throws the FabricValidationError itself (not a validation message), so
+   * that the operator reads the same list of problems as for any other
+   * configuration error and `npm run synth` prints it and exits 1.
+   */
+  private checkLock(platform: FabricPlatform, writer: FabricLockWriter): string[] {
+    const images = new Map<string, LockedImage>(platform.imageOf ? this.model.nodes.map((n) => [n.name, platform.imageOf!(this.model, n)]) : []);
+    const current = lockedFabricOf(this.model, images);
+    const locked = readFabricLock(this.lockFile)?.fabrics[this.node.path];
+    const replaceAddresses = new Map(
+      this.appliances.map((a) => [a.name, (platform.vmResourcesOf?.(a) ?? []).map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`)]),
+    );
+    const stackDirectory = path.join(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);
+    const problems = new ProblemCollector(this.model.constructPath);
+    checkAgainstLock(this.model, locked, current, { lockFile: shortPath(this.lockFile), replaceAddresses, stackDirectory: shortPath(stackDirectory) }, problems);
+    problems.throwIfAny();
+    writer.stage(this.lockFile, this.node.path, current);
+    return [];
+  }
 }
 
 /** The Terraform variable that holds a fabric's deploy key. */
 export function deployKeyVariableName(fabricName: string): string {
   return `${fabricName.replace(/[^A-Za-z0-9_]/g, '_')}_deploy_private_key`;
+}
+
+/** A path relative to the working directory when it is below it. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), path.resolve(file));
+  return relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(file) : relative;
 }

@@ -20,7 +20,7 @@ export interface NodeConfigurationProps {
   readonly deployKey: TerraformVariable;
   readonly delivery: ConfigurationDelivery;
   /** The deliveries to other nodes that must be done first. */
-  readonly dependsOn: ITerraformDependable[];
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**

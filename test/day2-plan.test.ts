@@ -180,7 +180,7 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
       expect(markers).toHaveLength(1);
       const marker = `terraform_data.${markers[0][0]}`;
       const triggered = platform.vmTypes.flatMap((type) =>
-        Object.entries((base.resource[type] ?? {}) as Record<string, Plan>).filter(([, r]) => r.lifecycle?.replace_triggered_by?.includes(marker)).map(([, r]) => type),
+        Object.entries((base.resource[type] ?? {}) as Record<string, Plan>).filter(([, r]) => r.lifecycle?.replace_triggered_by?.includes(marker)).map(() => type),
       );
       expect(triggered.sort()).toEqual([...platform.vmTypes].sort());
       for (const type of platform.vmTypes) for (const r of Object.values((base.resource[type] ?? {}) as Record<string, Plan>)) expect(r.lifecycle?.create_before_destroy).toBeUndefined();
