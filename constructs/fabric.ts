@@ -6,18 +6,19 @@ import { FabricModel, vrrpInstances } from '../model/fabric-model';
 import { metaDataOf } from '../cloud-init/network-config';
 import { buildFabricModel } from '../model/build-model';
 import { ProblemCollector } from '../model/errors';
-import { checkAgainstLock, LockedImage, lockedFabricOf } from '../model/identity';
+import { checkAgainstLock, LockedFabric, LockedImage, lockedFabricOf } from '../model/identity';
 import { FabricSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
 import { ApplicationServerCluster } from './application-server-cluster';
 import { DEFAULT_LOCK_FILE, FabricLockWriter, readFabricLock } from './fabric-lock';
 import { FabricSecretsConstruct, SshHostKeyConstruct } from './fabric-secrets';
 import { NodeConfiguration } from './node-configuration';
+import { RetiredAppliances } from './retired-appliances';
 import { CassandraCluster } from './cassandra-cluster';
 import { DatabaseCluster } from './database-cluster';
 import { LoadBalancerCluster } from './load-balancer-cluster';
 import { MonitoringCluster } from './monitoring-cluster';
-import { ApplianceMachineSpec, FabricPlatform } from './platforms/platform';
+import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from './platforms/platform';
 import { escapeForTerraform, withSecrets } from './terraform-strings';
 
 export interface FabricProps extends FabricSpec {
@@ -54,6 +55,8 @@ export class Fabric extends Construct {
   readonly monitoring: MonitoringCluster;
   /** The lock file, as an absolute path. */
   readonly lockFile: string;
+  /** The `removed` blocks of appliances that left the fabric since the lock was written. */
+  private readonly retired: RetiredAppliances;
 
   constructor(scope: Construct, id: string, props: FabricProps) {
     super(scope, id);
@@ -104,7 +107,8 @@ export class Fabric extends Construct {
     this.lockFile = path.resolve(lockFile ?? DEFAULT_LOCK_FILE);
     // At synth, once every resource exists and has its final address.
     const writer = FabricLockWriter.of(this);
-    this.node.addValidation({ validate: () => this.checkLock(platform, writer) });
+    this.retired = new RetiredAppliances(this, 'retired');
+    this.node.addValidation({ validate: () => this.checkLock(platform, writer, vms) });
 
     new TerraformOutput(this, 'vip', { value: this.model.vip, description: 'Fabric VIP for GUI and NBI clients' });
     new TerraformOutput(this, 'gui_url', { value: `https://${this.model.vip}${this.model.loadBalancer.guiPort === 443 ? '' : `:${this.model.loadBalancer.guiPort}`}/` });
@@ -197,7 +201,7 @@ export class Fabric extends Construct {
    * that the operator reads the same list of problems as for any other
    * configuration error and `npm run synth` prints it and exits 1.
    */
-  private checkLock(platform: FabricPlatform, writer: FabricLockWriter): string[] {
+  private checkLock(platform: FabricPlatform, writer: FabricLockWriter, vms: Map<string, ApplianceMachine>): string[] {
     const images = new Map<string, LockedImage>(platform.imageOf ? this.model.nodes.map((n) => [n.name, platform.imageOf!(this.model, n)]) : []);
     const current = lockedFabricOf(this.model, images);
     const locked = readFabricLock(this.lockFile)?.fabrics[this.node.path];
@@ -208,8 +212,21 @@ export class Fabric extends Construct {
     const problems = new ProblemCollector(this.model.constructPath);
     checkAgainstLock(this.model, locked, current, { lockFile: shortPath(this.lockFile), replaceAddresses, stackDirectory: shortPath(stackDirectory) }, problems);
     problems.throwIfAny();
+    this.retireRemovedAppliances(locked, vms);
     writer.stage(this.lockFile, this.node.path, current);
     return [];
+  }
+
+  /** Appliances the lock has and the config no longer: their VMs go only once the balancers stopped using them. */
+  private retireRemovedAppliances(locked: LockedFabric | undefined, vms: Map<string, ApplianceMachine>): void {
+    if (!locked || !this.model.configurationDelivery.enabled) return;
+    const present = new Set(this.model.nodes.map((n) => n.name));
+    const removed = Object.entries(locked.nodes)
+      .filter(([name]) => !present.has(name))
+      .map(([name, node]) => ({ name, managementAddress: node.identity.managementAddress }));
+    if (removed.length === 0) return;
+    const template = this.appliances[0];
+    this.retired.retire(removed, vms.get(template.name)!.resource, template, this.model.configurationDelivery);
   }
 }
 

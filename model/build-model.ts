@@ -292,7 +292,8 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
           // Database nodes never preempt: a returning node may hold stale data.
           vrrp: instance('database_vip', db.vip, prefix, GUEST_INTERFACE, dbRouterId!.id, dbMembers, { purpose: 'database', preempt: false }),
           port: dbPort,
-          serverIds: Object.fromEntries(dbMembers.map((m) => [m, byName.get(m)!.index + 1])),
+          // By place in the cluster, not in the fabric: removing another appliance must not change a running server's id.
+          serverIds: Object.fromEntries(dbMembers.map((m, i) => [m, i + 1])),
           databaseName: db.databaseName ?? D.DEFAULT_DATABASE_NAME,
           replicationUser: 'fabric_repl',
           applicationUser: 'fabric_app',

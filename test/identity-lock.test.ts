@@ -165,15 +165,16 @@ describe.each<PlatformKind>(['kvm', 'vsphere'])('the lock file on %s', (kind) =>
     expect(err.problems[0].message).toContain("managementGateway '198.51.100.1' → '198.51.100.254'");
   });
 
-  it('refuses a database server id that moves with the node order', () => {
+  it('keeps the database server ids when another appliance leaves (they follow the cluster, not the fabric order), and refuses swapping the primary and the standby', () => {
     const spec = threeNodeSpec({ database: { vip: '198.51.100.20', members: ['node2', 'node3'] } });
     synth(kind, spec);
-    // node1 goes: node2 and node3 are still there, but one place earlier, and their server ids would follow.
-    const err = refusal(() => synth(kind, { ...spec, appliances: spec.appliances!.slice(1), loadBalancer: { members: ['node2', 'node3'] } }));
-    expect(err.problems.map((p) => p.message)).toEqual([
-      expect.stringContaining('databaseServerId 2 → 1'),
-      expect.stringContaining('databaseServerId 3 → 2'),
-    ]);
+    // node1 goes: node2 and node3 move one place earlier in the fabric, their server ids stay.
+    const shrunk = { ...spec, appliances: spec.appliances!.slice(1), loadBalancer: { members: ['node2', 'node3'] } };
+    synth(kind, shrunk);
+    expect(lock().fabrics['stack/Fabric'].nodes.node2.identity.databaseServerId).toBe(1);
+    expect(lock().fabrics['stack/Fabric'].nodes.node3.identity.databaseServerId).toBe(2);
+    const err = refusal(() => synth(kind, { ...shrunk, database: { vip: '198.51.100.20', members: ['node3', 'node2'] } }));
+    expect(err.problems.map((p) => p.message)).toEqual([expect.stringContaining('databaseServerId 1 → 2'), expect.stringContaining('databaseServerId 2 → 1')]);
   });
 
   it('refuses a new image on both balancers at once, naming the standby to change first, and leaves the lock as it was', () => {
