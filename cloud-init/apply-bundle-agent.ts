@@ -16,8 +16,14 @@ export const APPLY_BUNDLE_SCRIPT = `${LIB_DIR}/${APPLY_BUNDLE_ASSET}`;
 export const APPLY_BUNDLE_CONF = `${ETC_DIR}/apply-bundle.conf`;
 /** What the agent applied last: `bundle <hash>`, when, which files, which daemons; readable by the operator. */
 export const APPLIED_BUNDLE_FILE = `${STATE_DIR}/applied-bundle`;
-/** How long the agent waits for a reloaded daemon to take its new files up. */
-const RELOAD_TIMEOUT_SECONDS = 10;
+/**
+ * How long the agent waits for a reloaded daemon to take its new files up
+ * before it puts the previous ones back. A reload takes well under a second
+ * on a real host; 10 s was too short for the active balancer of the VM tier
+ * under load (TCG), which rolled a good bundle back. Only a failing reload
+ * waits this long.
+ */
+const RELOAD_TIMEOUT_SECONDS = 30;
 
 /**
  * How long a VRRP reload that should move no VIP is watched: a peer notices a

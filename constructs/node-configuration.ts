@@ -82,7 +82,11 @@ export class NodeConfiguration extends Construct {
         {
           type: 'remote-exec',
           // The agent waits until the node serves, checks, applies and verifies; its exit status stops the chain.
-          inline: [`sudo ${APPLY_BUNDLE_SCRIPT} --wait-ready ${readyTimeoutSeconds} --common-reload-at '${commonReloadAt}' ${upload}; status=$?; rm -f ${upload}; exit $status`],
+          inline: [
+            // A new node's SSH answers before cloud-init's final stage has written the agent itself (write_files is deferred).
+            `timeout ${readyTimeoutSeconds} sh -c 'until [ -x ${APPLY_BUNDLE_SCRIPT} ]; do sleep 2; done' || { echo '${APPLY_BUNDLE_SCRIPT} is not there after ${readyTimeoutSeconds} s: has cloud-init finished? (cloud-init status --long)' >&2; exit 1; }`,
+            `sudo ${APPLY_BUNDLE_SCRIPT} --wait-ready ${readyTimeoutSeconds} --common-reload-at '${commonReloadAt}' ${upload}; status=$?; rm -f ${upload}; exit $status`,
+          ],
         },
       ],
     });

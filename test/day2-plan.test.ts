@@ -230,7 +230,7 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
       expect(resource.triggers_replace.bundle).toMatch(/^\$\{sha256\(local\.[A-Za-z0-9_]+\)\}$/);
       const provisioners = resource.provisioner.map((p: Plan) => Object.keys(p)[0]);
       expect(provisioners).toEqual(['remote-exec', 'file', 'remote-exec']);
-      expect(resource.provisioner[2]['remote-exec'].inline[0]).toMatch(/^sudo \/usr\/local\/lib\/appliance-fabric\/fabric-apply-bundle --wait-ready 900 /);
+      expect(resource.provisioner[2]['remote-exec'].inline[1]).toMatch(/^sudo \/usr\/local\/lib\/appliance-fabric\/fabric-apply-bundle --wait-ready 900 /);
     }
     // The hashed manifest lines hold hashes and references, never a secret's value.
     for (const [name, value] of Object.entries(base.locals as Record<string, string>)) {

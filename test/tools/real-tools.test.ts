@@ -18,6 +18,15 @@ import { describeComplaints, NodeUnderTest, ToolBench } from './real-tools';
 const RANDOM_FABRICS = 200;
 let bench: ToolBench;
 let certBase64: string;
+/** A real ECDSA P-256 host key pair in the forms Terraform's tls_private_key gives (SEC1 PEM, OpenSSH public key). */
+const hostKey = (() => {
+  const { privateKey, publicKey } = require('node:crypto').generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = publicKey.export({ format: 'jwk' }) as { x: string; y: string };
+  const sshString = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, (b.length >> 8) & 0xff, b.length & 0xff]), b]);
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+  const blob = Buffer.concat([sshString(Buffer.from('ecdsa-sha2-nistp256')), sshString(Buffer.from('nistp256')), sshString(point)]);
+  return { privateKeyPem: privateKey.export({ format: 'pem', type: 'sec1' }) as string, publicKeyOpenssh: `ecdsa-sha2-nistp256 ${blob.toString('base64')}` };
+})();
 
 beforeAll(() => {
   bench = new ToolBench();
@@ -29,7 +38,10 @@ afterAll(() => bench?.dispose());
 function evaluateSecrets(userData: string): string {
   const out = userData
     .replace(/\$\{random_password\.[A-Za-z0-9_]+\.result\}/g, 'ToolCheckOnlyPassword000')
-    .replace(/\$\{base64encode\(join\("", \[tls_self_signed_cert\.[A-Za-z0-9_]+\.cert_pem, tls_private_key\.[A-Za-z0-9_]+\.private_key_pem\]\)\)\}/g, certBase64);
+    .replace(/\$\{base64encode\(join\("", \[tls_self_signed_cert\.[A-Za-z0-9_]+\.cert_pem, tls_private_key\.[A-Za-z0-9_]+\.private_key_pem\]\)\)\}/g, certBase64)
+    // Each node's SSH host key: jsonencode()d, so a JSON string (a valid YAML scalar).
+    .replace(/\$\{jsonencode\(tls_private_key\.[A-Za-z0-9_]+\.private_key_pem\)\}/g, () => JSON.stringify(hostKey.privateKeyPem))
+    .replace(/\$\{jsonencode\(trimspace\(tls_private_key\.[A-Za-z0-9_]+\.public_key_openssh\)\)\}/g, () => JSON.stringify(hostKey.publicKeyOpenssh));
   const leftover = /(?<!\$)\$\{[^}]*\}/.exec(out.replace(/\$\$\{/g, ''));
   if (leftover) throw new Error(`unexpected Terraform reference in user-data: ${leftover[0]}`);
   return unescapeTerraform(out);
