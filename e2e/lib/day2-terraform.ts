@@ -125,7 +125,7 @@ export class Day2Terraform {
       if (init.code !== 0) return init;
       this.initialized = true;
     }
-    const run = await runTerraform(this.o.dir, args, { namespace: this.o.namespace, timeoutMs });
+    const run = await runTerraform(this.o.dir, args, { namespace: this.o.namespace, timeoutMs, logFile: path.join(this.o.dir, 'terraform.log') });
     this.runs.push({ args, run });
     return run;
   }

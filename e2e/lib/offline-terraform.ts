@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 
@@ -154,17 +154,25 @@ export interface TerraformRun {
  * Runs terraform in `cwd` without blocking the event loop (the e2e serves
  * the VM control socket and streams requests meanwhile), bounded by
  * `timeoutMs` (its process group is killed then), inside `namespace` when
- * given.
+ * given, its output appended to `logFile` as it comes.
  */
-export function runTerraform(cwd: string, args: string[], options: { namespace?: string; timeoutMs: number }): Promise<TerraformRun> {
+export function runTerraform(cwd: string, args: string[], options: { namespace?: string; timeoutMs: number; logFile?: string }): Promise<TerraformRun> {
   const t0 = Date.now();
   const [cmd, argv] = options.namespace ? ['ip', ['netns', 'exec', options.namespace, 'terraform', ...args]] : ['terraform', args];
   return new Promise((resolve) => {
     const p = spawn(cmd, argv, { cwd, env: terraformEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
+    // The log follows the run as it goes (terraform prints no sensitive value: it says "(sensitive value)").
+    const log = (d: Buffer) => options.logFile && appendFileSync(options.logFile, d);
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      log(d);
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      log(d);
+    });
     const timer = setTimeout(() => {
       stderr += `\n[e2e] terraform ${args[0]} did not finish in ${options.timeoutMs / 1000} s: killed`;
       try {
