@@ -29,6 +29,23 @@ export function vrrpSettleSeconds(model: FabricModel, node: NodeModel): number {
   return Math.ceil(Math.max(0, ...instances.map((i) => 3 * i.advertIntervalSeconds + 2 * i.checkIntervalSeconds)));
 }
 
+/**
+ * What must answer before a node is configured with --wait-ready: its
+ * application service's HTTP health check on its own address (an application server enters its
+ * balancers' rotation only once it serves) and HAProxy's own health endpoint.
+ */
+export function readyUrlsOf(model: FabricModel, node: NodeModel): string[] {
+  const urls: string[] = [];
+  const service = model.applicationServers.service;
+  if (node.roles.includes('application-server') && service.healthCheck.type === 'http') urls.push(`http://${node.managementAddress}:${service.port}${service.healthCheck.path}`);
+  if (node.roles.includes('load-balancer')) urls.push(haproxyHealthUrl(model));
+  return urls;
+}
+
+function haproxyHealthUrl(model: FabricModel): string {
+  return `http://127.0.0.1:${model.loadBalancer.healthPort}/healthz`;
+}
+
 export function renderApplyBundleConf(model: FabricModel, node: NodeModel): string {
   const balancer = node.roles.includes('load-balancer');
   return [
@@ -40,7 +57,7 @@ export function renderApplyBundleConf(model: FabricModel, node: NodeModel): stri
     `HAPROXY_ADMIN_SOCKET=${HAPROXY_ADMIN_SOCKET}`,
     `HAPROXY_STATE_FILE=${HAPROXY_SERVER_STATE_FILE}`,
     // Empty where there is no HAProxy.
-    `HAPROXY_HEALTH_URL=${balancer ? `http://127.0.0.1:${model.loadBalancer.healthPort}/healthz` : ''}`,
+    `HAPROXY_HEALTH_URL=${balancer ? haproxyHealthUrl(model) : ''}`,
     'KEEPALIVED_UNIT=keepalived.service',
     `KEEPALIVED_CONFIG=${KEEPALIVED_CONFIG}`,
     `KEEPALIVED_RELOAD_FILE=${KEEPALIVED_RELOAD_FILE}`,
@@ -48,6 +65,8 @@ export function renderApplyBundleConf(model: FabricModel, node: NodeModel): stri
     `VRRP_SETTLE_SECONDS=${vrrpSettleSeconds(model, node)}`,
     `WATCHDOG_UNIT=${WATCHDOG_UNIT}.service`,
     `RELOAD_TIMEOUT_SECONDS=${RELOAD_TIMEOUT_SECONDS}`,
+    '# With --wait-ready, the agent waits until these answer (space-separated) before it configures a new node.',
+    `READY_URLS=${readyUrlsOf(model, node).join(' ')}`,
     '# One line per VRRP instance of this node: name, VIP, the file its notify hook records its state in.',
     ...vrrpInstancesOf(model, node).map((i) => `VRRP_INSTANCE=${i.name} ${i.vip} ${vrrpStateFile(i.name)}`),
     '',

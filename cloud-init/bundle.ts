@@ -113,7 +113,7 @@ export function assembleBundle(nodeName: string, files: readonly BundleFile[], c
   const hash = sha256Hex(lines.map((l) => `${l}\n`).join(''));
   const manifest = [
     ...comments,
-    `# Apply on the node: ${APPLY_BUNDLE_SCRIPT} <the directory holding this manifest and files/>.`,
+    `# Apply on the node: ${APPLY_BUNDLE_SCRIPT} <this bundle: a directory with this manifest and files/, or one text file with data lines>.`,
     '# file <sha256> <mode> <owner> <what takes it up> <path>; the bundle hash is the sha256 of the file lines.',
     'format 1',
     `node ${nodeName}`,
@@ -122,6 +122,34 @@ export function assembleBundle(nodeName: string, files: readonly BundleFile[], c
     '',
   ].join('\n');
   return { node: nodeName, files: sorted, hash, manifest };
+}
+
+/** One file of a single-file bundle: its path and its bytes in base64 (either may be a Terraform expression). */
+export interface BundleData {
+  readonly path: string;
+  readonly base64: string;
+}
+
+/**
+ * A bundle as one text file, the form Terraform's file provisioner uploads:
+ * the manifest followed by one `data <path> <base64>` line per file. The parts
+ * are given as strings so that the delivery can pass Terraform expressions
+ * (hashes and contents of files that hold secrets).
+ */
+export function bundleText(parts: { comments: readonly string[]; node: string; hash: string; fileLines: string; data: readonly BundleData[] }): string {
+  return [...parts.comments, 'format 1', `node ${parts.node}`, `bundle ${parts.hash}`, `${parts.fileLines}${parts.data.map((d) => `data ${d.path} ${d.base64}`).join('\n')}`, ''].join('\n');
+}
+
+/** A bundle whose contents are all known here as one text file (what the delivery uploads, without Terraform). */
+export function bundleTextOf(bundle: NodeBundle): string {
+  const lines = bundle.manifest.split('\n');
+  return bundleText({
+    comments: lines.filter((line) => line.startsWith('#')),
+    node: bundle.node,
+    hash: bundle.hash,
+    fileLines: lines.filter((line) => line.startsWith('file ')).map((line) => `${line}\n`).join(''),
+    data: bundle.files.map((f) => ({ path: f.path, base64: bytesOnNode(f).toString('base64') })),
+  });
 }
 
 /** A bundle as a directory: `manifest` and `files/<absolute path>`, each with its bytes (what the agent reads). */

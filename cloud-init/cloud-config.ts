@@ -42,6 +42,16 @@ export interface NodeCloudInit {
   readonly identityHash: string;
 }
 
+/**
+ * The node's SSH host key pair (ECDSA P-256), generated outside the node so
+ * that whoever connects to it (Terraform delivering a bundle) can pin the
+ * public half: `privateKeyPem` (SEC1 PEM) and `publicKeyOpenssh`.
+ */
+export interface SshHostKey {
+  readonly privateKeyPem: string;
+  readonly publicKeyOpenssh: string;
+}
+
 export const ADMIN_USER = 'fabric-admin';
 const BASE_PACKAGES = ['chrony', 'curl', 'watchdog'];
 
@@ -90,7 +100,7 @@ function servicesOf(model: FabricModel, node: NodeModel): string[] {
   return units;
 }
 
-export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets: FabricSecrets): NodeCloudInit {
+export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets: FabricSecrets, sshHostKey?: SshHostKey): NodeCloudInit {
   const files = nodeFiles(model, node, secrets);
   const packages = new Set(BASE_PACKAGES);
   if (node.roles.includes('load-balancer')) packages.add('haproxy');
@@ -123,6 +133,8 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
     ],
     ssh_pwauth: false,
     disable_root: true,
+    // The host key was made with the plan, so the first connection can check it; no other type is generated.
+    ...(sshHostKey ? { ssh_keys: { ecdsa_private: sshHostKey.privateKeyPem, ecdsa_public: sshHostKey.publicKeyOpenssh }, ssh_genkeytypes: [] } : {}),
     ...(net.ntpServers.length > 0 ? { ntp: { enabled: true, ntp_client: 'chrony', servers: [...net.ntpServers] } } : {}),
     // A non-empty package list makes cloud-init run apt-get update first.
     ...(model.installPackagesOnBoot ? { packages: [...packages].sort() } : {}),

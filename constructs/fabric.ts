@@ -1,13 +1,15 @@
-import { TerraformOutput } from 'cdktf';
+import { Annotations, DataResource, ITerraformDependable, TerraformOutput, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { renderNodeCloudInit, toYaml } from '../cloud-init/cloud-config';
+import { FabricModel, vrrpInstances } from '../model/fabric-model';
 import { metaDataOf } from '../cloud-init/network-config';
 import { buildFabricModel } from '../model/build-model';
-import { FabricModel } from '../model/fabric-model';
+
 import { FabricSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
 import { ApplicationServerCluster } from './application-server-cluster';
-import { FabricSecretsConstruct } from './fabric-secrets';
+import { FabricSecretsConstruct, SshHostKeyConstruct } from './fabric-secrets';
+import { NodeConfiguration } from './node-configuration';
 import { CassandraCluster } from './cassandra-cluster';
 import { DatabaseCluster } from './database-cluster';
 import { LoadBalancerCluster } from './load-balancer-cluster';
@@ -48,16 +50,22 @@ export class Fabric extends Construct {
 
     const secrets = new FabricSecretsConstruct(this, 'secrets', this.model);
     const machines: ApplianceMachineSpec[] = [];
+    const hostKeys = new Map<string, SshHostKeyConstruct>();
     this.appliances = this.model.nodes.map((node) => {
-      const cloudInit = renderNodeCloudInit(this.model, node, secrets.placeholders);
+      const hostKey = new SshHostKeyConstruct(this, `${node.name}_ssh_host_key`);
+      hostKeys.set(node.name, hostKey);
+      const cloudInit = renderNodeCloudInit(this.model, node, secrets.placeholders, hostKey.placeholders);
       const appliance = new Appliance(this, node.name, {
         node,
         cloudInit,
-        terraformUserData: withSecrets(cloudInit.userData, secrets.placeholders, secrets.tokens),
+        terraformUserData: withSecrets(cloudInit.userData, { ...secrets.placeholders, ...hostKey.placeholders }, { ...secrets.tokens, ...hostKey.tokens }),
       });
+      // Its id says what the marker is for; the value is the node, so it never changes on its own.
+      const marker = new DataResource(appliance, 'replacement', { input: { node: node.name } });
       machines.push({
         scope: appliance,
         node,
+        replacementMarker: `terraform_data.${marker.friendlyUniqueId}`,
         userData: appliance.userDataLocal.asString,
         metaData: escapeForTerraform(cloudInit.metaData),
         networkConfig: escapeForTerraform(cloudInit.networkConfig),
@@ -73,8 +81,9 @@ export class Fabric extends Construct {
     if (m.cassandra) this.cassandra = new CassandraCluster(this, 'cassandra', m.cassandra, byName(m.cassandra.members));
     this.monitoring = new MonitoringCluster(this, 'monitoring', m.monitoring, byName(m.monitoring.members), m.vip);
 
-    const ids = platform.deploy(this, this.model, machines);
-    for (const appliance of this.appliances) appliance.machineId = ids.get(appliance.name);
+    const vms = platform.deploy(this, this.model, machines);
+    for (const appliance of this.appliances) appliance.machineId = vms.get(appliance.name)?.id;
+    this.deliverConfiguration(hostKeys, (text) => withSecrets(text, secrets.placeholders, secrets.tokens));
 
     new TerraformOutput(this, 'vip', { value: this.model.vip, description: 'Fabric VIP for GUI and NBI clients' });
     new TerraformOutput(this, 'gui_url', { value: `https://${this.model.vip}${this.model.loadBalancer.guiPort === 443 ? '' : `:${this.model.loadBalancer.guiPort}`}/` });
@@ -95,4 +104,74 @@ export class Fabric extends Construct {
     const deviceVrrp = this.model.deviceNetwork?.vrrp;
     if (deviceVrrp) new TerraformOutput(this, 'device_vip', { value: deviceVrrp.vip, description: 'Device VIP on the device-management network' });
   }
+
+  /**
+   * One NodeConfiguration per appliance, in the order a change must reach
+   * them: the nodes without a balancer first (a new node is configured once
+   * it serves), then the standby balancers
+   * (lowest priority first) and the balancer that holds the VIP at start
+   * last, so that a bundle failing on a standby stops the apply before the
+   * active balancer is touched.
+   */
+  private deliverConfiguration(
+    hostKeys: Map<string, SshHostKeyConstruct>,
+    toTerraform: (text: string) => string,
+  ): void {
+    const m = this.model;
+    const delivery = m.configurationDelivery;
+    if (!delivery.enabled) {
+      if (!delivery.enabledExplicitly) {
+        Annotations.of(this).addWarning(
+          `${m.constructPath}: configuration delivery is off because sshAuthorizedKeys is empty: changes of this fabric's config will not reach running nodes. Add the deploy key's public half to sshAuthorizedKeys, or set configurationDelivery.enabled to false to silence this.`,
+        );
+      }
+      return;
+    }
+    const deployKey = new TerraformVariable(this, 'deploy_private_key', {
+      type: 'string',
+      sensitive: true,
+      nullable: true,
+      description: `Private SSH key Terraform logs in to fabric '${m.name}' with, to deliver configuration changes (OpenSSH or PEM). Unset: the SSH agent's keys.`,
+    });
+    deployKey.overrideLogicalId(deployKeyVariableName(m.name));
+    // Unset means the SSH agent; cdktf's `default` cannot be null.
+    deployKey.addOverride('default', null);
+
+    const balancers = m.loadBalancer.vrrp.members.map((member) => member.node);
+    const others = m.nodes.map((n) => n.name).filter((name) => !balancers.includes(name));
+    // Among the other nodes, a pair's initial master waits for its standby (the database and monitoring pairs).
+    const after = new Map<string, string[]>(others.map((name) => [name, []]));
+    for (const instance of vrrpInstances(m)) {
+      const members = instance.members.map((member) => member.node);
+      if (instance === m.loadBalancer.vrrp || !members.every((name) => after.has(name))) continue;
+      members.forEach((name, i) => after.get(name)!.push(...members.slice(i + 1)));
+    }
+    const configured = new Map<string, ITerraformDependable>();
+    const configure = (name: string, first: ITerraformDependable[]): ITerraformDependable => {
+      const appliance = this.appliances.find((a) => a.name === name)!;
+      const resource = new NodeConfiguration(appliance, 'delivery', {
+        node: appliance.model,
+        bundle: appliance.cloudInit.bundle,
+        toTerraform,
+        hostKey: hostKeys.get(name)!.publicKeyOpenssh,
+        deployKey,
+        delivery,
+        dependsOn: first.length > 0 ? first : undefined,
+      }).resource;
+      configured.set(name, resource);
+      return resource;
+    };
+    // Priority order is a total order, so standbys-first has no cycle: each pair member after the lower ones.
+    const configureOther = (name: string): ITerraformDependable =>
+      configured.get(name) ?? configure(name, [...new Set(after.get(name))].map(configureOther));
+    const stage = others.map(configureOther);
+    // Standbys from the lowest priority up, the initial master last.
+    let previous: ITerraformDependable[] = stage;
+    for (const name of [...balancers].reverse()) previous = [configure(name, previous)];
+  }
+}
+
+/** The Terraform variable that holds a fabric's deploy key. */
+export function deployKeyVariableName(fabricName: string): string {
+  return `${fabricName.replace(/[^A-Za-z0-9_]/g, '_')}_deploy_private_key`;
 }

@@ -2,6 +2,7 @@ import { inNetwork, isIpv4, offsetIpv4, parseIpv4Cidr, Ipv4Network } from './add
 import { ProblemCollector } from './errors';
 import {
   ApplicationService,
+  ConfigurationDelivery,
   FabricModel,
   HealthCheck,
   ManagementNetwork,
@@ -12,7 +13,7 @@ import {
   VrrpInstance,
 } from './fabric-model';
 import * as D from './defaults';
-import { ApplianceSpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
+import { ApplianceSpec, ConfigurationDeliverySpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
 import { derivedMac, isDnsLabel } from './identifiers';
 import { RouterIdAllocator } from './vrrp-ids';
 
@@ -227,6 +228,8 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     }
   });
 
+  const configurationDelivery = buildConfigurationDelivery(spec.configurationDelivery ?? {}, sshAuthorizedKeys.length, problems);
+
   routerIds.assign();
   problems.throwIfAny();
 
@@ -324,8 +327,43 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       : undefined,
     watchdog,
     sshAuthorizedKeys: sshAuthorizedKeys.map((k) => k.trim()),
+    configurationDelivery,
     installPackagesOnBoot: spec.installPackagesOnBoot ?? D.DEFAULT_INSTALL_PACKAGES_ON_BOOT,
   };
+}
+
+function buildConfigurationDelivery(spec: ConfigurationDeliverySpec, authorizedKeys: number, problems: ProblemCollector): ConfigurationDelivery {
+  const where = 'configurationDelivery';
+  if (spec.enabled === true && authorizedKeys === 0) {
+    problems.add(`${where}.enabled`, 'delivery is on but sshAuthorizedKeys is empty, so Terraform could not log in to any node', "add the public half of the deploy key (the variable '<fabric name>_deploy_private_key' or a key in the SSH agent) to sshAuthorizedKeys");
+  }
+  const bastion = spec.bastion;
+  if (bastion && !/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/.test(String(bastion.hostKey ?? '').trim())) {
+    problems.add(`${where}.bastion.hostKey`, `'${String(bastion.hostKey ?? '').slice(0, 24)}' is not an SSH host public key`, "give the bastion's host key in OpenSSH form, e.g. the content of its /etc/ssh/ssh_host_ed25519_key.pub");
+  }
+  return {
+    enabled: spec.enabled ?? authorizedKeys > 0,
+    enabledExplicitly: spec.enabled !== undefined,
+    bastion: bastion
+      ? {
+          host: bastion.host,
+          port: positiveInteger(`${where}.bastion.port`, bastion.port ?? D.DEFAULT_BASTION_PORT, problems),
+          user: bastion.user ?? D.DEFAULT_BASTION_USER,
+          hostKey: String(bastion.hostKey).trim(),
+        }
+      : undefined,
+    connectTimeoutSeconds: positiveInteger(`${where}.connectTimeoutSeconds`, spec.connectTimeoutSeconds ?? D.DEFAULT_CONNECT_TIMEOUT_SECONDS, problems),
+    readyTimeoutSeconds: positiveInteger(`${where}.readyTimeoutSeconds`, spec.readyTimeoutSeconds ?? D.DEFAULT_READY_TIMEOUT_SECONDS, problems),
+    commonReloadDelaySeconds: commonReloadDelay(spec.commonReloadDelaySeconds ?? D.DEFAULT_COMMON_RELOAD_DELAY_SECONDS, problems),
+  };
+}
+
+/** The agent accepts a common reload time at most an hour ahead. */
+function commonReloadDelay(value: number, problems: ProblemCollector): number {
+  const where = 'configurationDelivery.commonReloadDelaySeconds';
+  const seconds = positiveInteger(where, value, problems);
+  if (Number.isInteger(value) && value > 3600) problems.add(where, `${value} s is more than an hour`, 'give at most 3600 (the agent refuses a reload time further ahead)');
+  return seconds;
 }
 
 /** Records every address a VIP must not collide with, and checks each VIP once. */

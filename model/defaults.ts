@@ -80,3 +80,14 @@ export const DEFAULT_HARDWARE_TIMEOUT_SECONDS = 60;
 
 /** @defaultOf FabricSpec.installPackagesOnBoot */
 export const DEFAULT_INSTALL_PACKAGES_ON_BOOT = true;
+
+/** @defaultOf ConfigurationDeliverySpec.connectTimeoutSeconds */
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 900;
+/** @defaultOf ConfigurationDeliverySpec.readyTimeoutSeconds */
+export const DEFAULT_READY_TIMEOUT_SECONDS = 900;
+/** @defaultOf ConfigurationDeliverySpec.commonReloadDelaySeconds */
+export const DEFAULT_COMMON_RELOAD_DELAY_SECONDS = 300;
+/** @defaultOf SshBastionSpec.port */
+export const DEFAULT_BASTION_PORT = 22;
+/** @defaultOf SshBastionSpec.user */
+export const DEFAULT_BASTION_USER = 'fabric-admin';

@@ -178,8 +178,20 @@ export interface FabricModel {
   readonly deviceNetwork?: DeviceNetwork;
   readonly watchdog: Watchdog;
   readonly sshAuthorizedKeys: readonly string[];
+  readonly configurationDelivery: ConfigurationDelivery;
   /** Let cloud-init install the packages (and so run apt-get update) at first boot. */
   readonly installPackagesOnBoot: boolean;
+}
+
+/** How Terraform delivers bundles to running nodes (see fabric-spec.ts). */
+export interface ConfigurationDelivery {
+  readonly enabled: boolean;
+  /** Whether `enabled` was given, rather than derived from sshAuthorizedKeys. */
+  readonly enabledExplicitly: boolean;
+  readonly bastion?: { readonly host: string; readonly port: number; readonly user: string; readonly hostKey: string };
+  readonly connectTimeoutSeconds: number;
+  readonly readyTimeoutSeconds: number;
+  readonly commonReloadDelaySeconds: number;
 }
 
 /** Every VRRP instance of the fabric. */

@@ -265,6 +265,47 @@ export interface DeviceNetworkSpec {
 }
 
 /** The whole fabric, platform aside. */
+/**
+ * How Terraform reaches running nodes to deliver their configuration bundles
+ * (README "Changing a running fabric"): over SSH as `fabric-admin`, with the
+ * deploy key from the Terraform variable `<fabric name>_deploy_private_key`
+ * or the SSH agent, each node's host key pinned.
+ */
+export interface ConfigurationDeliverySpec {
+  /**
+   * Deliver configuration changes to running nodes. Needs the deploy key's
+   * public half in `sshAuthorizedKeys`; off, a changed config reaches only
+   * VMs created afterwards.
+   * @default - on when sshAuthorizedKeys is not empty
+   */
+  readonly enabled?: boolean;
+  /** A jump host between Terraform and the management network. @default - none: Terraform connects to each node directly */
+  readonly bastion?: SshBastionSpec;
+  /** How long Terraform retries its SSH connection to a node, in seconds. @default 900 */
+  readonly connectTimeoutSeconds?: number;
+  /** How long a node may take to finish its first boot and answer its health checks before it is configured, in seconds. @default 900 */
+  readonly readyTimeoutSeconds?: number;
+  /**
+   * A change VRRP peers must agree on (VIPs, router ids, advert interval) is
+   * taken up by every peer at one common time, this many seconds after
+   * `terraform plan`: long enough for the apply to reach every peer. At most 3600.
+   * @default 300
+   */
+  readonly commonReloadDelaySeconds?: number;
+}
+
+/** An SSH jump host. */
+export interface SshBastionSpec {
+  /** Its address or DNS name. */
+  readonly host: string;
+  /** @default 22 */
+  readonly port?: number;
+  /** @default fabric-admin */
+  readonly user?: string;
+  /** Its SSH host public key (OpenSSH format, e.g. from /etc/ssh/ssh_host_ed25519_key.pub), pinned like the nodes' own. */
+  readonly hostKey: string;
+}
+
 export interface FabricSpec {
   /** Fabric name: a DNS label; seeds the VRRP router ids and names the VMs. */
   readonly name: string;
@@ -280,6 +321,8 @@ export interface FabricSpec {
   readonly sizing?: SizingSpec;
   /** SSH public keys for the `fabric-admin` user (sudo); private keys are rejected. Empty: console login only. @default [] */
   readonly sshAuthorizedKeys?: string[];
+  /** How `terraform apply` delivers configuration changes to running nodes. @default - ConfigurationDeliverySpec's defaults */
+  readonly configurationDelivery?: ConfigurationDeliverySpec;
   /** VRRP behaviour. @default - HighAvailabilitySpec's defaults */
   readonly highAvailability?: HighAvailabilitySpec;
   /** The load-balancer cluster. @default - the first two appliances */

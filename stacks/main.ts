@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { App } from 'cdktf';
+import { AnnotationMetadataEntryType, App } from 'cdktf';
 import { FabricValidationError } from '../model/errors';
 import { KvmFabricConfig, KvmFabricStack } from './kvm-fabric-stack';
 import { PROJECT_ROOT } from './project-root';
@@ -26,6 +26,10 @@ export function synthesizeExamples(): void {
     const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? path.join(PROJECT_ROOT, 'cdktf.out') });
     buildExampleStacks(app);
     app.synth();
+    // cdktf-cli prints these from the manifest; this entry point prints them itself.
+    for (const construct of app.node.findAll()) {
+      for (const entry of construct.node.metadata) if (entry.type === AnnotationMetadataEntryType.WARN) console.warn(`warning: ${entry.data}`);
+    }
   } catch (err) {
     if (err instanceof FabricValidationError) {
       console.error(err.message);

@@ -1,3 +1,4 @@
+import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { FabricModel, NodeModel, PlatformTraits } from '../../model/fabric-model';
 
@@ -12,6 +13,21 @@ export interface ApplianceMachineSpec {
   readonly networkConfig: string;
   /** Meta-data with the network-config embedded, for datasources that read both from one place (VMware guestinfo). */
   readonly metaDataWithNetwork: string;
+  /**
+   * Address (`terraform_data.<name>`) of the appliance's replacement marker:
+   * every resource of its VM (disks, cloud-init, the VM) lists it in
+   * `lifecycle.replaceTriggeredBy`, so `terraform apply -replace=<it>`
+   * replaces the whole VM, which boots with the current configuration.
+   */
+  readonly replacementMarker: string;
+}
+
+/** The VM a platform created for one appliance. */
+export interface ApplianceMachine {
+  /** Terraform id expression of the VM. */
+  readonly id: string;
+  /** The VM resource. */
+  readonly resource: TerraformResource;
 }
 
 /**
@@ -28,6 +44,11 @@ export interface FabricPlatform {
   validate(model: FabricModel): void;
   /** Which host each appliance runs on, where the platform decides it (KVM); undefined where it does not (vSphere DRS). */
   placement?(model: FabricModel): Map<string, string>;
-  /** Creates the shared resources and one VM per appliance; returns each appliance's VM id expression. */
-  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, string>;
+  /**
+   * Creates the shared resources and one VM per appliance; returns each
+   * appliance's VM. The VM takes its cloud-init only when it is created:
+   * later changes of the cloud-init inputs must be in the VM resources'
+   * `lifecycle.ignoreChanges` (they reach running nodes as bundles).
+   */
+  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, ApplianceMachine>;
 }

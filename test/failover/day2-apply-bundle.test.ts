@@ -1,10 +1,10 @@
 import { APPLIED_BUNDLE_FILE } from '../../cloud-init/apply-bundle-agent';
 import { assembleBundle, NodeBundle } from '../../cloud-init/bundle';
 import { HAPROXY_CONFIG } from '../../cloud-init/haproxy';
-import { KEEPALIVED_CONFIG } from '../../cloud-init/keepalived';
+import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE } from '../../cloud-init/keepalived';
 import { FabricSpec } from '../../model/fabric-spec';
 import { formatFigures, StreamFigures, underStream } from '../harness/day2';
-import { nowMs } from '../harness/exec';
+import { nowMs, sleep } from '../harness/exec';
 import { FabricHarness } from '../harness/fabric-harness';
 import { namespaceFabricSpec, renderFabric } from '../harness/render';
 import { logNotes, runningFabric } from './fabric-fixture';
@@ -244,5 +244,54 @@ describe('day 2: fabric-apply-bundle on a running fabric', () => {
     expect(f.failed).toBe(0);
     expect(f.vipMoves).toBe(0);
     expect(h.balancers.map((n) => h.vrrpState(n))).toEqual(vrrpBefore);
+  }, 60_000);
+
+  it('takes the form Terraform delivers: one text file with --wait-ready and --common-reload-at, the standby then the active, each returning at once, both reloading at the common time', async () => {
+    const h = fabric.harness();
+    const bundles = bundlesOf({ ...settings, highAvailability: { ...settings.highAvailability, advertIntervalSeconds: 0.4 } });
+    const vrrpBefore = h.balancers.map((n) => h.vrrpState(n));
+    const at = new Date(Date.now() + 8000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    const atMs = Date.parse(at.replace(' ', 'T'));
+    const { result, figures: f } = await underStream(
+      h,
+      'advert interval, as Terraform delivers it: standby, then active, one common time',
+      async () => {
+        const out = [];
+        // One after the other, as the delivery chain runs them.
+        for (const n of [standby, active]) out.push({ ...(await h.applyBundle(n, bundles[n], ['--wait-ready', '30', '--common-reload-at', at], 'text')), doneAt: Date.now() });
+        // Past the common time, and the time a peer needs to notice a silent master.
+        await sleep(Math.max(0, atMs - Date.now()) + 4000);
+        return out;
+      },
+      { maxMs: 60_000 },
+    );
+    figures.push(f);
+    for (const [k, r] of result.entries()) {
+      applies.push(`advert interval, text bundle, common time ${at}, ${[standby, active][k]}: exit ${r.code} in ${(r.ms / 1000).toFixed(2)} s`);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/node ready: cloud-init finished/);
+      expect(r.stderr).toMatch(/not waiting for the common reload/);
+      // Scheduled, not waited for: both were configured before the common time.
+      expect(r.doneAt).toBeLessThan(atMs);
+    }
+    for (const n of h.balancers) {
+      expect(h.readNodeFile(n, KEEPALIVED_CONFIG)).toMatch(/^\s+advert_int 0\.4$/m);
+      // keepalived removes its reload file once it has read the configuration again.
+      expect(() => h.readNodeFile(n, KEEPALIVED_RELOAD_FILE)).toThrow();
+    }
+    expect(f.failed).toBe(0);
+    expect(f.vipMoves).toBe(0);
+    expect(h.balancers.map((n) => h.vrrpState(n))).toEqual(vrrpBefore);
+  }, 90_000);
+
+  it('ignores a common reload time for a change the peers need not agree on: a text bundle is taken up at once', async () => {
+    const h = fabric.harness();
+    const bundle = bundlesOf({ ...settings, highAvailability: { ...settings.highAvailability, advertIntervalSeconds: 0.4 }, loadBalancer: { ...settings.loadBalancer, stickyCookieName: 'FABRICTEXT' } })[standby];
+    const at = new Date(Date.now() + 600_000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    const r = await h.applyBundle(standby, bundle, ['--common-reload-at', at], 'text');
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/keepalived reloads at/);
+    expect(h.readNodeFile(standby, HAPROXY_CONFIG)).toMatch(/cookie FABRICTEXT /);
+    expect(appliedRecord(h, standby)).toContain(bundle.hash);
   }, 60_000);
 });

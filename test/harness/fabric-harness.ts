@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { APPLY_BUNDLE_SCRIPT } from '../../cloud-init/apply-bundle-agent';
-import { assembleBundle, bundleDirectoryEntries, NodeBundle } from '../../cloud-init/bundle';
+import { assembleBundle, bundleDirectoryEntries, bundleTextOf, NodeBundle } from '../../cloud-init/bundle';
 import { HAPROXY_ADMIN_SOCKET } from '../../cloud-init/haproxy';
 import { RenderedFile, STATE_DIR } from '../../cloud-init/rendered-file';
 import { SCRIPT_USER } from '../../cloud-init/keepalived';
@@ -275,6 +275,8 @@ export class FabricHarness {
     const extras: RenderedFile[] = [
       { path: '/usr/local/sbin/systemctl', content: systemctlShim(SUPERVISOR_SOCKET), permissions: '0755' },
       { path: '/usr/local/bin/logger', content: loggerShim(JOURNAL_FILE), permissions: '0755' },
+      // The harness writes a node's files before it starts it, as cloud-init has when the node serves (fabric-apply-bundle --wait-ready asks).
+      { path: '/usr/local/bin/cloud-init', content: '#!/bin/sh\n# cloud-init stand-in (namespace harness): the first boot is done.\n[ "$1" = status ] && echo "status: done" && exit 0\necho "cloud-init (harness): only status" >&2\nexit 1\n', permissions: '0755' },
       // What cloud-init writes besides write_files: resolv.conf from the network-config, /etc/hosts (manage_etc_hosts).
       { path: '/etc/resolv.conf', content: ['# From the node\'s network-config (namespace harness).', ...eth.nameservers.map((a) => `nameserver ${a}`), ...(eth.search.length ? [`search ${eth.search.join(' ')}`] : []), ''].join('\n'), permissions: '0644' },
       { path: '/etc/hosts', content: `127.0.0.1 localhost\n127.0.1.1 ${input.name}\n`, permissions: '0644' },
@@ -445,8 +447,9 @@ export class FabricHarness {
    * file provisioner): adapted for namespaces the way the first-boot files were
    * (adapt.ts), in a directory of the node's own /run that only root can read.
    * Returns the node path of the directory and the bundle as delivered.
+   * `form: 'text'` delivers the single text file Terraform uploads instead.
    */
-  deliverBundle(node: HarnessNode | string, bundle: NodeBundle): { nodePath: string; delivered: NodeBundle } {
+  deliverBundle(node: HarnessNode | string, bundle: NodeBundle, form: 'directory' | 'text' = 'directory'): { nodePath: string; delivered: NodeBundle } {
     const n = typeof node === 'string' ? this.node(node) : node;
     const files = bundle.files.map((f) => {
       const { file, changes } = adaptForNamespaces(f);
@@ -457,6 +460,11 @@ export class FabricHarness {
     bundleCounter += 1;
     const nodePath = `${HARNESS_RUN_DIR}/bundles/${bundleCounter}-${delivered.hash.slice(0, 12)}`;
     const hostDir = this.hostPath(n, nodePath);
+    if (form === 'text') {
+      mkdirSync(path.dirname(hostDir), { recursive: true, mode: 0o700 });
+      writeFileSync(hostDir, bundleTextOf(delivered), { mode: 0o600 });
+      return { nodePath, delivered };
+    }
     mkdirSync(hostDir, { recursive: true, mode: 0o700 });
     for (const entry of bundleDirectoryEntries(delivered)) {
       const file = path.join(hostDir, entry.relativePath);
@@ -474,8 +482,13 @@ export class FabricHarness {
   }
 
   /** deliverBundle, then the agent on it. */
-  async applyBundle(node: HarnessNode | string, bundle: NodeBundle, extraArgs: readonly string[] = []): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; delivered: NodeBundle }> {
-    const { nodePath, delivered } = this.deliverBundle(node, bundle);
+  async applyBundle(
+    node: HarnessNode | string,
+    bundle: NodeBundle,
+    extraArgs: readonly string[] = [],
+    form: 'directory' | 'text' = 'directory',
+  ): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; delivered: NodeBundle }> {
+    const { nodePath, delivered } = this.deliverBundle(node, bundle, form);
     return { ...(await this.runBundleAgent(node, [...extraArgs, nodePath])), delivered };
   }
 

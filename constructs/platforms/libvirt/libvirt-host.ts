@@ -99,6 +99,7 @@ export class LibvirtHost extends Construct {
       format: 'qcow2',
       size: node.sizing.diskGiB * GIB,
       ...this.baseVolume,
+      lifecycle: { replaceTriggeredBy: [machine.replacementMarker] },
     });
     const seed = new CloudinitDisk(scope, 'cloudinit', {
       provider,
@@ -107,6 +108,9 @@ export class LibvirtHost extends Construct {
       userData: machine.userData,
       metaData: machine.metaData,
       networkConfig: machine.networkConfig,
+      // Every field is ForceNew in 0.8.3 and cloud-init reads the ISO once per instance: a replaced ISO
+      // would reach no running node. Later changes arrive as configuration bundles instead.
+      lifecycle: { ignoreChanges: ['user_data', 'meta_data', 'network_config'], replaceTriggeredBy: [machine.replacementMarker] },
     });
     return new Domain(scope, 'domain', {
       provider,
@@ -131,6 +135,7 @@ export class LibvirtHost extends Construct {
       autostart: true,
       running: true,
       xml: { xslt: WATCHDOG_XSLT },
+      lifecycle: { replaceTriggeredBy: [machine.replacementMarker] },
     });
   }
 }

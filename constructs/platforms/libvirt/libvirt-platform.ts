@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { ProblemCollector } from '../../../model/errors';
 import { FabricModel, PlatformTraits } from '../../../model/fabric-model';
-import { ApplianceMachineSpec, FabricPlatform } from '../platform';
+import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from '../platform';
 import { checkKvmHosts } from './host-checks';
 import { KvmHostProps } from './kvm-host';
 import { LibvirtHost } from './libvirt-host';
@@ -42,7 +42,7 @@ export class LibvirtPlatform implements FabricPlatform {
     problems.throwIfAny();
   }
 
-  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, string> {
+  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, ApplianceMachine> {
     // Placement is a pure function of the model and the host list: the same here as in validate().
     const problems = new ProblemCollector(model.constructPath);
     const placement = this.place(model, problems);
@@ -52,12 +52,13 @@ export class LibvirtPlatform implements FabricPlatform {
     const hosts = new Map(
       this.props.hosts.map((host) => [host.name, new LibvirtHost(site, host.name, { host, fabricName: model.name, managementCidr: model.network.cidr })]),
     );
-    const ids = new Map<string, string>();
+    const vms = new Map<string, ApplianceMachine>();
     for (const machine of machines) {
       const host = hosts.get(placement.get(machine.node.name)!)!;
-      ids.set(machine.node.name, host.addAppliance(machine).id);
+      const domain = host.addAppliance(machine);
+      vms.set(machine.node.name, { id: domain.id, resource: domain });
     }
-    return ids;
+    return vms;
   }
 
   /** Which host each appliance runs on, by appliance name. */

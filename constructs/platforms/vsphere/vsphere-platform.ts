@@ -13,7 +13,13 @@ import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { ProblemCollector } from '../../../model/errors';
 import { FabricModel, PlatformTraits } from '../../../model/fabric-model';
-import { ApplianceMachineSpec, FabricPlatform } from '../platform';
+import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from '../platform';
+
+/** cloud-init's VMware datasource reads these (and their `.encoding`). */
+const GUESTINFO_METADATA = 'guestinfo.metadata';
+const GUESTINFO_USERDATA = 'guestinfo.userdata';
+/** The cloud-init inputs a running VM ignores changes of. */
+export const GUESTINFO_KEYS = [GUESTINFO_METADATA, `${GUESTINFO_METADATA}.encoding`, GUESTINFO_USERDATA, `${GUESTINFO_USERDATA}.encoding`];
 
 export interface VspherePlatformProps {
   /** Datacenter name. */
@@ -98,7 +104,7 @@ export class VspherePlatform implements FabricPlatform {
     problems.throwIfAny();
   }
 
-  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, string> {
+  deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, ApplianceMachine> {
     const p = this.props;
     const site = new Construct(scope, 'vsphere');
     const datacenter = new DataVsphereDatacenter(site, 'datacenter', { name: p.datacenter });
@@ -123,7 +129,7 @@ export class VspherePlatform implements FabricPlatform {
       }
     }
 
-    const ids = new Map<string, string>();
+    const machinesByNode = new Map<string, ApplianceMachine>();
     const vms = machines.map((m) => {
       const vm = new VirtualMachine(m.scope, 'vm', {
         name: `${model.name}-${m.node.name}`,
@@ -151,14 +157,17 @@ export class VspherePlatform implements FabricPlatform {
         disk: [{ label: 'disk0', size: m.node.sizing.diskGiB, thinProvisioned: true }],
         clone: { templateUuid: template.id },
         extraConfig: {
-          'guestinfo.metadata': Fn.base64encode(m.metaDataWithNetwork),
-          'guestinfo.metadata.encoding': 'base64',
-          'guestinfo.userdata': Fn.base64encode(m.userData),
-          'guestinfo.userdata.encoding': 'base64',
+          [GUESTINFO_METADATA]: Fn.base64encode(m.metaDataWithNetwork),
+          [`${GUESTINFO_METADATA}.encoding`]: 'base64',
+          [GUESTINFO_USERDATA]: Fn.base64encode(m.userData),
+          [`${GUESTINFO_USERDATA}.encoding`]: 'base64',
         },
         tags: m.node.roles.map((r) => roleTags.get(r)).filter((t): t is string => t !== undefined),
+        // A changed extra_config reboots the VM (provider 2.15) and cloud-init would not run again anyway
+        // (same instance-id): later changes arrive as configuration bundles instead.
+        lifecycle: { ignoreChanges: GUESTINFO_KEYS.map((key) => `extra_config["${key}"]`), replaceTriggeredBy: [m.replacementMarker] },
       });
-      ids.set(m.node.name, vm.id);
+      machinesByNode.set(m.node.name, { id: vm.id, resource: vm });
       return { vm, node: m.node };
     });
 
@@ -182,6 +191,6 @@ export class VspherePlatform implements FabricPlatform {
         });
       }
     }
-    return ids;
+    return machinesByNode;
   }
 }

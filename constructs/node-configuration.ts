@@ -1,0 +1,106 @@
+import { DataResource, Fn, ITerraformDependable, TerraformLocal, TerraformVariable } from 'cdktf';
+import { Construct } from 'constructs';
+import { APPLY_BUNDLE_SCRIPT } from '../cloud-init/apply-bundle-agent';
+import { BundleFile, bundleText, bytesOnNode, NodeBundle, sha256Hex } from '../cloud-init/bundle';
+import { ADMIN_USER } from '../cloud-init/cloud-config';
+import { ConfigurationDelivery, NodeModel } from '../model/fabric-model';
+import { escapeForTerraform } from './terraform-strings';
+
+/** Where the uploaded bundle waits for the agent: the admin's own directory, which only it can read (scp writes 0644). */
+const INCOMING_DIR = `/home/${ADMIN_USER}/.appliance-fabric`;
+
+export interface NodeConfigurationProps {
+  readonly node: NodeModel;
+  readonly bundle: NodeBundle;
+  /** A bundle file's content as a Terraform string: escaped, secret placeholders replaced by references. */
+  readonly toTerraform: (content: string) => string;
+  /** The node's SSH host public key (a Terraform reference), pinned for the connection. */
+  readonly hostKey: string;
+  /** The operator's deploy key (sensitive; null: the SSH agent). */
+  readonly deployKey: TerraformVariable;
+  readonly delivery: ConfigurationDelivery;
+  /** The deliveries to other nodes that must be done first. */
+  readonly dependsOn: ITerraformDependable[];
+}
+
+/**
+ * Delivers one node's configuration bundle to the running node: a
+ * `terraform_data` whose `triggers_replace` is the bundle's hash (as
+ * Terraform evaluates it, so a new password changes it too; only the hash is
+ * stored), with a file and a remote-exec provisioner over SSH that run the
+ * node's fabric-apply-bundle. A changed bundle replaces the resource (the new
+ * one first) and runs them again; an unchanged one plans nothing.
+ *
+ * It does not depend on the node's VM: Terraform forces create_before_destroy
+ * onto every dependency, and a replaced VM would then be created beside its
+ * predecessor with the same name, MAC and address (measured with terraform
+ * 1.11). A new node's delivery starts with the VM and retries its SSH
+ * connection until the VM answers (connectTimeoutSeconds), then waits until
+ * the node serves (--wait-ready).
+ */
+export class NodeConfiguration extends Construct {
+  readonly resource: DataResource;
+
+  constructor(scope: Construct, id: string, props: NodeConfigurationProps) {
+    super(scope, id);
+    const { node, bundle } = props;
+    const files = bundle.files.map((file, i) => this.terraformFile(file, i, props.toTerraform));
+    // The manifest's file lines as Terraform evaluates them: hashes only, so the plan can show them.
+    const fileLines = new TerraformLocal(
+      this,
+      'bundle_files',
+      files.map((f) => `file ${f.sha256} ${f.file.permissions} ${f.file.owner ?? 'root:root'} ${f.file.reload} ${f.file.path}\n`).join(''),
+    ).asString;
+    const hash = Fn.sha256(fileLines);
+    const text = bundleText({
+      comments: bundle.manifest.split('\n').filter((line) => line.startsWith('#')).map(escapeForTerraform),
+      node: node.name,
+      hash,
+      fileLines,
+      data: files.map((f) => ({ path: f.file.path, base64: f.base64 })),
+    });
+    const upload = `${INCOMING_DIR}/bundle`;
+    const { readyTimeoutSeconds, connectTimeoutSeconds, bastion, commonReloadDelaySeconds } = props.delivery;
+    // The same for every node of one plan: the time peers take up a change they must agree on together.
+    const commonReloadAt = `${Fn.formatdate('YYYY-MM-DD hh:mm:ss', Fn.timeadd(Fn.plantimestamp(), `${commonReloadDelaySeconds}s`))}Z`;
+    this.resource = new DataResource(this, 'configuration', {
+      triggersReplace: { node: node.name, bundle: hash },
+      dependsOn: props.dependsOn,
+      lifecycle: { createBeforeDestroy: true },
+      connection: {
+        type: 'ssh',
+        host: node.managementAddress,
+        user: ADMIN_USER,
+        privateKey: props.deployKey.stringValue,
+        hostKey: props.hostKey,
+        timeout: `${connectTimeoutSeconds}s`,
+        ...(bastion ? { bastionHost: bastion.host, bastionPort: bastion.port, bastionUser: bastion.user, bastionHostKey: bastion.hostKey, bastionPrivateKey: props.deployKey.stringValue } : {}),
+      },
+      provisioners: [
+        { type: 'remote-exec', inline: [`install -d -m 0700 ${INCOMING_DIR}`] },
+        { type: 'file', content: text, destination: upload },
+        {
+          type: 'remote-exec',
+          // The agent waits until the node serves, checks, applies and verifies; its exit status stops the chain.
+          inline: [`sudo ${APPLY_BUNDLE_SCRIPT} --wait-ready ${readyTimeoutSeconds} --common-reload-at '${commonReloadAt}' ${upload}; status=$?; rm -f ${upload}; exit $status`],
+        },
+      ],
+    });
+  }
+
+  /**
+   * A bundle file's sha256 and base64 as Terraform strings: computed here when
+   * it holds no secret, by Terraform (from a local holding the content with
+   * its secret references) when it does.
+   */
+  private terraformFile(file: BundleFile, index: number, toTerraform: (content: string) => string): { file: BundleFile; sha256: string; base64: string } {
+    const terraform = toTerraform(file.content);
+    if (terraform === escapeForTerraform(file.content)) {
+      const bytes = bytesOnNode(file);
+      return { file, sha256: sha256Hex(bytes), base64: bytes.toString('base64') };
+    }
+    const content = new TerraformLocal(this, `bundle_file_${index}`, terraform).asString;
+    if (file.base64) return { file, sha256: Fn.sha256(Fn.base64decode(content)), base64: content };
+    return { file, sha256: Fn.sha256(content), base64: Fn.base64encode(content) };
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * Day 2 on the plans: a fabric synthesized before and after each change an
+ * operator makes to a running fabric. What Terraform would do to the VMs
+ * that stay, and which nodes get a new configuration bundle, in which order.
+ */
+import { Testing, TerraformStack } from 'cdktf';
+import { Fabric } from '../constructs/fabric';
+import { LibvirtPlatform } from '../constructs/platforms/libvirt/libvirt-platform';
+import { FabricPlatform } from '../constructs/platforms/platform';
+import { VspherePlatform } from '../constructs/platforms/vsphere/vsphere-platform';
+import { ApplianceSpec, FabricSpec } from '../model/fabric-spec';
+import { threeNodeSpec } from './fixtures';
+import { Plan, testApp } from './synth-helpers';
+
+const DEPLOY_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly operator@example';
+
+interface PlatformCase {
+  readonly name: string;
+  readonly create: () => FabricPlatform;
+  /** The resource types that make up an appliance's VM. */
+  readonly vmTypes: readonly string[];
+}
+
+const PLATFORMS: PlatformCase[] = [
+  {
+    name: 'libvirt',
+    create: () =>
+      new LibvirtPlatform({
+        hosts: ['kvm1', 'kvm2'].map((name) => ({
+          name,
+          uri: `qemu+ssh://root@${name}.example.net/system`,
+          baseImage: { source: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2' },
+          network: { bridge: 'br-mgmt' },
+        })),
+      }),
+    vmTypes: ['libvirt_domain', 'libvirt_cloudinit_disk', 'libvirt_volume'],
+  },
+  {
+    name: 'vsphere',
+    create: () => new VspherePlatform({ datacenter: 'dc-a', computeCluster: 'cl-a', datastore: 'ds-a', network: 'pg-mgmt', template: 'appliance-tpl' }),
+    vmTypes: ['vsphere_virtual_machine'],
+  },
+];
+
+const appliance = (n: number): ApplianceSpec => ({ name: `node${n}`, managementAddress: `198.51.100.${10 + n}` });
+
+/** Five appliances: the balancer pair, a database pair of its own and a fifth application server. */
+function fabricSpec(count: number, overrides: Partial<FabricSpec> = {}): FabricSpec {
+  return threeNodeSpec({
+    appliances: Array.from({ length: count }, (_, i) => appliance(i + 1)),
+    sshAuthorizedKeys: [DEPLOY_KEY],
+    loadBalancer: { members: ['node1', 'node2'] },
+    database: { members: ['node3', 'node4'], vip: '198.51.100.20' },
+    ...overrides,
+  });
+}
+
+function synth(spec: FabricSpec, platform: PlatformCase): Plan {
+  const stack = new TerraformStack(testApp(), 'stack');
+  new Fabric(stack, 'Fabric', { ...spec, platform: platform.create() });
+  return JSON.parse(Testing.synth(stack));
+}
+
+/**
+ * A value with every `local.NAME` replaced by the local's own (inlined)
+ * value: what Terraform evaluates, as far as a change is concerned (the other
+ * references, generated secrets and ids, are the same in both plans).
+ */
+function inlineLocals(value: unknown, plan: Plan): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\blocal\.([A-Za-z0-9_]+)/g, (_m, name: string) => `(${JSON.stringify(inlineLocals(plan.locals[name], plan))})`);
+  }
+  if (Array.isArray(value)) return value.map((v) => inlineLocals(v, plan));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([k]) => k !== '//').map(([k, v]) => [k, inlineLocals(v, plan)]));
+  return value;
+}
+
+/** The attributes (top-level; `extra_config["key"]` for map entries) whose evaluated value differs. */
+function changedAttributes(before: Plan, after: Plan, beforePlan: Plan, afterPlan: Plan): string[] {
+  const changed: string[] = [];
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)].filter((k) => k !== '//' && k !== 'lifecycle'));
+  for (const key of keys) {
+    const a = inlineLocals(before[key], beforePlan);
+    const b = inlineLocals(after[key], afterPlan);
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    if (key === 'extra_config') {
+      const mapKeys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+      for (const k of mapKeys) if (JSON.stringify((a as Plan)[k]) !== JSON.stringify((b as Plan)[k])) changed.push(`extra_config["${k}"]`);
+    } else {
+      changed.push(key);
+    }
+  }
+  return changed.sort();
+}
+
+/** Every VM-level resource of a node that is in both plans, with what changed and what its lifecycle ignores. */
+function vmChanges(before: Plan, after: Plan, platform: PlatformCase): { address: string; changed: string[]; ignored: string[] }[] {
+  const out: { address: string; changed: string[]; ignored: string[] }[] = [];
+  for (const type of platform.vmTypes) {
+    for (const [name, resource] of Object.entries((after.resource[type] ?? {}) as Record<string, Plan>)) {
+      const old = before.resource[type]?.[name];
+      if (!old) continue;
+      out.push({ address: `${type}.${name}`, changed: changedAttributes(old, resource, before, after), ignored: [...(resource.lifecycle?.ignore_changes ?? [])].sort() });
+    }
+  }
+  return out;
+}
+
+/** Node name → its configuration delivery resource. */
+function deliveries(plan: Plan): Map<string, { address: string; resource: Plan }> {
+  const out = new Map<string, { address: string; resource: Plan }>();
+  for (const [name, resource] of Object.entries((plan.resource.terraform_data ?? {}) as Record<string, Plan>)) {
+    if (!/_delivery_configuration_[0-9A-F]{8}$/.test(name)) continue;
+    out.set(resource.triggers_replace.node, { address: `terraform_data.${name}`, resource });
+  }
+  return out;
+}
+
+/** Nodes in both plans whose delivery triggers (evaluated) differ: the ones whose bundle Terraform would deliver again. */
+function redelivered(before: Plan, after: Plan): string[] {
+  const a = deliveries(before);
+  const b = deliveries(after);
+  return [...b.keys()]
+    .filter((node) => a.has(node))
+    .filter((node) => JSON.stringify(inlineLocals(a.get(node)!.resource.triggers_replace, before)) !== JSON.stringify(inlineLocals(b.get(node)!.resource.triggers_replace, after)))
+    .sort();
+}
+
+/** Every delivery that `node`'s delivery waits for, directly or not. */
+function configuredBefore(plan: Plan, node: string): Set<string> {
+  const byAddress = new Map([...deliveries(plan)].map(([name, d]) => [d.address, name]));
+  const all = deliveries(plan);
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    for (const dep of (all.get(name)!.resource.depends_on ?? []) as string[]) {
+      const other = byAddress.get(dep);
+      if (other && !seen.has(other)) {
+        seen.add(other);
+        visit(other);
+      }
+    }
+  };
+  visit(node);
+  return seen;
+}
+
+describe.each(PLATFORMS)('day 2 on $name', (platform) => {
+  const base = synth(fabricSpec(5), platform);
+
+  /** The changes an operator makes, each with the nodes whose bundle must be delivered again. */
+  const changes: { what: string; spec: FabricSpec; redelivered: string[] }[] = [
+    // The balancers gain a backend; the database pair gains a witness.
+    { what: 'grow: a sixth application server', spec: fabricSpec(6), redelivered: ['node1', 'node2', 'node3', 'node4'] },
+    { what: 'shrink: the fifth appliance removed', spec: fabricSpec(4), redelivered: ['node1', 'node2', 'node3', 'node4'] },
+    { what: 'setting: the sticky cookie', spec: fabricSpec(5, { loadBalancer: { members: ['node1', 'node2'], stickyCookieName: 'FABRICID' } }), redelivered: ['node1', 'node2'] },
+    { what: 'setting: the watchdog probe interval', spec: fabricSpec(5, { watchdog: { probeIntervalSeconds: 2 } }), redelivered: ['node1', 'node2', 'node3', 'node4', 'node5'] },
+    { what: 'setting: the advert interval', spec: fabricSpec(5, { highAvailability: { advertIntervalSeconds: 0.5 } }), redelivered: ['node1', 'node2', 'node3', 'node4'] },
+  ];
+
+  it.each(changes)('$what: every changed attribute of a VM that stays is ignored, so no VM is replaced or rebooted', ({ spec }) => {
+    const after = synth(spec, platform);
+    const vms = vmChanges(base, after, platform);
+    expect(vms.length).toBeGreaterThan(0);
+    for (const vm of vms) expect({ address: vm.address, uncovered: vm.changed.filter((c) => !vm.ignored.includes(c)) }).toEqual({ address: vm.address, uncovered: [] });
+    // The check is not empty: the user-data of the balancers did change.
+    expect(vms.some((vm) => vm.changed.length > 0)).toBe(true);
+  });
+
+  it.each(changes)('$what: exactly the nodes that need it get their bundle again', ({ spec, redelivered: expected }) => {
+    expect(redelivered(base, synth(spec, platform))).toEqual(expected);
+  });
+
+  it('synthesizing the same config twice plans the same deliveries', () => {
+    expect(redelivered(base, synth(fabricSpec(5), platform))).toEqual([]);
+  });
+
+  it('replaces a whole VM, destroy first, through one marker per node', () => {
+    for (const node of ['node1', 'node2', 'node3', 'node4', 'node5']) {
+      const markers = Object.entries(base.resource.terraform_data as Record<string, Plan>).filter(([, r]) => r.input?.node === node);
+      expect(markers).toHaveLength(1);
+      const marker = `terraform_data.${markers[0][0]}`;
+      const triggered = platform.vmTypes.flatMap((type) =>
+        Object.entries((base.resource[type] ?? {}) as Record<string, Plan>).filter(([, r]) => r.lifecycle?.replace_triggered_by?.includes(marker)).map(([, r]) => type),
+      );
+      expect(triggered.sort()).toEqual([...platform.vmTypes].sort());
+      for (const type of platform.vmTypes) for (const r of Object.values((base.resource[type] ?? {}) as Record<string, Plan>)) expect(r.lifecycle?.create_before_destroy).toBeUndefined();
+    }
+  });
+
+  it('ignores exactly the cloud-init inputs, never everything', () => {
+    for (const type of platform.vmTypes) {
+      for (const resource of Object.values((base.resource[type] ?? {}) as Record<string, Plan>)) {
+        const ignored: string[] = resource.lifecycle?.ignore_changes ?? [];
+        expect(ignored).not.toContain('all');
+        if (type === 'libvirt_cloudinit_disk') expect([...ignored].sort()).toEqual(['meta_data', 'network_config', 'user_data']);
+        if (type === 'vsphere_virtual_machine') {
+          expect(new Set(ignored)).toEqual(new Set(['extra_config["guestinfo.metadata"]', 'extra_config["guestinfo.metadata.encoding"]', 'extra_config["guestinfo.userdata"]', 'extra_config["guestinfo.userdata.encoding"]']));
+        }
+        // Sizing and the image still plan as usual.
+        for (const attr of ['memory', 'vcpu', 'num_cpus', 'base_volume_id', 'clone']) expect(ignored).not.toContain(attr);
+      }
+    }
+  });
+
+  it('configures the nodes in order: the other nodes, the standby balancer, the active balancer last', () => {
+    const all = deliveries(base);
+    expect([...all.keys()].sort()).toEqual(['node1', 'node2', 'node3', 'node4', 'node5']);
+    // No delivery depends on a VM: create_before_destroy would be forced onto the VMs.
+    for (const { resource } of all.values()) {
+      expect(resource.lifecycle).toEqual({ create_before_destroy: true });
+      for (const dep of resource.depends_on ?? []) expect(dep).toMatch(/^terraform_data\..*_delivery_configuration_/);
+    }
+    // node1 has the highest fabric-VIP priority: the active balancer.
+    expect(configuredBefore(base, 'node1')).toEqual(new Set(['node2', 'node3', 'node4', 'node5']));
+    expect(configuredBefore(base, 'node2')).toEqual(new Set(['node3', 'node4', 'node5']));
+    // The database pair: the primary (node3) after its standby.
+    expect(configuredBefore(base, 'node3')).toEqual(new Set(['node4']));
+    expect(configuredBefore(base, 'node4')).toEqual(new Set());
+    expect(configuredBefore(base, 'node5')).toEqual(new Set());
+  });
+
+  it('delivers over SSH to the management address with the pinned host key and the deploy key variable, and keeps no secret in the triggers', () => {
+    for (const [node, { resource }] of deliveries(base)) {
+      expect(resource.connection).toMatchObject({ type: 'ssh', user: 'fabric-admin', host: `198.51.100.${10 + Number(node.slice(4))}`, private_key: '${var.testfab_deploy_private_key}' });
+      expect(resource.connection.host_key).toMatch(/^\$\{tls_private_key\.Fabric_node\d_ssh_host_key_[0-9A-F]{8}\.public_key_openssh\}$/);
+      expect(resource.triggers_replace.bundle).toMatch(/^\$\{sha256\(local\.[A-Za-z0-9_]+\)\}$/);
+      const provisioners = resource.provisioner.map((p: Plan) => Object.keys(p)[0]);
+      expect(provisioners).toEqual(['remote-exec', 'file', 'remote-exec']);
+      expect(resource.provisioner[2]['remote-exec'].inline[0]).toMatch(/^sudo \/usr\/local\/lib\/appliance-fabric\/fabric-apply-bundle --wait-ready 900 /);
+    }
+    // The hashed manifest lines hold hashes and references, never a secret's value.
+    for (const [name, value] of Object.entries(base.locals as Record<string, string>)) {
+      if (name.includes('_delivery_bundle_files_')) expect(value).not.toMatch(/random_password|private_key_pem/);
+    }
+    expect(base.variable.testfab_deploy_private_key).toEqual(expect.objectContaining({ sensitive: true, nullable: true, default: null }));
+  });
+
+  it('gives each node an SSH host key of its own, generated by Terraform, in its first-boot user-data', () => {
+    const keys = Object.keys(base.resource.tls_private_key).filter((k) => /_ssh_host_key_/.test(k));
+    expect(keys).toHaveLength(5);
+    for (const [name, text] of Object.entries(base.locals as Record<string, string>)) {
+      if (!/_user_data_[0-9A-F]{8}$/.test(name)) continue;
+      const node = /^Fabric_(node\d)_/.exec(name)![1];
+      expect(text).toMatch(new RegExp(`ecdsa_private: \\$\\{jsonencode\\(tls_private_key\\.Fabric_${node}_ssh_host_key_[0-9A-F]{8}\\.private_key_pem\\)\\}`));
+      expect(text).toContain('ssh_genkeytypes: []');
+    }
+  });
+});
+
+describe('configuration delivery switched off', () => {
+  it('is off, with a warning, when no SSH key is authorized; the VMs still ignore cloud-init changes', () => {
+    const stack = new TerraformStack(testApp(), 'stack');
+    const fabric = new Fabric(stack, 'Fabric', { ...fabricSpec(5, { sshAuthorizedKeys: [] }), platform: PLATFORMS[0].create() });
+    const plan: Plan = JSON.parse(Testing.synth(stack));
+    expect(deliveries(plan).size).toBe(0);
+    expect(fabric.node.metadata.map((m) => m.data)).toEqual([expect.stringMatching(/configuration delivery is off because sshAuthorizedKeys is empty/)]);
+    for (const disk of Object.values(plan.resource.libvirt_cloudinit_disk) as Plan[]) expect(disk.lifecycle.ignore_changes).toContain('user_data');
+  });
+
+  it('refuses delivery switched on without any key to log in with', () => {
+    expect(() => synth(fabricSpec(5, { sshAuthorizedKeys: [], configurationDelivery: { enabled: true } }), PLATFORMS[0])).toThrow(
+      /configurationDelivery\.enabled: delivery is on but sshAuthorizedKeys is empty.*Fix: add the public half of the deploy key/s,
+    );
+  });
+});
