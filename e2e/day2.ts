@@ -39,7 +39,7 @@ const BOOT_TIMEOUT_MS = 20 * 60 * 1000;
 /** One terraform apply: booting a VM under TCG takes minutes, each node's push under a minute. */
 const APPLY_TIMEOUT_MS = 30 * 60 * 1000;
 /** GETs per second through the VIP, on the GUI port and on the NBI port each. */
-const STREAM_PER_SECOND = 10;
+const STREAM_PER_SECOND = 5;
 /** The node the grow step adds: an application server only (the original's third and later nodes). */
 const NEW_NODE = { name: 'node4', managementAddress: '198.51.100.14' };
 /** The fabric-wide setting the setting step changes. */
@@ -52,6 +52,8 @@ export interface Day2Context {
   /** The run's root-only directory (removed by the caller). */
   readonly work: string;
   readonly results: StackResults;
+  /** The caller's VMs: every VM booted here is added, so that the caller's teardown (a signal too) destroys it by its id. */
+  readonly vms: QemuVm[];
   /** Whether the VMs get a device NIC (eth3). */
   readonly deviceNic: boolean;
   /** Synthesizes the stack as the e2e boots it, with `edit` applied to its fabric spec, into `dir`. */
@@ -73,8 +75,10 @@ interface Step {
  * plan's ignore_changes has libvirt do), one VM per stand-in id.
  */
 class Fleet {
-  /** Per node: its seed and its domain, from the plan the node first appeared in. */
-  private readonly nodes = new Map<string, { seed: EvaluatedSeed; domain: Json }>();
+  /** Per node: the seed of its cloud-init disk, while the disk exists (from the plan the node appeared in). */
+  private readonly disks = new Map<string, EvaluatedSeed>();
+  /** Per node: the seed and domain of the latest plan (what a new disk would get). */
+  private readonly latest = new Map<string, { seed: EvaluatedSeed; domain: Json }>();
   readonly vms = new Map<string, QemuVm>();
   private boots = 0;
   /** Boot and stop times, by node, in ms since the epoch (e2e clock). */
@@ -82,13 +86,12 @@ class Fleet {
 
   constructor(private readonly ctx: Day2Context, private readonly dir: string) {}
 
-  /** Takes the seeds of a newly evaluated plan for the nodes that have none yet. */
+  /** Takes the seeds of a newly evaluated plan. */
   offer(seeds: EvaluatedSeed[], plan: Json): void {
     for (const seed of seeds) {
-      if (this.nodes.has(seed.node)) continue;
       const domain = Object.values((plan.resource?.libvirt_domain ?? {}) as Json).find((d) => String(d.name).replace(/^[^-]+-/, '') === seed.node);
       if (!domain) throw new Error(`the plan has a cloud-init disk for ${seed.node} but no domain`);
-      this.nodes.set(seed.node, { seed, domain });
+      this.latest.set(seed.node, { seed, domain });
     }
   }
 
@@ -103,12 +106,16 @@ class Fleet {
       await vm.powerOff();
       if (vm.running) throw new Error(`${request.node} (${request.id}) still runs`);
       this.events.push({ at: Date.now(), op: 'stopped', node: request.node, id: request.id });
-      // A node that comes back later is a new appliance: it gets the seed of the plan it then appears in.
-      this.nodes.delete(request.node);
+      // Its disk and cloud-init ISO go with it (the plan replaces them together): a VM booted for the node later
+      // gets the seed of the plan it then appears in.
+      this.disks.delete(request.node);
       return 'powered off';
     }
-    const entry = this.nodes.get(request.node);
-    if (!entry) throw new Error(`no seed for ${request.node}: it is in no plan the e2e evaluated`);
+    const latest = this.latest.get(request.node);
+    if (!latest) throw new Error(`no seed for ${request.node}: it is in no plan the e2e evaluated`);
+    // A disk that exists keeps the seed it was made with (the plan ignores later changes to it).
+    const entry = { seed: this.disks.get(request.node) ?? latest.seed, domain: latest.domain };
+    this.disks.set(request.node, entry.seed);
     if (this.vms.has(request.id)) throw new Error(`a VM was already booted for ${request.id}`);
     const other = this.running(request.node);
     if (other) throw new Error(`${request.node} already runs (another stand-in's VM): two VMs with one MAC and address`);
@@ -117,6 +124,7 @@ class Fleet {
     mkdirSync(vmDir, { recursive: true });
     const vm = applianceVm(entry.seed, entry.domain, this.ctx.network, `d${n}`, this.ctx.deviceNic, vmDir, this.ctx.image);
     this.vms.set(request.id, vm);
+    this.ctx.vms.push(vm);
     vm.start();
     const seconds = await vm.waitForCloudInit(BOOT_TIMEOUT_MS);
     if (seconds === undefined) throw new Error(`cloud-init did not finish in ${BOOT_TIMEOUT_MS / 1000} s`);
@@ -211,14 +219,15 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
       const streams = urls.map((u) => requestStream(network.namespace, u, STREAM_PER_SECOND, APPLY_TIMEOUT_MS));
       let result: T;
       let figures: StreamResult[];
+      let moves: { moves: number; macs: string[] };
       try {
         await sleep(2000);
         result = await change();
         await sleep(2000);
       } finally {
         figures = await Promise.all(streams.map((s) => s.stop()));
+        moves = watch.stop();
       }
-      const moves = watch.stop();
       const after = await holders();
       const total = figures.reduce((n, f) => n + f.sent, 0);
       const failed = figures.reduce((n, f) => n + f.failed, 0);
@@ -371,10 +380,11 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
     // --- A powered-off application node is replaced (-replace of its domain stand-in) and serves again.
     await scenario('day2-replace-app', 'replace a powered-off application server', async () => {
       const victim = model.applicationServers.members.find((n) => !balancers.includes(n))!;
-      const { domains } = prepare(withCookie(NEW_COOKIE)).configuration;
+      const { markers } = prepare(withCookie(NEW_COOKIE)).configuration;
+      if (!markers[victim]) throw new Error(`the plan has no replacement marker for ${victim}`);
       const f = await underStream(async () => {
         await guest(victim).powerOff();
-        const run = await tf!.apply(`-replace=${domains[victim]}`);
+        const run = await tf!.apply(`-replace=${markers[victim]}`);
         const back = await waitFor(async () => (await servedBy(model.applicationServers.members.length)).seen.has(victim), 120000, 1000);
         return { run, back };
       });
@@ -382,7 +392,7 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
       const ok = run.code === 0 && back !== undefined && f.failed === 0 && f.total > 0 && f.vipMoves === 0;
       record({
         id: 'day2-replace-app',
-        scenario: `power off ${victim}, then terraform apply -replace=${domains[victim]}`,
+        scenario: `power off ${victim}, then terraform apply -replace=${markers[victim]} (its VM, disk and seed are replaced)`,
         outcome: ok ? 'pass' : 'fail',
         seconds: run.seconds,
         detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; ${victim} ${back !== undefined ? `serves through the VIP again ${back.toFixed(0)} s after the apply` : 'does not serve again'}; ${streamText(f)}`,
@@ -403,12 +413,13 @@ function deployKeyVariable(plan: Json, keyFile: string): Record<string, string> 
   return name ? { [name]: readFileSync(keyFile, 'utf8') } : {};
 }
 
-/** The SSH host key the plan pins for `node` (its tls_private_key ssh_host_key), as this run made it. */
+/** The SSH host key the plan pins for `node` (the host_key of the connection of its delivery), as this run made it. */
 function hostKeyOf(plan: Json, node: string, standIns: StandInValues): string {
-  const entry = Object.entries((plan.resource?.tls_private_key ?? {}) as Json).find(([, r]) => new RegExp(`/${node}/ssh_host_key$`).test(String(r['//']?.metadata?.path ?? '')));
-  if (!entry) throw new Error(`the plan has no tls_private_key ssh_host_key for ${node}`);
-  const key = standIns.valuesOf([standInVariable('tls_private_key', entry[0], 'public_key_openssh')], plan);
-  return Object.values(key)[0].trim();
+  const address = Object.entries(Object.values((plan.output ?? {}) as Json).find((o) => o.value && typeof o.value === 'object' && node in o.value)?.value ?? {}).find(([n]) => n === node)?.[1];
+  const delivery = Object.values((plan.resource?.terraform_data ?? {}) as Json).find((r) => r.connection && r.connection.host === address);
+  const key = /\btls_private_key\.([A-Za-z0-9_-]+)\.public_key_openssh\b/.exec(String(delivery?.connection?.host_key ?? ''))?.[1];
+  if (!key) throw new Error(`the plan pins no tls_private_key host key for ${node}'s delivery`);
+  return Object.values(standIns.valuesOf([standInVariable('tls_private_key', key, 'public_key_openssh')], plan))[0].trim();
 }
 
 /**

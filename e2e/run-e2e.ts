@@ -582,7 +582,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
     if (REQUIRED_IDS[stack].includes(DAY2_IDS[0])) {
       // On a fresh boot, through Terraform: the scenarios above left nodes powered off.
       for (const vm of vms) vm.destroy();
-      await runDay2({ stack, image, network, work, results, deviceNic: deviceNet !== undefined, synthesize: (dir, edit) => synthesize(stack, dir, edit) });
+      await runDay2({ stack, image, network, work, results, vms, deviceNic: deviceNet !== undefined, synthesize: (dir, edit) => synthesize(stack, dir, edit) });
     }
     why = 'not recorded by its scenario';
   } catch (err) {

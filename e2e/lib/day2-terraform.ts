@@ -50,6 +50,8 @@ export interface Day2Configuration {
   readonly domains: Record<string, string>;
   /** The plan's terraform_data addresses. */
   readonly delivery: string[];
+  /** Each node's replacement marker (`terraform apply -replace=` it replaces the node's VM), by node. */
+  readonly markers: Record<string, string>;
 }
 
 export class Day2Terraform {
@@ -84,6 +86,8 @@ export class Day2Terraform {
       current.set(name, {
         triggers_replace: Object.fromEntries(DOMAIN_REPLACED_BY.map((k) => [k, JSON.stringify(domain[k] ?? null)])),
         input: { node: nodeName },
+        // What replaces the domain replaces its stand-in (the node's replacement marker).
+        ...(domain.lifecycle?.replace_triggered_by ? { lifecycle: { replace_triggered_by: domain.lifecycle.replace_triggered_by } } : {}),
         provisioner: [
           { 'local-exec': { command: `${node} ${cli} boot ${nodeName} \${self.id}`, environment } },
           { 'local-exec': { when: 'destroy', command: `${node} ${cli} stop ${nodeName} \${self.id}`, environment } },
@@ -91,15 +95,19 @@ export class Day2Terraform {
       });
     }
     const data: Json = {};
-    for (const [name, block] of this.domainsSeen) if (!current.has(name)) data[name] = { ...block, count: 0 };
+    // What a left domain's lifecycle referred to has left with it.
+    for (const [name, block] of this.domainsSeen) if (!current.has(name)) data[name] = { ...block, lifecycle: undefined, count: 0 };
     for (const [name, block] of current) {
       this.domainsSeen.set(name, block);
       data[name] = block;
     }
     const delivery: string[] = [];
+    const markers: Record<string, string> = {};
     for (const [name, resource] of Object.entries((resources.terraform_data ?? {}) as Json)) {
       if (data[name]) throw new Error(`terraform_data.${name} is also the name of a domain stand-in`);
-      delivery.push(`terraform_data.${name}`);
+      const marker = /\/([^/]+)\/replacement$/.exec(String(resource['//']?.metadata?.path ?? ''));
+      if (marker) markers[marker[1]] = `terraform_data.${name}`;
+      else delivery.push(`terraform_data.${name}`);
       data[name] = this.retarget(rewriteReferences(resource, names) as Json);
     }
     const locals = rewriteReferences(plan.locals ?? {}, names) as Json;
@@ -107,7 +115,7 @@ export class Day2Terraform {
     writeFileSync(path.join(this.o.dir, 'main.tf.json'), JSON.stringify({ variable, locals, resource: { terraform_data: data } }, null, 2));
     const given = Object.fromEntries(Object.entries(this.o.variables).filter(([k]) => k in variable));
     writeTfvars(this.o.dir, { ...this.o.standIns.valuesOf(names, plan), ...given });
-    return { domains, delivery };
+    return { domains, delivery, markers };
   }
 
   /** References to a libvirt domain point at its stand-in; the resources the e2e makes itself cannot be referenced. */
