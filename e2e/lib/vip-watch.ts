@@ -20,8 +20,13 @@ export class VipMoveWatch {
   start(): void {
     const now = /lladdr (\S+)/.exec(trySh('ip', ['-n', this.namespace, 'neigh', 'show', this.vip]).out)?.[1];
     if (now) this.macs.push(now.toLowerCase());
-    this.monitor = spawn('ip', ['-n', this.namespace, 'monitor', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    this.monitor.stdout!.on('data', (chunk) => {
+    const monitor = spawn('ip', ['-n', this.namespace, 'monitor', 'neigh'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.monitor = monitor;
+    // Also when the e2e exits on a signal, before any finally.
+    const onExit = () => monitor.kill('SIGTERM');
+    process.once('exit', onExit);
+    monitor.once('exit', () => process.removeListener('exit', onExit));
+    monitor.stdout!.on('data', (chunk) => {
       this.buffer += chunk.toString();
       let nl: number;
       while ((nl = this.buffer.indexOf('\n')) >= 0) {
