@@ -241,7 +241,12 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
     const figuresOf = (f: Figures) => ({ total: f.total, failed: f.failed, max_latency_s: f.maxLatency, measured: { vip_moves: f.vipMoves, failures: f.failures, vip_holders_before: f.before, vip_holders_after: f.after, streams: f.urls } });
     const streamText = (f: Figures) => `${f.failed} failed of ${f.total} GETs at ${STREAM_PER_SECOND}/s on each of ${f.urls.join(' and ')}${f.failed ? ` ${JSON.stringify(f.failures)}` : ''}; slowest ${f.maxLatency.toFixed(2)} s; VIP moves ${f.vipMoves} (held by [${f.before.join(', ')}] before, [${f.after.join(', ')}] after)`;
     const tfText = (run: TerraformRun) => `terraform exit ${run.code} in ${run.seconds.toFixed(0)} s`;
-    const tfTail = (run: TerraformRun) => `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => /Error|error|refused|fabric-apply-bundle|vm-control/.test(l)).slice(-12).join(' | ');
+    const tfTail = (run: TerraformRun) =>
+      `${run.stdout}\n${run.stderr}`
+        .split('\n')
+        .filter((l) => /Error|error|refused|rejects|not found|fabric-apply-bundle:|vm-control (boot|stop)/.test(l) && !/Executing:/.test(l))
+        .slice(-12)
+        .join(' | ');
     const scenario = async (id: string, title: string, body: () => Promise<void>) => {
       try {
         await body();
