@@ -40,8 +40,6 @@ const BOOT_TIMEOUT_MS = 20 * 60 * 1000;
 const APPLY_TIMEOUT_MS = 30 * 60 * 1000;
 /** GETs per second through the VIP, on the GUI port and on the NBI port each. */
 const STREAM_PER_SECOND = 5;
-/** The node the grow step adds: an application server only (the original's third and later nodes). */
-const NEW_NODE = { name: 'node4', managementAddress: '198.51.100.14' };
 /** The fabric-wide setting the setting step changes. */
 const NEW_COOKIE = 'FABRICDAY2';
 
@@ -168,7 +166,6 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
       return { ...synthesized, configuration: tf.configure(synthesized.plan) };
     };
     const base = (f: FabricSpec) => f;
-    const grown = (f: FabricSpec) => ({ ...f, appliances: [...(f.appliances ?? []), NEW_NODE] });
     const withCookie = (cookie: string) => (f: FabricSpec) => ({ ...f, loadBalancer: { ...f.loadBalancer, stickyCookieName: cookie } });
 
     // --- Boot: Terraform's first apply boots every VM (its graph's order) and pushes each node its bundle.
@@ -177,6 +174,10 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
     const vip = model.vip;
     const addresses: Record<string, string> = Object.fromEntries(model.nodes.map((n) => [n.name, n.managementAddress]));
     const balancers = [...model.loadBalancer.members];
+    // The node the grow step adds: an application server only (as the original's third and later nodes), at the address after the last node's.
+    const lastAddress = model.nodes[model.nodes.length - 1].managementAddress.split('.');
+    const NEW_NODE = { name: `node${model.nodes.length + 1}`, managementAddress: [...lastAddress.slice(0, 3), String(Number(lastAddress[3]) + 1)].join('.') };
+    const grown = (f: FabricSpec) => ({ ...f, appliances: [...(f.appliances ?? []), NEW_NODE] });
     const guest = (node: string) => {
       const vm = fleet.running(node);
       if (!vm) throw new Error(`${node} does not run`);

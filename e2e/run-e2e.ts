@@ -15,6 +15,13 @@
  * fails; the image carries the packages), and health checks and probes run
  * every 5 s instead of every second (see EMULATED_GUEST_TUNING).
  *
+ * Then, on kvm-fabric, day 2 (day2.ts): a fresh boot through the real
+ * terraform binary (each libvirt domain a local-exec stand-in that boots its
+ * VM, see lib/day2-terraform.ts), and grow, shrink, a fabric-wide setting,
+ * a refused bundle and a replaced node, each applied under GUI and NBI
+ * request streams. E2E_DAY2_ONLY=1 runs only those (a developer's shortcut:
+ * every other expected id is then recorded as failed).
+ *
  * Every result has a stable id (lib/results.ts). Nothing counts as a pass
  * without positive evidence: an answer is an HTTP 200 from a named
  * application server, a VIP holder is a node that has the address (asked
