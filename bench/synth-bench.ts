@@ -48,8 +48,10 @@ function measureOne(platform: 'vsphere' | 'kvm', count: number): Measurement {
     const rssAfterLoad = process.memoryUsage().rss;
     const start = process.hrtime.bigint();
     const app = new App({ outdir });
-    if (platform === 'vsphere') new VsphereFabricStack(app, 'bench', { ...config, fabric });
-    else new KvmFabricStack(app, 'bench', { ...config, fabric });
+    // A lock of its own: each count is another fabric under the same construct path.
+    const lockFile = path.join(outdir, 'appliance-fabric.lock.json');
+    if (platform === 'vsphere') new VsphereFabricStack(app, 'bench', { ...config, fabric }, { lockFile });
+    else new KvmFabricStack(app, 'bench', { ...config, fabric }, { lockFile });
     app.synth();
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     return {

@@ -42,6 +42,22 @@ export function readyUrlsOf(model: FabricModel, node: NodeModel): string[] {
   return urls;
 }
 
+/**
+ * Who sends this node traffic through the balancers, and on which ports:
+ * `fabric-apply-bundle --retire` waits until none of them has for a while
+ * before the node's VM is destroyed.
+ */
+export function retireSettingsOf(model: FabricModel, node: NodeModel): { peers: string[]; ports: number[] } {
+  const peers = model.nodes.filter((n) => n.name !== node.name && model.loadBalancer.members.includes(n.name)).map((n) => n.managementAddress);
+  const ports: number[] = [];
+  if (node.roles.includes('application-server')) ports.push(model.applicationServers.service.port);
+  if (model.monitoring.members.includes(node.name)) ports.push(model.monitoring.service.port);
+  return { peers, ports: [...new Set(ports)] };
+}
+
+/** Long enough to see several of HAProxy's server checks (every 200 ms) and its retries to a DOWN server (every 1 s). */
+const RETIRE_QUIET_SECONDS = 3;
+
 function haproxyHealthUrl(model: FabricModel): string {
   return `http://127.0.0.1:${model.loadBalancer.healthPort}/healthz`;
 }
@@ -67,6 +83,10 @@ export function renderApplyBundleConf(model: FabricModel, node: NodeModel): stri
     `RELOAD_TIMEOUT_SECONDS=${RELOAD_TIMEOUT_SECONDS}`,
     '# With --wait-ready, the agent waits until these answer (space-separated) before it configures a new node.',
     `READY_URLS=${readyUrlsOf(model, node).join(' ')}`,
+    '# With --retire (before this node leaves the fabric), the agent waits until these balancers have not used these ports for RETIRE_QUIET_SECONDS.',
+    `RETIRE_PEERS=${retireSettingsOf(model, node).peers.join(' ')}`,
+    `RETIRE_PORTS=${retireSettingsOf(model, node).ports.join(' ')}`,
+    `RETIRE_QUIET_SECONDS=${RETIRE_QUIET_SECONDS}`,
     '# One line per VRRP instance of this node: name, VIP, the file its notify hook records its state in.',
     ...vrrpInstancesOf(model, node).map((i) => `VRRP_INSTANCE=${i.name} ${i.vip} ${vrrpStateFile(i.name)}`),
     '',

@@ -87,9 +87,13 @@ export function bytesOnNode(file: RenderedFile): Buffer {
   return Buffer.from(file.content, file.base64 ? 'base64' : 'utf8');
 }
 
-/** `file <sha256 of the bytes> <mode> <owner> <reload> <path>`: what the hash covers, one line per file. */
-function manifestLine(file: BundleFile): string {
-  return `file ${sha256Hex(bytesOnNode(file))} ${file.permissions} ${file.owner ?? 'root:root'} ${file.reload} ${file.path}`;
+/**
+ * `file <sha256 of the bytes> <mode> <owner> <reload> <path>`: what the hash
+ * covers, one line per file. `sha256` may be given as a Terraform expression
+ * (the delivery hashes a file holding a secret in Terraform).
+ */
+export function manifestLine(file: BundleFile, sha256 = sha256Hex(bytesOnNode(file))): string {
+  return `file ${sha256} ${file.permissions} ${file.owner ?? 'root:root'} ${file.reload} ${file.path}`;
 }
 
 /**
@@ -109,7 +113,7 @@ export function nodeBundle(model: FabricModel, node: NodeModel, files: readonly 
 /** A bundle of the given files for node `nodeName`; `comments` head its manifest. */
 export function assembleBundle(nodeName: string, files: readonly BundleFile[], comments: readonly string[] = []): NodeBundle {
   const sorted = [...files].sort(byPath);
-  const lines = sorted.map(manifestLine);
+  const lines = sorted.map((f) => manifestLine(f));
   const hash = sha256Hex(lines.map((l) => `${l}\n`).join(''));
   const manifest = [
     ...comments,

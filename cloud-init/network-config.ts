@@ -1,4 +1,5 @@
 import { FabricModel, NodeModel } from '../model/fabric-model';
+import { instanceIdOf } from '../model/identifiers';
 
 /**
  * cloud-init network-config version 2 for the node's static management
@@ -45,5 +46,5 @@ function deviceInterfaceOf(model: FabricModel, node: NodeModel): Record<string, 
 
 /** NoCloud / vSphere meta-data: a stable instance id, so a reboot does not re-run first-boot modules. */
 export function metaDataOf(model: FabricModel, node: NodeModel): Record<string, unknown> {
-  return { 'instance-id': `${model.name}-${node.name}`, 'local-hostname': node.name };
+  return { 'instance-id': instanceIdOf(model.name, node.name), 'local-hostname': node.name };
 }

@@ -1,25 +1,40 @@
-import { Annotations, DataResource, ITerraformDependable, TerraformOutput, TerraformVariable } from 'cdktf';
+import * as path from 'node:path';
+import { Annotations, App, DataResource, ITerraformDependable, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { renderNodeCloudInit, toYaml } from '../cloud-init/cloud-config';
 import { FabricModel, vrrpInstances } from '../model/fabric-model';
 import { metaDataOf } from '../cloud-init/network-config';
 import { buildFabricModel } from '../model/build-model';
-
+import { ProblemCollector } from '../model/errors';
+import { checkAgainstLock, LockedFabric, LockedImage, lockedFabricOf } from '../model/identity';
 import { FabricSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
 import { ApplicationServerCluster } from './application-server-cluster';
+import { DEFAULT_LOCK_FILE, FabricLockWriter, readFabricLock } from './fabric-lock';
 import { FabricSecretsConstruct, SshHostKeyConstruct } from './fabric-secrets';
 import { NodeConfiguration } from './node-configuration';
+import { RetiredAppliances } from './retired-appliances';
 import { CassandraCluster } from './cassandra-cluster';
 import { DatabaseCluster } from './database-cluster';
 import { LoadBalancerCluster } from './load-balancer-cluster';
 import { MonitoringCluster } from './monitoring-cluster';
-import { ApplianceMachineSpec, FabricPlatform } from './platforms/platform';
+import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from './platforms/platform';
 import { escapeForTerraform, withSecrets } from './terraform-strings';
 
 export interface FabricProps extends FabricSpec {
   /** The hypervisor the appliances run on, e.g. `new VspherePlatform({...})`. */
   readonly platform: FabricPlatform;
+  /**
+   * The lock file that records each node's identity and image as last
+   * synthesized (one entry per fabric, by construct path; commit it beside
+   * the config). `app.synth()` refuses an identity change (see
+   * `replaceAppliances`) or a pair whose members all change image, and
+   * otherwise writes the file, only when every fabric of the app passed.
+   * Constructing a fabric alone reads and writes nothing. A relative path is
+   * taken from the working directory (where `cdktf synth` runs: the project).
+   * @default 'appliance-fabric.lock.json'
+   */
+  readonly lockFile?: string;
 }
 
 /**
@@ -38,10 +53,14 @@ export class Fabric extends Construct {
   /** The Cassandra cluster, when the fabric has one. */
   readonly cassandra?: CassandraCluster;
   readonly monitoring: MonitoringCluster;
+  /** The lock file, as an absolute path. */
+  readonly lockFile: string;
+  /** The `removed` blocks of appliances that left the fabric since the lock was written. */
+  private readonly retired: RetiredAppliances;
 
   constructor(scope: Construct, id: string, props: FabricProps) {
     super(scope, id);
-    const { platform, ...spec } = props;
+    const { platform, lockFile, ...spec } = props;
     const validated = buildFabricModel(spec, platform.traits, this.node.path);
     platform.validate(validated);
     // Where the platform places each appliance (Cassandra's rack comes from it).
@@ -84,6 +103,12 @@ export class Fabric extends Construct {
     const vms = platform.deploy(this, this.model, machines);
     for (const appliance of this.appliances) appliance.machineId = vms.get(appliance.name)?.id;
     this.deliverConfiguration(hostKeys, (text) => withSecrets(text, secrets.placeholders, secrets.tokens));
+
+    this.lockFile = path.resolve(lockFile ?? DEFAULT_LOCK_FILE);
+    // At synth, once every resource exists and has its final address.
+    const writer = FabricLockWriter.of(this);
+    this.retired = new RetiredAppliances(this, 'retired');
+    this.node.addValidation({ validate: () => this.checkLock(platform, writer, vms) });
 
     new TerraformOutput(this, 'vip', { value: this.model.vip, description: 'Fabric VIP for GUI and NBI clients' });
     new TerraformOutput(this, 'gui_url', { value: `https://${this.model.vip}${this.model.loadBalancer.guiPort === 443 ? '' : `:${this.model.loadBalancer.guiPort}`}/` });
@@ -169,9 +194,49 @@ export class Fabric extends Construct {
     let previous: ITerraformDependable[] = stage;
     for (const name of [...balancers].reverse()) previous = [configure(name, previous)];
   }
+
+  /**
+   * Compares this synth with the lock and stages the new entry for writing;
+   * throws the FabricValidationError itself (not a validation message), so
+   * that the operator reads the same list of problems as for any other
+   * configuration error and `npm run synth` prints it and exits 1.
+   */
+  private checkLock(platform: FabricPlatform, writer: FabricLockWriter, vms: Map<string, ApplianceMachine>): string[] {
+    const images = new Map<string, LockedImage>(platform.imageOf ? this.model.nodes.map((n) => [n.name, platform.imageOf!(this.model, n)]) : []);
+    const current = lockedFabricOf(this.model, images);
+    const locked = readFabricLock(this.lockFile)?.fabrics[this.node.path];
+    const replaceAddresses = new Map(
+      this.appliances.map((a) => [a.name, (platform.vmResourcesOf?.(a) ?? []).map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`)]),
+    );
+    const stackDirectory = path.join(App.of(this).outdir, 'stacks', TerraformStack.of(this).node.id);
+    const problems = new ProblemCollector(this.model.constructPath);
+    checkAgainstLock(this.model, locked, current, { lockFile: shortPath(this.lockFile), replaceAddresses, stackDirectory: shortPath(stackDirectory) }, problems);
+    problems.throwIfAny();
+    this.retireRemovedAppliances(locked, vms);
+    writer.stage(this.lockFile, this.node.path, current);
+    return [];
+  }
+
+  /** Appliances the lock has and the config no longer: their VMs go only once the balancers stopped using them. */
+  private retireRemovedAppliances(locked: LockedFabric | undefined, vms: Map<string, ApplianceMachine>): void {
+    if (!locked || !this.model.configurationDelivery.enabled) return;
+    const present = new Set(this.model.nodes.map((n) => n.name));
+    const removed = Object.entries(locked.nodes)
+      .filter(([name]) => !present.has(name))
+      .map(([name, node]) => ({ name, managementAddress: node.identity.managementAddress }));
+    if (removed.length === 0) return;
+    const template = this.appliances[0];
+    this.retired.retire(removed, vms.get(template.name)!.resource, template, this.model.configurationDelivery);
+  }
 }
 
 /** The Terraform variable that holds a fabric's deploy key. */
 export function deployKeyVariableName(fabricName: string): string {
   return `${fabricName.replace(/[^A-Za-z0-9_]/g, '_')}_deploy_private_key`;
+}
+
+/** A path relative to the working directory when it is below it. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), path.resolve(file));
+  return relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(file) : relative;
 }

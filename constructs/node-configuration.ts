@@ -1,7 +1,7 @@
 import { DataResource, Fn, ITerraformDependable, TerraformLocal, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { APPLY_BUNDLE_SCRIPT } from '../cloud-init/apply-bundle-agent';
-import { BundleFile, bundleText, bytesOnNode, NodeBundle, sha256Hex } from '../cloud-init/bundle';
+import { BundleFile, bundleText, bytesOnNode, manifestLine, NodeBundle, sha256Hex } from '../cloud-init/bundle';
 import { ADMIN_USER } from '../cloud-init/cloud-config';
 import { ConfigurationDelivery, NodeModel } from '../model/fabric-model';
 import { escapeForTerraform } from './terraform-strings';
@@ -20,7 +20,7 @@ export interface NodeConfigurationProps {
   readonly deployKey: TerraformVariable;
   readonly delivery: ConfigurationDelivery;
   /** The deliveries to other nodes that must be done first. */
-  readonly dependsOn: ITerraformDependable[];
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -49,7 +49,7 @@ export class NodeConfiguration extends Construct {
     const fileLines = new TerraformLocal(
       this,
       'bundle_files',
-      files.map((f) => `file ${f.sha256} ${f.file.permissions} ${f.file.owner ?? 'root:root'} ${f.file.reload} ${f.file.path}\n`).join(''),
+      files.map((f) => `${manifestLine(f.file, f.sha256)}\n`).join(''),
     ).asString;
     const hash = Fn.sha256(fileLines);
     const text = bundleText({

@@ -54,8 +54,8 @@ export interface Day2Context {
   readonly vms: QemuVm[];
   /** Whether the VMs get a device NIC (eth3). */
   readonly deviceNic: boolean;
-  /** Synthesizes the stack as the e2e boots it, with `edit` applied to its fabric spec, into `dir`. */
-  readonly synthesize: (dir: string, edit: (fabric: FabricSpec) => FabricSpec) => { planFile: string; plan: Json; model: FabricModel };
+  /** Synthesizes the stack as the e2e boots it, with `edit` applied to its fabric spec, into `dir`, with the fabric's lock in `lockFile`. */
+  readonly synthesize: (dir: string, edit: (fabric: FabricSpec) => FabricSpec, lockFile: string) => { planFile: string; plan: Json; model: FabricModel };
 }
 
 /** What one step applies. */
@@ -148,6 +148,18 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
   const deployKey = path.join(root, 'deploy_key');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'appliance-fabric-e2e-deploy', '-f', deployKey], { stdio: 'ignore' });
   const deployPublic = readFileSync(`${deployKey}.pub`, 'utf8').trim();
+  // And an SSH agent of the run's own holding it: a removed block's connection may refer to nothing but self, so it gets no key from a variable.
+  const agentSocket = path.join(root, 'ssh-agent.sock');
+  const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(execFileSync('ssh-agent', ['-s', '-a', agentSocket], { encoding: 'utf8' }))?.[1]);
+  const stopAgent = () => {
+    try {
+      if (agentPid > 0) process.kill(agentPid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  };
+  process.once('exit', stopAgent);
+  execFileSync('ssh-add', ['-q', deployKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: 'ignore' });
   const fleet = new Fleet(ctx, path.join(root, 'vms'));
   const control = new VmControlServer(path.join(root, 'vm-control.sock'), (r) => fleet.handle(r));
   await control.start();
@@ -158,11 +170,12 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
     /** Synthesizes the stack with `edit` (and the deploy key), evaluates its cloud-init disks with this run's stand-ins, hands new nodes' seeds to the fleet and configures Terraform. */
     const prepare = (edit: (f: FabricSpec) => FabricSpec, tamper?: (plan: Json) => void): Step => {
       const dir = path.join(root, `synth-${stepNo++}`);
-      const synthesized = ctx.synthesize(dir, (f) => edit({ ...f, sshAuthorizedKeys: [...(f.sshAuthorizedKeys ?? []), deployPublic] }));
+      // One lock across the steps, as an operator's repository keeps it: a shrink then knows which appliances left.
+      const synthesized = ctx.synthesize(dir, (f) => edit({ ...f, sshAuthorizedKeys: [...(f.sshAuthorizedKeys ?? []), deployPublic] }), path.join(root, 'appliance-fabric.lock.json'));
       if (tamper) tamper(synthesized.plan);
       standIns ??= new StandInValues(root, planVip(synthesized.plan));
       fleet.offer(evaluateCloudInitDisks(synthesized.planFile, standIns).seeds, synthesized.plan);
-      tf ??= new Day2Terraform({ dir: path.join(root, 'terraform'), namespace: network.namespace, controlSocket: control.socketPath, standIns, variables: deployKeyVariable(synthesized.plan, deployKey), timeoutMs: APPLY_TIMEOUT_MS });
+      tf ??= new Day2Terraform({ dir: path.join(root, 'terraform'), namespace: network.namespace, controlSocket: control.socketPath, standIns, variables: deployKeyVariable(synthesized.plan, deployKey), timeoutMs: APPLY_TIMEOUT_MS, sshAgentSocket: agentSocket });
       return { ...synthesized, configuration: tf.configure(synthesized.plan) };
     };
     const base = (f: FabricSpec) => f;
@@ -407,8 +420,10 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
     });
   } finally {
     control.close();
-    // Every VM Terraform had booted is cleaned up by its own id, whatever state Terraform is in.
+    // Every VM Terraform had booted is cleaned up by its own id, whatever state Terraform is in; the agent by its pid.
     fleet.destroyAll();
+    stopAgent();
+    process.removeListener('exit', stopAgent);
     for (const { args, run } of (tf as Day2Terraform | undefined)?.runs ?? []) if (run.code !== 0 && args[0] !== 'plan') console.log(`[e2e] ${ctx.stack}: terraform ${args.join(' ')} exited ${run.code}:\n${`${run.stdout}\n${run.stderr}`.split('\n').slice(-40).join('\n')}`);
   }
 }

@@ -112,12 +112,13 @@ function tuned(fabric: FabricSpec): FabricSpec {
 }
 
 /** Synthesizes the stack as the e2e boots it, and says in which settings that differs from the stack as shipped. */
-function synthesize(stack: string, dir: string, edit: (fabric: FabricSpec) => FabricSpec = (f) => f): { planFile: string; plan: Json; model: FabricModel; differences: Json } {
+function synthesize(stack: string, dir: string, edit: (fabric: FabricSpec) => FabricSpec = (f) => f, lockFile?: string): { planFile: string; plan: Json; model: FabricModel; differences: Json } {
   const config = readStackConfig<KvmFabricConfig>(path.join(CONFIG_DIR, `${stack}.yaml`), 'libvirt');
   mkdirSync(path.join(dir, 'shipped'), { recursive: true });
   const shipped = new KvmFabricStack(new App({ outdir: path.join(dir, 'shipped') }), stack, config);
   const app = new App({ outdir: dir });
-  const booted = new KvmFabricStack(app, stack, { ...config, fabric: edit(tuned(config.fabric)) });
+  // The e2e's own lock: its fabric is not the project's example as deployed (day 2 keeps one lock across its steps).
+  const booted = new KvmFabricStack(app, stack, { ...config, fabric: edit(tuned(config.fabric)) }, { lockFile: lockFile ?? path.join(dir, 'appliance-fabric.lock.json') });
   app.synth();
   const planFile = path.join(dir, 'stacks', stack, 'cdk.tf.json');
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Json;
@@ -589,7 +590,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
     if (REQUIRED_IDS[stack].includes(DAY2_IDS[0])) {
       // On a fresh boot, through Terraform: the scenarios above left nodes powered off.
       for (const vm of vms) vm.destroy();
-      await runDay2({ stack, image, network, work, results, vms, deviceNic: deviceNet !== undefined, synthesize: (dir, edit) => synthesize(stack, dir, edit) });
+      await runDay2({ stack, image, network, work, results, vms, deviceNic: deviceNet !== undefined, synthesize: (dir, edit, lockFile) => synthesize(stack, dir, edit, lockFile) });
     }
     why = 'not recorded by its scenario';
   } catch (err) {

@@ -13,7 +13,7 @@ import {
   VrrpInstance,
 } from './fabric-model';
 import * as D from './defaults';
-import { ApplianceSpec, ConfigurationDeliverySpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
+import { ApplianceImageSpec, ApplianceSpec, ConfigurationDeliverySpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
 import { derivedMac, isDnsLabel } from './identifiers';
 import { RouterIdAllocator } from './vrrp-ids';
 
@@ -75,6 +75,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       vips.nodeAddress(address, `${where}.managementAddress`, appliance.name);
     }
     const sizing = mergeSizing(defaultSizing, appliance.sizing, `${where}.sizing`, problems);
+    const image = checkImageChoice(appliance.image, `${where}.image`, problems);
     nodes.push({
       name: appliance.name,
       fqdn: network && network.searchDomains.length > 0 ? `${appliance.name}.${network.searchDomains[0]}` : appliance.name,
@@ -84,6 +85,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       roles: [],
       sizing,
       host: appliance.host,
+      ...(image ? { image } : {}),
     });
   });
 
@@ -229,6 +231,8 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   });
 
   const configurationDelivery = buildConfigurationDelivery(spec.configurationDelivery ?? {}, sshAuthorizedKeys.length, problems);
+  const replaceAppliances = spec.replaceAppliances ?? [];
+  checkMembers('replaceAppliances', 'list of appliances to replace', replaceAppliances, seenNames, problems);
 
   routerIds.assign();
   problems.throwIfAny();
@@ -288,7 +292,8 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
           // Database nodes never preempt: a returning node may hold stale data.
           vrrp: instance('database_vip', db.vip, prefix, GUEST_INTERFACE, dbRouterId!.id, dbMembers, { purpose: 'database', preempt: false }),
           port: dbPort,
-          serverIds: Object.fromEntries(dbMembers.map((m) => [m, byName.get(m)!.index + 1])),
+          // By place in the cluster, not in the fabric: removing another appliance must not change a running server's id.
+          serverIds: Object.fromEntries(dbMembers.map((m, i) => [m, i + 1])),
           databaseName: db.databaseName ?? D.DEFAULT_DATABASE_NAME,
           replicationUser: 'fabric_repl',
           applicationUser: 'fabric_app',
@@ -329,6 +334,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     sshAuthorizedKeys: sshAuthorizedKeys.map((k) => k.trim()),
     configurationDelivery,
     installPackagesOnBoot: spec.installPackagesOnBoot ?? D.DEFAULT_INSTALL_PACKAGES_ON_BOOT,
+    replaceAppliances: [...replaceAppliances],
   };
 }
 
@@ -364,6 +370,27 @@ function commonReloadDelay(value: number, problems: ProblemCollector): number {
   const seconds = positiveInteger(where, value, problems);
   if (Number.isInteger(value) && value > 3600) problems.add(where, `${value} s is more than an hour`, 'give at most 3600 (the agent refuses a reload time further ahead)');
   return seconds;
+}
+
+const IMAGE_CHOICES = ['template', 'source', 'volumeName'] as const;
+
+/**
+ * An appliance's own image: exactly one of its kinds, as a non-empty string.
+ * Which kind the platform takes, and the rest of the shape, its platform checks.
+ */
+function checkImageChoice(image: ApplianceImageSpec | undefined, where: string, problems: ProblemCollector): ApplianceImageSpec | undefined {
+  if (image === undefined) return undefined;
+  const loose = image as unknown as Record<string, unknown>;
+  const given = typeof image === 'object' && image !== null ? IMAGE_CHOICES.filter((k) => loose[k] !== undefined) : [];
+  if (given.length !== 1) {
+    problems.add(where, given.length === 0 ? 'the image names none of template, source or volumeName' : `the image gives ${given.join(' and ')}`, 'give exactly one: template (vSphere), source or volumeName (KVM)');
+    return undefined;
+  }
+  if (typeof loose[given[0]] !== 'string' || (loose[given[0]] as string).trim() === '') {
+    problems.add(`${where}.${given[0]}`, `the image's ${given[0]} is empty`, `give the ${given[0] === 'template' ? "template VM's name" : given[0] === 'source' ? 'URL or path of a qcow2 image' : "existing volume's name"}`);
+    return undefined;
+  }
+  return image;
 }
 
 /** Records every address a VIP must not collide with, and checks each VIP once. */

@@ -3,6 +3,7 @@
  * `buildFabricModel`; the cloud-init renderers and the platforms read only
  * this. Plain data: no construct, no token logic.
  */
+import { ApplianceImageSpec } from './fabric-spec';
 
 /** Logical clusters a node can belong to. */
 export type NodeRole = 'load-balancer' | 'application-server' | 'database' | 'cassandra' | 'monitoring';
@@ -30,6 +31,8 @@ export interface NodeModel {
   /** Address and MAC on the device-management network, when the fabric has one. */
   readonly deviceAddress?: string;
   readonly deviceMac?: string;
+  /** The appliance's own image, when it names one (the platform's otherwise); its platform checks the kind. */
+  readonly image?: ApplianceImageSpec;
 }
 
 export interface ManagementNetwork {
@@ -181,6 +184,8 @@ export interface FabricModel {
   readonly configurationDelivery: ConfigurationDelivery;
   /** Let cloud-init install the packages (and so run apt-get update) at first boot. */
   readonly installPackagesOnBoot: boolean;
+  /** Appliances whose identity may change in this synth: they are replaced on purpose. */
+  readonly replaceAppliances: readonly string[];
 }
 
 /** How Terraform delivers bundles to running nodes (see fabric-spec.ts). */

@@ -26,7 +26,49 @@ export interface ApplianceSpec {
   readonly host?: string;
   /** Address on the device-management network (eth3), when the fabric has one. @default - counted from deviceNetwork.firstAddress */
   readonly deviceAddress?: string;
+  /**
+   * The base image of this appliance alone, to upgrade one node at a time: on
+   * vSphere `{ template }`, on KVM `{ source }` or `{ volumeName }` (uploaded
+   * into, or found in, the pool of the appliance's host). A changed image
+   * replaces the appliance's VM; both members of a pair (balancers, database,
+   * monitoring) may not change in one synth.
+   * @default - the platform's image (vSphere `template`, the KVM host's `baseImage`)
+   */
+  readonly image?: ApplianceImageSpec;
 }
+
+/** A vSphere template VM to clone. */
+export interface ImageFromTemplate {
+  /** Name of the template VM, as vCenter shows it. */
+  readonly template: string;
+}
+
+/** A base image that Terraform uploads into the KVM host's pool. */
+export interface ImageFromSource {
+  /**
+   * qcow2 image with cloud-init (NoCloud), e.g. Debian 12 genericcloud: an
+   * http(s) URL or a path on the machine that runs Terraform. The provider
+   * reads it there and uploads it to each host that uses it.
+   */
+  readonly source: string;
+  /**
+   * Name of the base volume created from it in the host's pool. The default
+   * names the image by its source, so two images never share a volume.
+   * @default - the host's base volume for the host's own source, else `<fabric name>-base-<first 8 hex digits of the SHA-256 of source>.qcow2`
+   */
+  readonly name?: string;
+}
+
+/** A base image that already exists as a volume on the KVM host. */
+export interface ImageFromVolume {
+  /** Name of an existing qcow2 volume. */
+  readonly volumeName: string;
+  /** Pool that holds it. @default - the host's `storagePool` */
+  readonly pool?: string;
+}
+
+/** One appliance's own image: exactly one of `template` (vSphere), `source` or `volumeName` (KVM). */
+export type ApplianceImageSpec = ImageFromTemplate | ImageFromSource | ImageFromVolume;
 
 /** Appliances described by a count and a consecutive address range instead of one by one. */
 export interface AddressPlanSpec {
@@ -347,4 +389,14 @@ export interface FabricSpec {
    * @default true
    */
   readonly installPackagesOnBoot?: boolean;
+  /**
+   * Appliances to replace on purpose: their identity (addresses, MACs,
+   * instance-id, management network, database server id) may differ from
+   * what the lock file records, and the lock takes the new one. The synth-time error of an
+   * identity change names each such appliance with the `terraform apply
+   * -replace=...` addresses of its VM; remove it from this list after that
+   * apply.
+   * @default []
+   */
+  readonly replaceAppliances?: string[];
 }

@@ -8,6 +8,11 @@ function digest(seed: string): Buffer {
   return createHash('sha256').update(seed).digest();
 }
 
+/** 8 hex digits of the SHA-256 of a text: a short, stable name for a value that cannot name a thing itself (a URL, a path). */
+export function shortDigest(text: string): string {
+  return digest(text).toString('hex').slice(0, 8);
+}
+
 /** A VRRP router id in 1..255 derived from the fabric and VIP names. */
 export function derivedRouterId(fabricName: string, vipName: string): number {
   return (digest(`vrrp/${fabricName}/${vipName}`).readUInt16BE(0) % 255) + 1;
@@ -24,4 +29,9 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function isDnsLabel(text: unknown): text is string {
   return typeof text === 'string' && DNS_LABEL.test(text);
+}
+
+/** cloud-init's instance-id of a node: stable for the node's life, so a reboot does not re-run first-boot modules. */
+export function instanceIdOf(fabricName: string, nodeName: string): string {
+  return `${fabricName}-${nodeName}`;
 }

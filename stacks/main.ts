@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { AnnotationMetadataEntryType, App } from 'cdktf';
 import { FabricValidationError } from '../model/errors';
+import { ExampleStackOptions } from './example-stack-options';
 import { KvmFabricConfig, KvmFabricStack } from './kvm-fabric-stack';
 import { PROJECT_ROOT } from './project-root';
 import { readStackConfig } from './stack-config';
@@ -9,17 +10,18 @@ import { VsphereFabricConfig, VsphereFabricStack } from './vsphere-fabric-stack'
 export { PROJECT_ROOT };
 export const CONFIG_DIR = path.join(PROJECT_ROOT, 'stacks', 'config');
 
-/** Builds every example stack into `app`. */
-export function buildExampleStacks(app: App, configDir = CONFIG_DIR): void {
-  new VsphereFabricStack(app, 'vsphere-fabric', readStackConfig<VsphereFabricConfig>(path.join(configDir, 'vsphere-fabric.yaml'), 'vsphere'));
-  new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric.yaml'), 'libvirt'));
-  new KvmFabricStack(app, 'kvm-fabric-full', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric-full.yaml'), 'libvirt'));
+/** Builds every example stack into `app`; they share one lock file (the project's, unless `options` names another). */
+export function buildExampleStacks(app: App, configDir = CONFIG_DIR, options: ExampleStackOptions = {}): void {
+  new VsphereFabricStack(app, 'vsphere-fabric', readStackConfig<VsphereFabricConfig>(path.join(configDir, 'vsphere-fabric.yaml'), 'vsphere'), options);
+  new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric.yaml'), 'libvirt'), options);
+  new KvmFabricStack(app, 'kvm-fabric-full', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric-full.yaml'), 'libvirt'), options);
 }
 
 /**
  * The main job: synthesizes every example stack into `cdktf.out/` (or
- * CDKTF_OUTDIR, which cdktf-cli sets). A configuration error is printed as
- * the list of problems and exits 1, before anything is written.
+ * CDKTF_OUTDIR, which cdktf-cli sets), and updates the project's lock file.
+ * A configuration error, an identity change among them, is printed as the
+ * list of problems and exits 1, with the lock file untouched.
  */
 export function synthesizeExamples(): void {
   try {

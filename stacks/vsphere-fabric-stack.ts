@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { Fabric } from '../constructs/fabric';
 import { VspherePlatform, VspherePlatformProps } from '../constructs/platforms/vsphere/vsphere-platform';
 import { FabricSpec } from '../model/fabric-spec';
+import { ExampleStackOptions, exampleLockFile } from './example-stack-options';
 
 /** A vSphere stack config (stacks/config/vsphere-fabric.yaml): the fabric and where it runs. */
 export interface VsphereFabricConfig {
@@ -23,7 +24,7 @@ export interface VsphereStackProps extends VspherePlatformProps {
 export class VsphereFabricStack extends TerraformStack {
   readonly fabric: Fabric;
 
-  constructor(scope: Construct, id: string, config: VsphereFabricConfig) {
+  constructor(scope: Construct, id: string, config: VsphereFabricConfig, options: ExampleStackOptions = {}) {
     super(scope, id);
     // A relative path keeps the synthesized JSON identical on every machine.
     new LocalBackend(this, { path: `terraform.${id}.tfstate` });
@@ -33,6 +34,6 @@ export class VsphereFabricStack extends TerraformStack {
     const fromEnvironment = {} as Pick<VsphereProviderConfig, 'user' | 'password'>;
     const { allowUnverifiedSsl, ...platform } = config.vsphere;
     new VsphereProvider(this, 'vsphere', { ...fromEnvironment, allowUnverifiedSsl });
-    this.fabric = new Fabric(this, 'Fabric', { ...config.fabric, platform: new VspherePlatform(platform) });
+    this.fabric = new Fabric(this, 'Fabric', { ...config.fabric, platform: new VspherePlatform(platform), lockFile: exampleLockFile(options) });
   }
 }

@@ -93,6 +93,23 @@ describe('YAML stack configs against the schema', () => {
     expect(readStackConfig<VsphereFabricConfig>(write('vsphere.yaml', vsphere), 'vsphere').fabric.deviceNetwork?.tcpPorts).toEqual([4334]);
   });
 
+  it('accepts replaceAppliances and an appliance image, and the model gets them', () => {
+    const config = example('kvm-fabric.yaml');
+    config.fabric.replaceAppliances = ['node3'];
+    config.fabric.appliances[1].image = { source: 'https://cloud.debian.org/images/cloud/bookworm/20261201-1/debian-12-genericcloud-amd64.qcow2' };
+    const read = readStackConfig<KvmFabricConfig>(write('day2.yaml', config), 'libvirt');
+    const { model } = new KvmFabricStack(testApp(), 'kvm', read).fabric;
+    expect(model.replaceAppliances).toEqual(['node3']);
+    expect(model.nodes[1].image).toEqual(config.fabric.appliances[1].image);
+  });
+
+  it('reports an appliance image that mixes a template with a KVM image', () => {
+    const config = example('kvm-fabric.yaml');
+    config.fabric.appliances[0].image = { template: 'debian12-v2', volumeName: 'debian12.qcow2' };
+    const file = write('mixed.yaml', config);
+    expect(problemsOf(file, 'libvirt')).toEqual([`${file}: fabric.appliances[0].image: gives template and volumeName. Fix: give exactly one of template, source or volumeName`]);
+  });
+
   it('names a misspelt key with the file, the key path and the key it probably means', () => {
     const file = kvm((c) => {
       (c.fabric.highAvailability as Record<string, unknown>).advertIntervall = 0.5;

@@ -3,7 +3,11 @@
  * operator makes to a running fabric. What Terraform would do to the VMs
  * that stay, and which nodes get a new configuration bundle, in which order.
  */
-import { Testing, TerraformStack } from 'cdktf';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { VsphereProvider, VsphereProviderConfig } from '@cdktf/provider-vsphere/lib/provider';
+import { App, Testing, TerraformStack } from 'cdktf';
 import { Fabric } from '../constructs/fabric';
 import { LibvirtPlatform } from '../constructs/platforms/libvirt/libvirt-platform';
 import { FabricPlatform } from '../constructs/platforms/platform';
@@ -180,7 +184,7 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
       expect(markers).toHaveLength(1);
       const marker = `terraform_data.${markers[0][0]}`;
       const triggered = platform.vmTypes.flatMap((type) =>
-        Object.entries((base.resource[type] ?? {}) as Record<string, Plan>).filter(([, r]) => r.lifecycle?.replace_triggered_by?.includes(marker)).map(([, r]) => type),
+        Object.entries((base.resource[type] ?? {}) as Record<string, Plan>).filter(([, r]) => r.lifecycle?.replace_triggered_by?.includes(marker)).map(() => type),
       );
       expect(triggered.sort()).toEqual([...platform.vmTypes].sort());
       for (const type of platform.vmTypes) for (const r of Object.values((base.resource[type] ?? {}) as Record<string, Plan>)) expect(r.lifecycle?.create_before_destroy).toBeUndefined();
@@ -244,6 +248,51 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
       expect(text).toMatch(new RegExp(`ecdsa_private: \\$\\{jsonencode\\(tls_private_key\\.Fabric_${node}_ssh_host_key_[0-9A-F]{8}\\.private_key_pem\\)\\}`));
       expect(text).toContain('ssh_genkeytypes: []');
     }
+  });
+});
+
+describe.each(PLATFORMS)('shrink on $name: a removed appliance is drained before its VM goes', (platform) => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'afday2-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** `app.synth()` with a lock file, as `cdktf synth` runs it (validations included). */
+  const synthWithLock = (spec: FabricSpec): Plan => {
+    const outdir = mkdtempSync(path.join(dir, 'out-'));
+    const app = new App({ outdir });
+    const stack = new TerraformStack(app, 'stack');
+    // vSphere's provider is configured by the stack (the example stack's job); libvirt's by the platform.
+    if (platform.name === 'vsphere') new VsphereProvider(stack, 'vsphere', {} as VsphereProviderConfig);
+    new Fabric(stack, 'Fabric', { ...spec, platform: platform.create(), lockFile: path.join(dir, 'appliance-fabric.lock.json') });
+    app.synth();
+    return JSON.parse(readFileSync(path.join(outdir, 'stacks', 'stack', 'cdk.tf.json'), 'utf8'));
+  };
+  const vmType = platform.vmTypes[0];
+  const vmOf = (plan: Plan, node: string) => Object.keys(plan.resource[vmType]).find((name) => name.startsWith(`Fabric_${node}_`))!;
+
+  it('removes the VM of the appliance that left through a removed block whose destroy-time provisioner runs --retire on it', () => {
+    const before = synthWithLock(fabricSpec(5));
+    expect(before.removed).toBeUndefined();
+    const after = synthWithLock(fabricSpec(4));
+    expect(after.removed).toEqual([
+      {
+        from: `${vmType}.${vmOf(before, 'node5')}`,
+        lifecycle: { destroy: true },
+        connection: { type: 'ssh', host: '198.51.100.15', user: 'fabric-admin', timeout: '60s' },
+        provisioner: [{ 'remote-exec': { when: 'destroy', on_failure: 'continue', inline: ['sudo /usr/local/lib/appliance-fabric/fabric-apply-bundle --retire 300'] } }],
+      },
+    ]);
+    // The address is the VM's own, and no resource of the plan holds it any more.
+    expect(after.resource[vmType][vmOf(before, 'node5')]).toBeUndefined();
+    // Once the lock has caught up, the next synth removes nothing.
+    expect(synthWithLock(fabricSpec(4)).removed).toBeUndefined();
+  });
+
+  it('has no removed block without delivery (nothing could log in to drain it)', () => {
+    synthWithLock(fabricSpec(5, { sshAuthorizedKeys: [] }));
+    expect(synthWithLock(fabricSpec(4, { sshAuthorizedKeys: [] })).removed).toBeUndefined();
   });
 });
 

@@ -27,7 +27,7 @@ function synthKvmExample(): { plan: Plan; stack: KvmFabricStack } {
   const outdir = mkdtempSync(path.join(tmpdir(), 'afkvm-'));
   try {
     const app = new App({ outdir });
-    const stack = new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(CONFIG, 'libvirt'));
+    const stack = new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(CONFIG, 'libvirt'), { lockFile: path.join(outdir, 'appliance-fabric.lock.json') });
     app.synth();
     return { plan: JSON.parse(readFileSync(path.join(outdir, 'stacks', 'kvm-fabric', 'cdk.tf.json'), 'utf8')), stack };
   } finally {

@@ -235,8 +235,8 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
   it('configures MariaDB for GTID replication, read-only until promoted, with unique server ids', () => {
     const cnf1 = file('db1', '/etc/mysql/mariadb.conf.d/60-appliance-fabric.cnf');
     const cnf2 = file('db2', '/etc/mysql/mariadb.conf.d/60-appliance-fabric.cnf');
-    expect(cnf1).toContain('server_id = 4');
-    expect(cnf2).toContain('server_id = 5');
+    expect(cnf1).toContain('server_id = 1');
+    expect(cnf2).toContain('server_id = 2');
     for (const cnf of [cnf1, cnf2]) {
       expect(cnf).toContain('gtid_strict_mode = ON');
       expect(cnf).toContain('log_bin = fabric-bin');

@@ -6,12 +6,16 @@ import { buildExampleStacks } from '../stacks/main';
 
 export type Plan = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Synthesizes every example stack into a fresh directory; returns each stack's cdk.tf.json text. */
-export function synthExamples(): Map<string, string> {
+/**
+ * Synthesizes every example stack into a fresh directory, with a lock file
+ * of its own there (starting from none, unless `lockFile` names one);
+ * returns each stack's cdk.tf.json text.
+ */
+export function synthExamples(lockFile?: string): Map<string, string> {
   const outdir = mkdtempSync(path.join(tmpdir(), 'afsynth-'));
   try {
     const app = new App({ outdir });
-    buildExampleStacks(app);
+    buildExampleStacks(app, undefined, { lockFile: lockFile ?? path.join(outdir, 'appliance-fabric.lock.json') });
     app.synth();
     const stacksDir = path.join(outdir, 'stacks');
     return new Map(readdirSync(stacksDir).sort().map((s) => [s, readFileSync(path.join(stacksDir, s, 'cdk.tf.json'), 'utf8')]));

@@ -1,6 +1,7 @@
 import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { FabricModel, NodeModel, PlatformTraits } from '../../model/fabric-model';
+import { LockedImage } from '../../model/identity';
 
 /** What a platform needs to create one appliance's VM. */
 export interface ApplianceMachineSpec {
@@ -51,4 +52,17 @@ export interface FabricPlatform {
    * `lifecycle.ignoreChanges` (they reach running nodes as bundles).
    */
   deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, ApplianceMachine>;
+  /**
+   * The image an appliance's VM is created from, resolved (its own `image`,
+   * else the platform's), as the lock file records it. A platform without it
+   * records no image, and no pair is checked for an image change.
+   */
+  imageOf?(model: FabricModel, node: NodeModel): LockedImage;
+  /**
+   * After `deploy`: the resources that make up an appliance's VM, created in
+   * `scope` (its Appliance construct), that `terraform apply -replace=`
+   * must name to rebuild the node from scratch. The error of an identity
+   * change gives their addresses.
+   */
+  vmResourcesOf?(scope: Construct): TerraformResource[];
 }

@@ -42,6 +42,8 @@ export interface Day2Options {
   readonly variables: Record<string, string>;
   /** How long one terraform command may take. */
   readonly timeoutMs: number;
+  /** An SSH agent holding the deploy key, for connections the plan gives no key (a removed block's may refer to nothing but self). */
+  readonly sshAgentSocket?: string;
 }
 
 /** What one configured step holds. */
@@ -95,8 +97,20 @@ export class Day2Terraform {
       });
     }
     const data: Json = {};
-    // What a left domain's lifecycle referred to has left with it.
-    for (const [name, block] of this.domainsSeen) if (!current.has(name)) data[name] = { ...block, lifecycle: undefined, count: 0 };
+    // A domain that left the plan through a `removed` block (its VM goes after the block's destroy-time provisioners,
+    // e.g. the agent's --retire): the block is moved onto the stand-in, and the VM is stopped after them.
+    const removed: Json[] = [];
+    for (const block of (plan.removed ?? []) as Json[]) {
+      const from = /^libvirt_domain\.(.+)$/.exec(String(block.from))?.[1];
+      if (!from) continue; // Volumes and cloud-init disks are the e2e's own; they are not in this state.
+      const standIn = this.domainsSeen.get(from);
+      const stop = standIn?.provisioner.find((p: Json) => p['local-exec']?.when === 'destroy');
+      removed.push({ ...block, from: `terraform_data.${from}`, provisioner: [...(block.provisioner ?? []), ...(stop ? [stop] : [])] });
+    }
+    const removedNames = new Set(removed.map((b) => String(b.from).replace(/^terraform_data\./, '')));
+    // Without a removed block, a left domain stays as `count = 0`, so that its stand-in's destroy provisioner still runs
+    // (a deleted block's never do); what its lifecycle referred to has left with it.
+    for (const [name, block] of this.domainsSeen) if (!current.has(name) && !removedNames.has(name)) data[name] = { ...block, lifecycle: undefined, count: 0 };
     for (const [name, block] of current) {
       this.domainsSeen.set(name, block);
       data[name] = block;
@@ -112,7 +126,8 @@ export class Day2Terraform {
     }
     const locals = rewriteReferences(plan.locals ?? {}, names) as Json;
     const variable = { ...(plan.variable ?? {}), ...sensitiveVariables(names) };
-    writeFileSync(path.join(this.o.dir, 'main.tf.json'), JSON.stringify({ variable, locals, resource: { terraform_data: data } }, null, 2));
+    const removedBlocks = rewriteReferences(removed, names) as Json[];
+    writeFileSync(path.join(this.o.dir, 'main.tf.json'), JSON.stringify({ variable, locals, resource: { terraform_data: data }, ...(removedBlocks.length ? { removed: removedBlocks } : {}) }, null, 2));
     const given = Object.fromEntries(Object.entries(this.o.variables).filter(([k]) => k in variable));
     writeTfvars(this.o.dir, { ...this.o.standIns.valuesOf(names, plan), ...given });
     return { domains, delivery, markers };
@@ -133,7 +148,8 @@ export class Day2Terraform {
       if (init.code !== 0) return init;
       this.initialized = true;
     }
-    const run = await runTerraform(this.o.dir, args, { namespace: this.o.namespace, timeoutMs, logFile: path.join(this.o.dir, 'terraform.log') });
+    const env: Record<string, string> = this.o.sshAgentSocket ? { SSH_AUTH_SOCK: this.o.sshAgentSocket } : {};
+    const run = await runTerraform(this.o.dir, args, { namespace: this.o.namespace, timeoutMs, logFile: path.join(this.o.dir, 'terraform.log'), env });
     this.runs.push({ args, run });
     return run;
   }

@@ -26,7 +26,7 @@ const PROVIDER_REFERENCE = /\b(random_password|tls_private_key|tls_self_signed_c
 export const STOOD_IN_TYPES: ReadonlySet<string> = new Set(['random_password', 'tls_private_key', 'tls_self_signed_cert']);
 
 export function terraformEnv(): NodeJS.ProcessEnv {
-  // No SSH agent: the provisioners get the deploy key from a variable, never from whatever agent the caller runs.
+  // Not the caller's SSH agent: the provisioners get the deploy key from a variable (or an agent of the run's own, see runTerraform's env).
   const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0', TF_CLI_CONFIG_FILE: '/dev/null' };
   delete env.SSH_AUTH_SOCK;
   return env;
@@ -156,11 +156,11 @@ export interface TerraformRun {
  * `timeoutMs` (its process group is killed then), inside `namespace` when
  * given, its output appended to `logFile` as it comes.
  */
-export function runTerraform(cwd: string, args: string[], options: { namespace?: string; timeoutMs: number; logFile?: string }): Promise<TerraformRun> {
+export function runTerraform(cwd: string, args: string[], options: { namespace?: string; timeoutMs: number; logFile?: string; env?: Record<string, string> }): Promise<TerraformRun> {
   const t0 = Date.now();
   const [cmd, argv] = options.namespace ? ['ip', ['netns', 'exec', options.namespace, 'terraform', ...args]] : ['terraform', args];
   return new Promise((resolve) => {
-    const p = spawn(cmd, argv, { cwd, env: terraformEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const p = spawn(cmd, argv, { cwd, env: { ...terraformEnv(), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     // The log follows the run as it goes (terraform prints no sensitive value: it says "(sensitive value)").

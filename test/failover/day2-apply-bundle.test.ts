@@ -1,11 +1,12 @@
 import { APPLIED_BUNDLE_FILE } from '../../cloud-init/apply-bundle-agent';
 import { assembleBundle, NodeBundle } from '../../cloud-init/bundle';
 import { HAPROXY_CONFIG } from '../../cloud-init/haproxy';
-import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE } from '../../cloud-init/keepalived';
+import { KEEPALIVED_CONFIG } from '../../cloud-init/keepalived';
 import { FabricSpec } from '../../model/fabric-spec';
 import { formatFigures, StreamFigures, underStream } from '../harness/day2';
 import { nowMs, sleep } from '../harness/exec';
 import { FabricHarness } from '../harness/fabric-harness';
+import { HARNESS_RUN_DIR } from '../harness/supervisor';
 import { namespaceFabricSpec, renderFabric } from '../harness/render';
 import { logNotes, runningFabric } from './fabric-fixture';
 
@@ -105,18 +106,30 @@ describe('day 2: fabric-apply-bundle on a running fabric', () => {
     expect(await workerPid(h, active)).toBe(pid);
   }, 30_000);
 
-  it('removes a backend server and adds it back, the standby balancer first: node3 leaves and rejoins rotation with no failed request', async () => {
+  it('removes a backend server and adds it back, the standby balancer first: node3 leaves and rejoins rotation with no failed request; its --retire returns only once both balancers stopped using it', async () => {
     const h = fabric.harness();
     const shrink = bundlesOf(withoutNode3);
     const grow = bundlesOf(settings);
+    // In rotation, node3 does not count as drained.
+    const busy = await h.runBundleAgent('node3', ['--retire', '4']);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(/a balancer still uses this node/);
     const removal = await underStream(h, 'remove backend node3', async () => {
+      const retiring = h.runBundleAgent('node3', ['--retire', '60'], 70_000).then((r) => ({ ...r, doneAt: nowMs() }));
       await apply(h, standby, shrink[standby], 'remove backend');
       await apply(h, active, shrink[active], 'remove backend');
-      return nowMs();
+      const appliedAt = nowMs();
+      return { appliedAt, retire: await retiring };
     });
     figures.push(removal.figures);
+    applies.push(`retire node3: exit ${removal.result.retire.code} in ${(removal.result.retire.ms / 1000).toFixed(2)} s, ${((removal.result.retire.doneAt - removal.result.appliedAt) / 1000).toFixed(2)} s after the active applied`);
+    expect(removal.result.retire.code).toBe(0);
+    expect(removal.result.retire.stderr).toMatch(/no balancer has used this node for 3 s/);
+    // Not before both balancers had their new bundle, and its quiet time after that.
+    expect(removal.result.retire.doneAt - removal.result.appliedAt).toBeGreaterThanOrEqual(2000);
+    const removedAt = removal.result.appliedAt;
     expect(serversOf(removal.records, 0)).toContain('node3');
-    expect([...serversOf(removal.records, removal.result)].sort()).toEqual(['node1', 'node2']);
+    expect([...serversOf(removal.records, removedAt)].sort()).toEqual(['node1', 'node2']);
     expect(h.readNodeFile(active, HAPROXY_CONFIG)).not.toMatch(/server node3 /);
 
     const addition = await underStream(h, 'add backend node3', async () => {
@@ -276,8 +289,10 @@ describe('day 2: fabric-apply-bundle on a running fabric', () => {
     }
     for (const n of h.balancers) {
       expect(h.readNodeFile(n, KEEPALIVED_CONFIG)).toMatch(/^\s+advert_int 0\.4$/m);
-      // keepalived removes its reload file once it has read the configuration again.
-      expect(() => h.readNodeFile(n, KEEPALIVED_RELOAD_FILE)).toThrow();
+      // keepalived's own log: it scheduled the reload at the common time and completed it.
+      const log = h.readNodeFile(n, `${HARNESS_RUN_DIR}/log/keepalived.service.log`);
+      const scheduled = log.lastIndexOf(`Scheduling reload for ${at.replace(/Z$/, '')}`);
+      if (scheduled < 0 || !log.slice(scheduled).includes('Reload complete')) throw new Error(`${n.name}: keepalived has not reloaded at ${at}:\n${await h.diagnostics()}`);
     }
     expect(f.failed).toBe(0);
     expect(f.vipMoves).toBe(0);
@@ -292,6 +307,6 @@ describe('day 2: fabric-apply-bundle on a running fabric', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/keepalived reloads at/);
     expect(h.readNodeFile(standby, HAPROXY_CONFIG)).toMatch(/cookie FABRICTEXT /);
-    expect(appliedRecord(h, standby)).toContain(bundle.hash);
+    expect(appliedRecord(h, standby)).toContain(r.delivered.hash);
   }, 60_000);
 });

@@ -2,6 +2,8 @@ import { offsetIpv4 } from '../../../model/addresses';
 import { ProblemCollector } from '../../../model/errors';
 import { FabricModel } from '../../../model/fabric-model';
 import { isDnsLabel } from '../../../model/identifiers';
+import { canonicalJson } from '../../../model/identity';
+import { applianceBaseImageOf, hostBaseImageOf } from './base-images';
 import { KvmHostProps } from './kvm-host';
 
 /** The alternatives of KvmHostNetworkProps, of which a host gives exactly one. */
@@ -73,6 +75,38 @@ function checkPool(pool: unknown, where: string, problems: ProblemCollector): vo
       problems.add(`${where}.create.path`, `directory '${String(path)}' for the new pool is not an absolute path`, "give an absolute directory on the host, e.g. '/var/lib/libvirt/fabric'");
     }
   }
+}
+
+/**
+ * The appliances' own images, once the hosts are valid and placed: a KVM
+ * image (not a vSphere template), of the base image's shape, and no two
+ * images under one volume name on one host.
+ */
+export function checkApplianceImages(hosts: readonly KvmHostProps[], model: FabricModel, placement: ReadonlyMap<string, string>, problems: ProblemCollector): void {
+  const named = new Map<string, { image: string; by: string }>();
+  // Every host uploads its own image, used or not.
+  for (const host of hosts) {
+    const image = hostBaseImageOf(host, model.name);
+    if ('source' in image) named.set(`${host.name}/${image.name}`, { image: canonicalJson(image), by: `host '${host.name}' (its baseImage)` });
+  }
+  model.nodes.forEach((node, i) => {
+    const where = `appliances[${i}].image`;
+    if (node.image && 'template' in node.image) {
+      problems.add(where, `appliance '${node.name}' names the vSphere template '${node.image.template}', but KVM appliances are overlays of a base image`, "give { source: 'URL or path of a qcow2 image' } or { volumeName: 'an existing volume' }, or leave image out to use the host's baseImage");
+      return;
+    }
+    if (node.image) checkImage(node.image, where, problems);
+    const host = hosts.find((h) => h.name === placement.get(node.name));
+    if (!host || problems.count > 0) return;
+    const image = applianceBaseImageOf(host, model.name, node.image);
+    if (!('source' in image)) return;
+    const key = `${host.name}/${image.name}`;
+    const other = named.get(key);
+    if (other && other.image !== canonicalJson(image)) {
+      problems.add(where, `appliance '${node.name}' uploads '${image.source}' as volume '${image.name}' on host '${host.name}', the name ${other.by} already gives another image`, 'give this image (or the other) a name of its own, or leave name out');
+    }
+    named.set(key, { image: canonicalJson(image), by: other?.by ?? `appliance '${node.name}'` });
+  });
 }
 
 function checkImage(image: unknown, where: string, problems: ProblemCollector): void {

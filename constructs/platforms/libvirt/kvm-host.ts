@@ -1,3 +1,5 @@
+import { ImageFromSource, ImageFromVolume } from '../../../model/fabric-spec';
+
 /**
  * What an operator writes about the KVM hosts a fabric runs on: plain data,
  * checked by `checkKvmHosts` before anything is created.
@@ -27,29 +29,19 @@ export const DEFAULT_STORAGE_POOL: KvmStoragePoolProps = { name: 'default' };
 export const DEFAULT_NETWORK_AUTOSTART = true;
 
 /** The base image is uploaded into the host's pool by Terraform. */
-export interface KvmBaseImageFromSource {
-  /**
-   * qcow2 image with cloud-init (NoCloud), e.g. Debian 12 genericcloud: an
-   * http(s) URL or a path on the machine that runs Terraform. The provider
-   * reads it there and uploads it to each host that uses it.
-   */
-  readonly source: string;
+export interface KvmBaseImageFromSource extends ImageFromSource {
   /** Name of the base volume created from it in the host's pool. @default - `<fabric name>-base.qcow2` */
   readonly name?: string;
 }
 
 /** The base image is a volume that already exists on the host. */
-export interface KvmBaseImageFromVolume {
-  /** Name of an existing qcow2 volume. */
-  readonly volumeName: string;
-  /** Pool that holds it. @default - the host's `storagePool` */
-  readonly pool?: string;
-}
+export interface KvmBaseImageFromVolume extends ImageFromVolume {}
 
 /**
- * The image every appliance's system disk is a copy-on-write overlay of.
- * Give exactly one of `source` (upload an image) or `volumeName` (use a
- * volume the host already has).
+ * The image the system disks of the host's appliances are copy-on-write
+ * overlays of, unless an appliance names its own `image`. Give exactly one
+ * of `source` (upload an image) or `volumeName` (use a volume the host
+ * already has).
  */
 export type KvmBaseImageProps = KvmBaseImageFromSource | KvmBaseImageFromVolume;
 

@@ -5,11 +5,19 @@ import { Network } from '../../../.gen/providers/libvirt/network';
 import { Pool } from '../../../.gen/providers/libvirt/pool';
 import { LibvirtProvider } from '../../../.gen/providers/libvirt/provider';
 import { Volume, VolumeConfig } from '../../../.gen/providers/libvirt/volume';
+import { canonicalJson } from '../../../model/identity';
+import { shortDigest } from '../../../model/identifiers';
 import { ApplianceMachineSpec } from '../platform';
+import { applianceBaseImageOf, hostBaseImageOf, poolNameOf, ResolvedBaseImage } from './base-images';
 import { DEFAULT_NETWORK_AUTOSTART, DEFAULT_STORAGE_POOL, KvmHostProps } from './kvm-host';
 import { WATCHDOG_XSLT } from './watchdog-xslt';
 
 const GIB = 1024 ** 3;
+
+/** Construct ids of an appliance's VM resources, in its Appliance construct. */
+export const APPLIANCE_RESOURCE_IDS = { disk: 'disk', cloudInit: 'cloudinit', domain: 'domain' } as const;
+
+type BaseVolume = Pick<VolumeConfig, 'baseVolumeId' | 'baseVolumeName' | 'baseVolumePool'>;
 
 export interface LibvirtHostProps {
   /** The host, as validated by `checkKvmHosts`. */
@@ -22,8 +30,9 @@ export interface LibvirtHostProps {
 
 /**
  * One KVM host: its libvirt provider configuration (aliased by the host
- * name), storage pool, base image and network attachment, and the
- * appliances added to it with `addAppliance`.
+ * name), storage pool, base images (the host's own, and one volume per other
+ * image its appliances name) and network attachment, and the appliances
+ * added to it with `addAppliance`.
  */
 export class LibvirtHost extends Construct {
   readonly hostName: string;
@@ -31,7 +40,9 @@ export class LibvirtHost extends Construct {
   /** Name of the storage pool (a reference when the pool is created here, so volumes wait for it). */
   readonly poolName: string;
   private readonly fabricName: string;
-  private readonly baseVolume: Pick<VolumeConfig, 'baseVolumeId' | 'baseVolumeName' | 'baseVolumePool'>;
+  private readonly host: KvmHostProps;
+  /** Each base image in use on this host, by its canonical JSON. */
+  private readonly baseVolumes = new Map<string, BaseVolume>();
   private readonly attachment: Pick<DomainNetworkInterface, 'bridge' | 'networkName' | 'networkId'>;
   private readonly deviceAttachment?: Pick<DomainNetworkInterface, 'bridge' | 'networkName'>;
 
@@ -48,19 +59,8 @@ export class LibvirtHost extends Construct {
       ? new Pool(this, 'pool', { provider, name: pool.name, type: 'dir', target: { path: pool.create.path } }).name
       : pool.name;
 
-    const image = host.baseImage;
-    if ('source' in image) {
-      const base = new Volume(this, 'base_image', {
-        provider,
-        name: image.name ?? `${props.fabricName}-base.qcow2`,
-        pool: this.poolName,
-        source: image.source,
-        format: 'qcow2',
-      });
-      this.baseVolume = { baseVolumeId: base.id };
-    } else {
-      this.baseVolume = { baseVolumeName: image.volumeName, baseVolumePool: image.pool ?? this.poolName };
-    }
+    this.host = host;
+    this.baseVolumeOf(hostBaseImageOf(host, props.fabricName), 'base_image');
 
     const device = host.deviceNetwork;
     if (device) this.deviceAttachment = 'bridge' in device ? { bridge: device.bridge } : { networkName: device.libvirtNetwork };
@@ -92,16 +92,16 @@ export class LibvirtHost extends Construct {
     const { scope, node } = machine;
     const provider = this.provider;
     const name = `${this.fabricName}-${node.name}`;
-    const disk = new Volume(scope, 'disk', {
+    const disk = new Volume(scope, APPLIANCE_RESOURCE_IDS.disk, {
       provider,
       name: `${name}.qcow2`,
       pool: this.poolName,
       format: 'qcow2',
       size: node.sizing.diskGiB * GIB,
-      ...this.baseVolume,
+      ...this.baseVolumeOf(applianceBaseImageOf(this.host, this.fabricName, node.image)),
       lifecycle: { replaceTriggeredBy: [machine.replacementMarker] },
     });
-    const seed = new CloudinitDisk(scope, 'cloudinit', {
+    const seed = new CloudinitDisk(scope, APPLIANCE_RESOURCE_IDS.cloudInit, {
       provider,
       name: `${name}-cloudinit.iso`,
       pool: this.poolName,
@@ -112,7 +112,7 @@ export class LibvirtHost extends Construct {
       // would reach no running node. Later changes arrive as configuration bundles instead.
       lifecycle: { ignoreChanges: ['user_data', 'meta_data', 'network_config'], replaceTriggeredBy: [machine.replacementMarker] },
     });
-    return new Domain(scope, 'domain', {
+    return new Domain(scope, APPLIANCE_RESOURCE_IDS.domain, {
       provider,
       name,
       description: `Appliance ${node.name} (${node.roles.join(', ')}) of fabric ${this.fabricName}, managed by appliance-fabric`,
@@ -137,5 +137,20 @@ export class LibvirtHost extends Construct {
       xml: { xslt: WATCHDOG_XSLT },
       lifecycle: { replaceTriggeredBy: [machine.replacementMarker] },
     });
+  }
+
+  /** The overlay's base for an image: the volume uploaded for it (once per host) or the existing one. */
+  private baseVolumeOf(image: ResolvedBaseImage, id = `base_image_${shortDigest(canonicalJson(image))}`): BaseVolume {
+    const key = canonicalJson(image);
+    if (!this.baseVolumes.has(key)) {
+      if ('source' in image) {
+        const base = new Volume(this, id, { provider: this.provider, name: image.name, pool: this.poolName, source: image.source, format: 'qcow2' });
+        this.baseVolumes.set(key, { baseVolumeId: base.id });
+      } else {
+        // The host's own pool by reference, so that a pool created here exists first.
+        this.baseVolumes.set(key, { baseVolumeName: image.volumeName, baseVolumePool: image.pool === poolNameOf(this.host) ? this.poolName : image.pool });
+      }
+    }
+    return this.baseVolumes.get(key)!;
   }
 }

@@ -1,10 +1,13 @@
+import { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { ProblemCollector } from '../../../model/errors';
-import { FabricModel, PlatformTraits } from '../../../model/fabric-model';
+import { FabricModel, NodeModel, PlatformTraits } from '../../../model/fabric-model';
+import { LockedImage } from '../../../model/identity';
 import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from '../platform';
-import { checkKvmHosts } from './host-checks';
+import { applianceBaseImageOf } from './base-images';
+import { checkApplianceImages, checkKvmHosts } from './host-checks';
 import { KvmHostProps } from './kvm-host';
-import { LibvirtHost } from './libvirt-host';
+import { APPLIANCE_RESOURCE_IDS, LibvirtHost } from './libvirt-host';
 import { placeAppliances, separatedGroupsOf } from './placement';
 import { WATCHDOG_MODEL } from './watchdog-xslt';
 
@@ -38,7 +41,8 @@ export class LibvirtPlatform implements FabricPlatform {
   validate(model: FabricModel): void {
     const problems = new ProblemCollector(model.constructPath);
     checkKvmHosts(this.props?.hosts, model, problems);
-    this.place(model, problems);
+    const placement = this.place(model, problems);
+    if (problems.count === 0) checkApplianceImages(this.props.hosts, model, placement, problems);
     problems.throwIfAny();
   }
 
@@ -59,6 +63,17 @@ export class LibvirtPlatform implements FabricPlatform {
       vms.set(machine.node.name, { id: domain.id, resource: domain });
     }
     return vms;
+  }
+
+  imageOf(model: FabricModel, node: NodeModel): LockedImage {
+    const host = this.props.hosts.find((h) => h.name === node.host)!;
+    return applianceBaseImageOf(host, model.name, node.image);
+  }
+
+  vmResourcesOf(scope: Construct): TerraformResource[] {
+    return [APPLIANCE_RESOURCE_IDS.disk, APPLIANCE_RESOURCE_IDS.cloudInit, APPLIANCE_RESOURCE_IDS.domain]
+      .map((id) => scope.node.tryFindChild(id))
+      .filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c));
   }
 
   /** Which host each appliance runs on, by appliance name. */

@@ -9,10 +9,12 @@ import { HaVmOverride } from '@cdktf/provider-vsphere/lib/ha-vm-override';
 import { Tag } from '@cdktf/provider-vsphere/lib/tag';
 import { TagCategory } from '@cdktf/provider-vsphere/lib/tag-category';
 import { VirtualMachine } from '@cdktf/provider-vsphere/lib/virtual-machine';
-import { Fn } from 'cdktf';
+import { Fn, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
 import { ProblemCollector } from '../../../model/errors';
-import { FabricModel, PlatformTraits } from '../../../model/fabric-model';
+import { FabricModel, NodeModel, PlatformTraits } from '../../../model/fabric-model';
+import { shortDigest } from '../../../model/identifiers';
+import { LockedImage } from '../../../model/identity';
 import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from '../platform';
 
 /** cloud-init's VMware datasource reads these (and their `.encoding`). */
@@ -36,7 +38,8 @@ export interface VspherePlatformProps {
    * Template VM to clone: Debian 12 with cloud-init (VMware datasource),
    * open-vm-tools, keepalived, HAProxy, watchdog, chrony and curl. For the
    * virtual watchdog device give it VM hardware 17+ and a Virtual Watchdog
-   * Timer: the provider cannot add one.
+   * Timer: the provider cannot add one. An appliance's own `image: {
+   * template }` overrides it for that appliance.
    */
   readonly template: string;
   /** VM folder, created under the datacenter. @default - the fabric name */
@@ -60,6 +63,9 @@ export const DEFAULT_ANTI_AFFINITY = 'mandatory';
 export const DEFAULT_TAGS = true;
 /** @defaultOf VspherePlatformProps.waitForGuestNetMinutes */
 export const DEFAULT_WAIT_FOR_GUEST_NET_MINUTES = 0;
+
+/** Construct id of each appliance's VM, in its Appliance construct. */
+const VM_ID = 'vm';
 
 /**
  * VMware vSphere: each appliance is a clone of a template VM, its cloud-init
@@ -100,6 +106,9 @@ export class VspherePlatform implements FabricPlatform {
       if (n.host !== undefined) {
         problems.add(`appliances[${i}].host`, `appliance '${n.name}' names host '${n.host}', but vSphere places VMs by DRS`, 'remove host (placement comes from the anti-affinity rule)');
       }
+      if (n.image && !('template' in n.image)) {
+        problems.add(`appliances[${i}].image`, `appliance '${n.name}' names a KVM image (${Object.keys(n.image).join(', ')}), but vSphere clones a template`, "give { template: 'name of the template VM' }, or leave image out to use vsphere.template");
+      }
     });
     problems.throwIfAny();
   }
@@ -112,7 +121,13 @@ export class VspherePlatform implements FabricPlatform {
     const datastore = new DataVsphereDatastore(site, 'datastore', { name: p.datastore, datacenterId: datacenter.id });
     const network = new DataVsphereNetwork(site, 'network', { name: p.network, datacenterId: datacenter.id });
     const deviceNetwork = p.deviceNetwork ? new DataVsphereNetwork(site, 'device_network', { name: p.deviceNetwork, datacenterId: datacenter.id }) : undefined;
-    const template = new DataVsphereVirtualMachine(site, 'template', { name: p.template, datacenterId: datacenter.id });
+    // One data source per template in use; the platform's own keeps the id it always had.
+    const templates = new Map([[p.template, new DataVsphereVirtualMachine(site, 'template', { name: p.template, datacenterId: datacenter.id })]]);
+    const templateOf = (node: NodeModel) => {
+      const name = this.imageOf(model, node).template;
+      if (!templates.has(name)) templates.set(name, new DataVsphereVirtualMachine(site, `template_${shortDigest(name)}`, { name, datacenterId: datacenter.id }));
+      return templates.get(name)!;
+    };
     const folder = new Folder(site, 'folder', { path: p.folder ?? model.name, type: 'vm', datacenterId: datacenter.id });
 
     const roleTags = new Map<string, string>();
@@ -131,7 +146,8 @@ export class VspherePlatform implements FabricPlatform {
 
     const machinesByNode = new Map<string, ApplianceMachine>();
     const vms = machines.map((m) => {
-      const vm = new VirtualMachine(m.scope, 'vm', {
+      const template = templateOf(m.node);
+      const vm = new VirtualMachine(m.scope, VM_ID, {
         name: `${model.name}-${m.node.name}`,
         resourcePoolId: cluster.resourcePoolId,
         datastoreId: datastore.id,
@@ -192,5 +208,13 @@ export class VspherePlatform implements FabricPlatform {
       }
     }
     return machinesByNode;
+  }
+
+  imageOf(_model: FabricModel, node: NodeModel): LockedImage {
+    return { template: node.image && 'template' in node.image ? node.image.template : this.props.template };
+  }
+
+  vmResourcesOf(scope: Construct): TerraformResource[] {
+    return [scope.node.tryFindChild(VM_ID)].filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c));
   }
 }
