@@ -15,6 +15,13 @@
  * fails; the image carries the packages), and health checks and probes run
  * every 5 s instead of every second (see EMULATED_GUEST_TUNING).
  *
+ * Then, on kvm-fabric, day 2 (day2.ts): a fresh boot through the real
+ * terraform binary (each libvirt domain a local-exec stand-in that boots its
+ * VM, see lib/day2-terraform.ts), and grow, shrink, a fabric-wide setting,
+ * a refused bundle and a replaced node, each applied under GUI and NBI
+ * request streams. E2E_DAY2_ONLY=1 runs only those (a developer's shortcut:
+ * every other expected id is then recorded as failed).
+ *
  * Every result has a stable id (lib/results.ts). Nothing counts as a pass
  * without positive evidence: an answer is an HTTP 200 from a named
  * application server, a VIP holder is a node that has the address (asked
@@ -36,10 +43,11 @@ import { FabricModel } from '../model/fabric-model';
 import { FabricSpec } from '../model/fabric-spec';
 import { CONFIG_DIR, PROJECT_ROOT } from '../stacks/main';
 import { readStackConfig } from '../stacks/stack-config';
+import { DAY2_IDS, runDay2 } from './day2';
 import { judgeCloudInit } from './lib/cloud-init-result';
 import { sleep, trySh, waitFor } from './lib/host-commands';
 import { evaluateCloudInitDisks, terraformAvailable } from './lib/plan-evaluation';
-import { KERNEL_COMMAND_LINE, QEMU_CPU, QemuVm, VmImage } from './lib/qemu-vm';
+import { applianceVm, KERNEL_COMMAND_LINE, QEMU_CPU, QemuVm, VM_MEMORY_MIB, VmImage } from './lib/qemu-vm';
 import { streamRequests } from './lib/request-stream';
 import { Result, StackResults, differingSettings } from './lib/results';
 import { TestNetwork } from './lib/test-network';
@@ -47,7 +55,6 @@ import { TestNetwork } from './lib/test-network';
 const CLIENT = '198.51.100.100';
 /** The client's address on the device network (kvm-fabric-full's eth3 bridge). */
 const DEVICE_CLIENT = '198.51.100.200';
-const VM_MEMORY_MIB = 1024;
 const BOOT_TIMEOUT_MS = 20 * 60 * 1000;
 /** Balancing: this many GETs without a cookie, each server within this many of an even share. */
 const BALANCING_REQUESTS = 30;
@@ -73,11 +80,15 @@ const FABRIC_IDS = ['vip-after-boot', 'balancing', 'app-kill', 'app-hang', 'db-w
  * role shows as a failed id, not as a scenario that quietly did not run.
  */
 const REQUIRED_IDS: Record<string, string[]> = {
-  'kvm-fabric': FABRIC_IDS,
+  // Day 2 (issue 10) on the three-node fabric: grow, shrink, a setting, a refused bundle, a replaced node.
+  'kvm-fabric': [...FABRIC_IDS, ...DAY2_IDS],
   'kvm-fabric-full': [...FABRIC_IDS, 'monitoring-vip', 'device-vip', 'monitoring-vip-poweroff', 'device-vip-poweroff'],
 };
 /** The example KVM stacks, each booted on a network of its own, one after the other. */
 const STACKS = Object.keys(REQUIRED_IDS);
+
+/** A developer's shortcut to the day-2 steps (see runStack); never set in CI. */
+const DAY2_ONLY = process.env.E2E_DAY2_ONLY === '1';
 
 /** CI=true (or any value but false/0): a skip would hide a tier that did not run, so it fails instead. */
 const IN_CI = !!process.env.CI && !['false', '0'].includes(process.env.CI.toLowerCase());
@@ -101,13 +112,13 @@ function tuned(fabric: FabricSpec): FabricSpec {
 }
 
 /** Synthesizes the stack as the e2e boots it, and says in which settings that differs from the stack as shipped. */
-function synthesize(stack: string, dir: string): { planFile: string; plan: Json; model: FabricModel; differences: Json } {
+function synthesize(stack: string, dir: string, edit: (fabric: FabricSpec) => FabricSpec = (f) => f, lockFile?: string): { planFile: string; plan: Json; model: FabricModel; differences: Json } {
   const config = readStackConfig<KvmFabricConfig>(path.join(CONFIG_DIR, `${stack}.yaml`), 'libvirt');
   mkdirSync(path.join(dir, 'shipped'), { recursive: true });
   const shipped = new KvmFabricStack(new App({ outdir: path.join(dir, 'shipped') }), stack, config);
   const app = new App({ outdir: dir });
-  // The e2e's own lock: its fabric is not the project's example as deployed.
-  const booted = new KvmFabricStack(app, stack, { ...config, fabric: tuned(config.fabric) }, { lockFile: path.join(dir, 'appliance-fabric.lock.json') });
+  // The e2e's own lock: its fabric is not the project's example as deployed (day 2 keeps one lock across its steps).
+  const booted = new KvmFabricStack(app, stack, { ...config, fabric: edit(tuned(config.fabric)) }, { lockFile: lockFile ?? path.join(dir, 'appliance-fabric.lock.json') });
   app.synth();
   const planFile = path.join(dir, 'stacks', stack, 'cdk.tf.json');
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Json;
@@ -226,365 +237,360 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
     network = new TestNetwork(namespace, `${CLIENT}/24`, [`${gateway}/${prefix}`, ...servers.map((s) => `${s}/${prefix}`)], deviceNet ? `${DEVICE_CLIENT}/${String(deviceNet.addresses[0]).split('/')[1]}` : undefined);
     network.create();
     const domainOf = (node: string) => Object.values(plan.resource.libvirt_domain as Json).find((d) => d.name === `${fabricName}-${node}`) as Json;
-    evaluation.seeds.forEach((seed, i) => {
-      const dir = path.join(work, seed.node);
-      mkdirSync(dir, { recursive: true });
-      const nics = domainOf(seed.node).network_interface as Json[];
-      const vm = new QemuVm(
-        {
-          name: seed.node,
-          namespace: network.namespace,
-          tap: network.addTap(`tap${i}`),
-          mac: nics[0].mac,
-          ...(deviceNet ? { deviceNic: { tap: network.addTap(`dtap${i}`, network.deviceBridge), mac: nics[1].mac as string } } : {}),
-          memoryMiB: VM_MEMORY_MIB,
-          dir,
-          ...seed,
-        },
-        image,
-      );
-      vms.push(vm);
-    });
-    const vmNamed = (name: string) => vms.find((v) => v.spec.name === name);
+    // E2E_DAY2_ONLY=1 (a developer's shortcut): only the day-2 steps run; every other expected id is then recorded as failed.
+    if (!DAY2_ONLY) {
+      evaluation.seeds.forEach((seed, i) => {
+        const dir = path.join(work, seed.node);
+        mkdirSync(dir, { recursive: true });
+        const vm = applianceVm(seed, domainOf(seed.node), network, String(i), deviceNet !== undefined, dir, image);
+        vms.push(vm);
+      });
+      const vmNamed = (name: string) => vms.find((v) => v.spec.name === name);
 
-    // Boot: cloud-init finished (console), then its own verdict (result.json) and where the time went.
-    const bootStart = Date.now();
-    vms.forEach((vm) => vm.start());
-    const booted = await Promise.all(
-      vms.map(async (vm) => {
-        const seconds = await vm.waitForCloudInit(BOOT_TIMEOUT_MS);
-        if (seconds === undefined) return record({ id: `boot-${vm.spec.name}`, scenario: `boot ${vm.spec.name}`, outcome: 'fail', detail: `cloud-init did not finish in ${BOOT_TIMEOUT_MS / 1000} s` });
-        const { verdict, phases } = await cloudInitReport(vm);
-        return record({
-          id: `boot-${vm.spec.name}`,
-          scenario: `boot ${vm.spec.name}`,
-          outcome: verdict.unexpected.length === 0 ? 'pass' : 'fail',
-          seconds,
-          detail: `cloud-init finished (serial console); result.json: ${verdict.unexpected.length ? `errors ${JSON.stringify(verdict.unexpected)}` : 'no error'}${verdict.allowed.length ? `; allowed: ${verdict.allowed.map((a) => a.because).join('; ')}` : ''}`,
-          measured: { phases, allowedErrors: verdict.allowed },
-        });
-      }),
-    );
-    if (booted.some((r) => r.outcome !== 'pass')) {
-      why = 'not every VM booted cleanly';
-      throw new Error(why);
-    }
-
-    // --- The probes. Each asks for positive evidence.
-    /** GET with -f: an HTTP error is a failure; the body names the node that answered. */
-    const get = async (url: string, timeoutS = 1) => {
-      const t0 = Date.now();
-      const r = await network.tryNsAsync((timeoutS + 2) * 1000, 'curl', '-sfk', '--max-time', String(timeoutS), url);
-      return { ok: r.ok, body: r.out.trim(), seconds: (Date.now() - t0) / 1000 };
-    };
-    /** The fabric VIP answers with the name of an application server that is running. */
-    const vipAnswer = async (timeoutS = 1) => {
-      const r = await get(`https://${vip}/`, timeoutS);
-      const node = r.ok && appServers.includes(r.body) && vmNamed(r.body)?.running ? r.body : undefined;
-      return { ...r, node };
-    };
-    const vipAnswers = async () => (await vipAnswer()).node !== undefined;
-    /** Each running guest's IPv4 addresses, asked inside it; a guest that cannot answer throws. */
-    const addressesInGuests = async (): Promise<{ vm: QemuVm; addresses: string }[]> => {
-      const running = vms.filter((v) => v.running);
-      return Promise.all(
-        running.map(async (vm) => {
-          const r = await vm.exec('ip -4 -o addr show', 20000);
-          if (r.exitcode !== 0) throw new Error(`${vm.spec.name}: ip addr exited ${r.exitcode}`);
-          return { vm, addresses: r.stdout };
+      // Boot: cloud-init finished (console), then its own verdict (result.json) and where the time went.
+      const bootStart = Date.now();
+      vms.forEach((vm) => vm.start());
+      const booted = await Promise.all(
+        vms.map(async (vm) => {
+          const seconds = await vm.waitForCloudInit(BOOT_TIMEOUT_MS);
+          if (seconds === undefined) return record({ id: `boot-${vm.spec.name}`, scenario: `boot ${vm.spec.name}`, outcome: 'fail', detail: `cloud-init did not finish in ${BOOT_TIMEOUT_MS / 1000} s` });
+          const { verdict, phases } = await cloudInitReport(vm);
+          return record({
+            id: `boot-${vm.spec.name}`,
+            scenario: `boot ${vm.spec.name}`,
+            outcome: verdict.unexpected.length === 0 ? 'pass' : 'fail',
+            seconds,
+            detail: `cloud-init finished (serial console); result.json: ${verdict.unexpected.length ? `errors ${JSON.stringify(verdict.unexpected)}` : 'no error'}${verdict.allowed.length ? `; allowed: ${verdict.allowed.map((a) => a.because).join('; ')}` : ''}`,
+            measured: { phases, allowedErrors: verdict.allowed },
+          });
         }),
       );
-    };
-    const holdersIn = (guests: { vm: QemuVm; addresses: string }[], address: string) => guests.filter((g) => g.addresses.includes(` ${address}/`)).map((g) => g.vm);
-    /** Who holds `address`, asked inside every running guest. */
-    const holdersOf = async (address: string): Promise<QemuVm[]> => holdersIn(await addressesInGuests(), address);
-    const soleHolder = async (address: string, what: string): Promise<QemuVm> => {
-      const holders = await holdersOf(address);
-      if (holders.length !== 1) throw new Error(`${what} ${address} held by [${holders.map((h) => h.spec.name).join(', ')}], not by exactly one node`);
-      return holders[0];
-    };
-    /** Records a failure of `id` instead of stopping the stack when one scenario throws. */
-    const scenario = async (id: string, title: string, body: () => Promise<void>) => {
-      try {
-        await body();
-      } catch (err) {
-        if (!results.has(id)) record({ id, scenario: title, outcome: 'fail', detail: (err as Error).message });
-        else console.log(`[e2e] ${stack}: after ${id}: ${(err as Error).message}`);
+      if (booted.some((r) => r.outcome !== 'pass')) {
+        why = 'not every VM booted cleanly';
+        throw new Error(why);
       }
-    };
 
-    const vipUp = await waitFor(vipAnswers, 180000, 500);
-    const firstAnswer = await vipAnswer();
-    record({ id: 'vip-after-boot', scenario: 'fabric VIP answers after boot', outcome: vipUp !== undefined && firstAnswer.node ? 'pass' : 'fail', seconds: (Date.now() - bootStart) / 1000, detail: `https://${vip}/ from the client: HTTP 200 from ${firstAnswer.node ?? `nobody (${firstAnswer.body.slice(0, 80) || 'no answer'})`}` });
-    if (vipUp === undefined) await printGuestState(vms);
-
-    // 1. Balancing over every application server (no cookie: round robin). Every server is in
-    // rotation first (each has answered once), then every request must be answered and the
-    // shares must be even.
-    await scenario('balancing', 'balancing over every application server', async () => {
-      const seen = new Set<string>();
-      await waitFor(async () => {
-        const a = await vipAnswer(2);
-        if (a.node) seen.add(a.node);
-        return appServers.every((n) => seen.has(n));
-      }, 60000, 200);
-      const served = new Map<string, number>();
-      let failed = 0;
-      let maxLatency = 0;
-      for (let i = 0; i < BALANCING_REQUESTS; i++) {
-        const a = await get(`https://${vip}/`, 2);
-        maxLatency = Math.max(maxLatency, a.seconds);
-        if (a.ok && appServers.includes(a.body)) served.set(a.body, (served.get(a.body) ?? 0) + 1);
-        else failed++;
-      }
-      const share = BALANCING_REQUESTS / appServers.length;
-      const even = appServers.every((n) => Math.abs((served.get(n) ?? 0) - share) <= BALANCING_TOLERANCE);
-      record({
-        id: 'balancing',
-        scenario: 'balancing over every application server',
-        outcome: failed === 0 && even ? 'pass' : 'fail',
-        detail: `${appServers.map((n) => `${n}:${served.get(n) ?? 0}`).join(' ')} of ${BALANCING_REQUESTS} GETs (each within ±${BALANCING_TOLERANCE} of ${share.toFixed(1)} required)`,
-        total: BALANCING_REQUESTS,
-        failed,
-        max_latency_s: maxLatency,
-      });
-    });
-
-    // Dedicated monitoring nodes answer on their own VIP; devices reach the device VIP on eth3.
-    const monitoringAnswer = async () => {
-      const r = await get(`http://${monitoringAddress}:${monitoringPort}/`, 1);
-      return r.ok && monitoringNodes.includes(r.body) && vmNamed(r.body)?.running ? r.body : undefined;
-    };
-    const monitoringUp = async () => (await monitoringAnswer()) !== undefined;
-    if (dedicatedMonitoring) {
-      await scenario('monitoring-vip', 'monitoring VIP answers from a monitoring node', async () => {
-        const up = await waitFor(monitoringUp, 60000, 500);
-        const by = await monitoringAnswer();
-        record({ id: 'monitoring-vip', scenario: 'monitoring VIP answers from a monitoring node', outcome: up !== undefined && by ? 'pass' : 'fail', seconds: up, detail: `http://${monitoringAddress}:${monitoringPort}/ answered by ${by ?? 'nobody'}` });
-      });
-    }
-    const pingDevice = async () => deviceVip !== undefined && (await network.tryNsAsync(4000, 'ping', '-c', '1', '-W', '1', '-I', network.deviceBridge, deviceVip)).ok;
-    if (deviceVip) {
-      await scenario('device-vip', 'device VIP answers on the device network', async () => {
-        const up = await waitFor(pingDevice, 30000, 500);
-        const holder = await soleHolder(deviceVip, 'device VIP');
-        record({ id: 'device-vip', scenario: 'device VIP answers on the device network', outcome: up !== undefined ? 'pass' : 'fail', seconds: up, detail: `ping ${deviceVip} from ${DEVICE_CLIENT} on the eth3 bridge; held by ${holder.spec.name}` });
-      });
-    }
-
-    // 4. Kill the application service inside a VM: systemd brings it back, with a new main PID.
-    const app = model.applicationServers.service;
-    const victim = vmNamed(appServers[appServers.length - 1])!;
-    const healthz = async () => {
-      const r = await get(`http://${addresses[victim.spec.name]}:${app.port}/healthz`, 1);
-      return r.ok && r.body === 'ok';
-    };
-    const mainPid = async (): Promise<number> => {
-      const r = await victim.exec(`systemctl show --property=MainPID --value ${app.name}.service`);
-      const pid = Number(r.stdout.trim());
-      if (r.exitcode !== 0 || !Number.isInteger(pid)) throw new Error(`${victim.spec.name}: systemctl show MainPID exited ${r.exitcode}: ${r.stdout.trim()}`);
-      return pid;
-    };
-    /** Waits until the service runs under a main PID other than `old` and /healthz answers: seconds since `since`, or undefined. */
-    const restartedSince = async (old: number, since: number, timeoutMs: number, pollMs: number) => {
-      let newPid = 0;
-      const seconds = await waitFor(async () => {
-        newPid = await mainPid().catch(() => 0);
-        return newPid > 0 && newPid !== old && (await healthz());
-      }, timeoutMs, pollMs, since);
-      return { seconds, newPid };
-    };
-    await scenario('app-kill', `killed application service on ${victim.spec.name} restarted`, async () => {
-      await waitFor(async () => (await victim.exec('true').catch(() => ({ exitcode: -1 }))).exitcode === 0, 60000, 1000);
-      const pid = await mainPid();
-      if (pid <= 0) throw new Error(`${app.name}.service on ${victim.spec.name} has no main process before the kill`);
-      const killed = await victim.exec(`kill -KILL ${pid}`);
-      if (killed.exitcode !== 0) throw new Error(`kill -KILL ${pid} on ${victim.spec.name} exited ${killed.exitcode}: ${killed.stdout.trim()}`);
-      const { seconds: back, newPid } = await restartedSince(pid, Date.now(), 60000, 200);
-      record({ id: 'app-kill', scenario: `killed application service on ${victim.spec.name} restarted`, outcome: back === undefined ? 'fail' : 'pass', seconds: back, detail: `kill -KILL of main PID ${pid} inside the VM (guest agent); /healthz answers from the client with main PID ${newPid || 'none'}` });
-    });
-
-    // 4b. Hang it instead (SIGSTOP): the process stays, so systemd sees nothing; only the fabric watchdog's probes can tell.
-    await scenario('app-hang', `hung application service on ${victim.spec.name} restarted by the watchdog`, async () => {
-      const hungPid = await mainPid();
-      if (hungPid <= 0) throw new Error(`${app.name}.service on ${victim.spec.name} has no main process to hang`);
-      const stopped = await victim.exec(`systemctl kill --signal=SIGSTOP ${app.name}.service`);
-      if (stopped.exitcode !== 0) throw new Error(`systemctl kill --signal=SIGSTOP exited ${stopped.exitcode}: ${stopped.stdout.trim()}`);
-      const { seconds: unhung, newPid } = await restartedSince(hungPid, Date.now(), 180000, 500);
-      const logged = await victim.exec(`journalctl --no-pager -t fabric-watchdog | grep -c 'restarting ${app.name}.service' || true`);
-      const restarts = Number(logged.stdout.trim());
-      if (logged.exitcode !== 0 || !Number.isInteger(restarts)) throw new Error(`reading the watchdog's journal failed: ${logged.stdout.trim()}`);
-      record({
-        id: 'app-hang',
-        scenario: `hung application service on ${victim.spec.name} restarted by the watchdog`,
-        outcome: unhung !== undefined && restarts > 0 ? 'pass' : 'fail',
-        seconds: unhung,
-        detail: `SIGSTOP inside the VM; answers again with main PID ${newPid || 'none'} (was ${hungPid}); watchdog restarts logged: ${restarts} (probes every ${EMULATED_GUEST_TUNING.probeIntervalSeconds} s)`,
-      });
-    });
-
-    // Database write through its VIP before any failure.
-    const dbWrite = (marker: string) =>
-      dbVip && appPassword
-        ? network.tryNsAsync(8000, 'mariadb', '-h', dbVip, '-u', 'fabric_app', `-p${appPassword}`, '--connect-timeout=2', 'fabric', '-e', `CREATE TABLE IF NOT EXISTS e2e (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO e2e (marker) VALUES ('${marker}')`)
-        : Promise.resolve({ ok: false, out: 'no database in the plan' });
-    const writes = async (marker: string) => (await dbWrite(marker)).ok;
-    if (dbVip) {
-      await scenario('db-write', 'database write through the database VIP', async () => {
-        const firstWrite = await waitFor(() => writes('before-failover'), 120000, 1000);
-        const holder = await soleHolder(dbVip, 'database VIP');
-        record({ id: 'db-write', scenario: 'database write through the database VIP', outcome: firstWrite === undefined ? 'fail' : 'pass', seconds: firstWrite, detail: `${dbVip}:3306 as fabric_app, on ${holder.spec.name}` });
-      });
-    }
-
-    // 3. Power off an application server under a steady stream of idempotent requests.
-    await scenario('app-poweroff', `power off ${victim.spec.name} under a request stream`, async () => {
-      const perSecond = 20;
-      const durationMs = 15000;
-      const expected = Math.round((perSecond * durationMs) / 1000);
-      const stream = streamRequests(network.namespace, `https://${vip}/`, perSecond, durationMs);
-      await sleep(5000);
-      await victim.powerOff();
-      const s = await stream;
-      record({
-        id: 'app-poweroff',
-        scenario: `power off ${victim.spec.name} under a request stream`,
-        outcome: s.failed === 0 && s.sent === expected ? 'pass' : 'fail',
-        detail: `${s.failed} failed of ${s.sent} GETs at ${perSecond}/s over kept-alive connections ${JSON.stringify(s.failures)}; slowest answered ${(s.slowestMs / 1000).toFixed(1)} s`,
-        total: s.sent,
-        failed: s.failed,
-        max_latency_s: s.maxLatencyMs / 1000,
-      });
-    });
-
-    // Which node holds which VIP before the power-offs, asked inside the guests.
-    let fabricHolder: QemuVm | undefined;
-    let monitoringHolder: QemuVm | undefined;
-    let deviceHolder: QemuVm | undefined;
-    await scenario('vip-holder-poweroff', 'fabric VIP holder found', async () => {
-      fabricHolder = await soleHolder(vip, 'fabric VIP');
-    });
-    if (dedicatedMonitoring) {
-      await scenario('monitoring-vip-poweroff', 'monitoring VIP holder found', async () => {
-        monitoringHolder = await soleHolder(monitoringAddress, 'monitoring VIP');
-      });
-    }
-    if (deviceVip) {
-      await scenario('device-vip-poweroff', 'device VIP holder found', async () => {
-        deviceHolder = await soleHolder(deviceVip, 'device VIP');
-        if (deviceHolder !== fabricHolder) throw new Error(`device VIP on ${deviceHolder.spec.name} but fabric VIP on ${fabricHolder?.spec.name ?? 'nobody'}: they move as one sync group`);
-      });
-    }
-
-    /** The fabric VIP after `holder` lost power: answers from a running application server. */
-    const recordVipBack = (holder: QemuVm, seconds: number | undefined, by: string | undefined, same: string) =>
-      record({ id: 'vip-holder-poweroff', scenario: `power off fabric VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined && by ? 'pass' : 'fail', seconds, detail: `HTTP 200 from ${by ?? 'nobody'}, measured from the client from the power-off, polled every 100 ms` });
-    const recordMonitoringBack = (holder: QemuVm, seconds: number | undefined, by: string | undefined, same: string) =>
-      record({ id: 'monitoring-vip-poweroff', scenario: `power off monitoring VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined && by !== undefined && by !== holder.spec.name ? 'pass' : 'fail', seconds, detail: `answered by ${by ?? 'nobody'}, polled every 100 ms from the power-off` });
-    const recordDeviceBack = (holder: QemuVm, seconds: number | undefined, same: string) =>
-      record({ id: 'device-vip-poweroff', scenario: `power off device VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined ? 'pass' : 'fail', seconds, detail: 'ping on the eth3 bridge, polled every 100 ms from the power-off' });
-
-    // 5. Power off the database primary: the standby is promoted and takes writes through the database VIP.
-    if (dbVip) {
-      let dbHolder: QemuVm | undefined;
-      let newPrimary: QemuVm | undefined;
-      await scenario('db-primary-poweroff', 'power off the database primary', async () => {
-        dbHolder = await soleHolder(dbVip, 'database VIP');
-        const old = dbHolder;
-        // Every time below counts from the kill, and the probes run side by side. When the database
-        // primary also holds the fabric VIP (the original's first node) or the monitoring VIP
-        // (kvm-fabric-full's dedicated pair), those are timed from this same power-off.
-        const withVip = old === fabricHolder;
-        const withMonitoring = old === monitoringHolder;
-        const withDevice = old === deviceHolder;
-        const offAt = Date.now();
-        await old.powerOff();
-        const [dbBack, vipBack, monitoringBack, deviceBack] = await Promise.all([
-          waitFor(() => writes('after-failover'), 180000, 500, offAt),
-          withVip ? waitFor(vipAnswers, 60000, 100, offAt) : Promise.resolve(undefined),
-          withMonitoring ? waitFor(monitoringUp, 60000, 100, offAt) : Promise.resolve(undefined),
-          withDevice ? waitFor(pingDevice, 60000, 100, offAt) : Promise.resolve(undefined),
-        ]);
-        const holders = await holdersOf(dbVip);
-        newPrimary = holders.length === 1 && holders[0] !== old ? holders[0] : undefined;
-        record({
-          id: 'db-primary-poweroff',
-          scenario: `power off database primary ${old.spec.name}: write through the database VIP`,
-          outcome: dbBack !== undefined && newPrimary !== undefined ? 'pass' : 'fail',
-          seconds: dbBack,
-          detail: `the write succeeded; database VIP held by [${holders.map((h) => h.spec.name).join(', ')}]`,
-        });
-        const same = ' (the same power-off as the database primary)';
-        if (withVip) recordVipBack(old, vipBack, (await vipAnswer()).node, same);
-        if (withMonitoring) recordMonitoringBack(old, monitoringBack, await monitoringAnswer(), same);
-        if (withDevice) recordDeviceBack(old, deviceBack, same);
-      });
-
-      // 5b. The old primary returns: it must not take the database VIP back.
-      await scenario('db-old-primary-returns', 'the old database primary returns', async () => {
-        const old = dbHolder;
-        if (!old || !newPrimary) throw new Error('no database failover to return from');
-        old.powerOn();
-        const returned = await waitFor(async () => (await old.exec('systemctl is-active --quiet keepalived', 5000).catch(() => ({ exitcode: -1 }))).exitcode === 0, 300000, 2000);
-        // It rejoins as a standby, or stays out as stale: wait (bounded) for either. After a power-off,
-        // InnoDB recovery inside a starved guest can take minutes before the hooks run.
-        let replicating = false;
-        let stale = false;
-        await waitFor(async () => {
-          const slave = (await old.exec('mariadb -e "SHOW SLAVE STATUS\\G"').catch(() => ({ exitcode: -1, stdout: '' }))).stdout;
-          replicating = /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave);
-          stale = (await old.exec(`cat ${DATABASE_INELIGIBLE_FILE}`).catch(() => ({ exitcode: -1, stdout: '' }))).stdout.trim() === '1';
-          return replicating || stale;
-        }, 300000, 3000);
-        const wrote = await waitFor(() => writes('after-return'), 60000, 1000);
-        const holders = await holdersOf(dbVip);
-        if (!replicating && !stale) {
-          const journal = await old
-            .exec(`{ systemctl is-active ${DATABASE_UNIT} keepalived; journalctl --no-pager -t fabric-database -t keepalived-notify -t Keepalived_vrrp | tail -n 20; journalctl --no-pager -u ${DATABASE_UNIT} | tail -n 10; } 2>&1`, 60000)
-            .catch((e) => ({ exitcode: -1, stdout: String(e) }));
-          console.log(`[e2e] ${old.spec.name} database hooks:\n${journal.stdout}`);
+      // --- The probes. Each asks for positive evidence.
+      /** GET with -f: an HTTP error is a failure; the body names the node that answered. */
+      const get = async (url: string, timeoutS = 1) => {
+        const t0 = Date.now();
+        const r = await network.tryNsAsync((timeoutS + 2) * 1000, 'curl', '-sfk', '--max-time', String(timeoutS), url);
+        return { ok: r.ok, body: r.out.trim(), seconds: (Date.now() - t0) / 1000 };
+      };
+      /** The fabric VIP answers with the name of an application server that is running. */
+      const vipAnswer = async (timeoutS = 1) => {
+        const r = await get(`https://${vip}/`, timeoutS);
+        const node = r.ok && appServers.includes(r.body) && vmNamed(r.body)?.running ? r.body : undefined;
+        return { ...r, node };
+      };
+      const vipAnswers = async () => (await vipAnswer()).node !== undefined;
+      /** Each running guest's IPv4 addresses, asked inside it; a guest that cannot answer throws. */
+      const addressesInGuests = async (): Promise<{ vm: QemuVm; addresses: string }[]> => {
+        const running = vms.filter((v) => v.running);
+        return Promise.all(
+          running.map(async (vm) => {
+            const r = await vm.exec('ip -4 -o addr show', 20000);
+            if (r.exitcode !== 0) throw new Error(`${vm.spec.name}: ip addr exited ${r.exitcode}`);
+            return { vm, addresses: r.stdout };
+          }),
+        );
+      };
+      const holdersIn = (guests: { vm: QemuVm; addresses: string }[], address: string) => guests.filter((g) => g.addresses.includes(` ${address}/`)).map((g) => g.vm);
+      /** Who holds `address`, asked inside every running guest. */
+      const holdersOf = async (address: string): Promise<QemuVm[]> => holdersIn(await addressesInGuests(), address);
+      const soleHolder = async (address: string, what: string): Promise<QemuVm> => {
+        const holders = await holdersOf(address);
+        if (holders.length !== 1) throw new Error(`${what} ${address} held by [${holders.map((h) => h.spec.name).join(', ')}], not by exactly one node`);
+        return holders[0];
+      };
+      /** Records a failure of `id` instead of stopping the stack when one scenario throws. */
+      const scenario = async (id: string, title: string, body: () => Promise<void>) => {
+        try {
+          await body();
+        } catch (err) {
+          if (!results.has(id)) record({ id, scenario: title, outcome: 'fail', detail: (err as Error).message });
+          else console.log(`[e2e] ${stack}: after ${id}: ${(err as Error).message}`);
         }
-        const stays = holders.length === 1 && holders[0] === newPrimary;
+      };
+
+      const vipUp = await waitFor(vipAnswers, 180000, 500);
+      const firstAnswer = await vipAnswer();
+      record({ id: 'vip-after-boot', scenario: 'fabric VIP answers after boot', outcome: vipUp !== undefined && firstAnswer.node ? 'pass' : 'fail', seconds: (Date.now() - bootStart) / 1000, detail: `https://${vip}/ from the client: HTTP 200 from ${firstAnswer.node ?? `nobody (${firstAnswer.body.slice(0, 80) || 'no answer'})`}` });
+      if (vipUp === undefined) await printGuestState(vms);
+
+      // 1. Balancing over every application server (no cookie: round robin). Every server is in
+      // rotation first (each has answered once), then every request must be answered and the
+      // shares must be even.
+      await scenario('balancing', 'balancing over every application server', async () => {
+        const seen = new Set<string>();
+        await waitFor(async () => {
+          const a = await vipAnswer(2);
+          if (a.node) seen.add(a.node);
+          return appServers.every((n) => seen.has(n));
+        }, 60000, 200);
+        const served = new Map<string, number>();
+        let failed = 0;
+        let maxLatency = 0;
+        for (let i = 0; i < BALANCING_REQUESTS; i++) {
+          const a = await get(`https://${vip}/`, 2);
+          maxLatency = Math.max(maxLatency, a.seconds);
+          if (a.ok && appServers.includes(a.body)) served.set(a.body, (served.get(a.body) ?? 0) + 1);
+          else failed++;
+        }
+        const share = BALANCING_REQUESTS / appServers.length;
+        const even = appServers.every((n) => Math.abs((served.get(n) ?? 0) - share) <= BALANCING_TOLERANCE);
         record({
-          id: 'db-old-primary-returns',
-          scenario: `old primary ${old.spec.name} returns`,
-          outcome: returned !== undefined && stays && wrote !== undefined && (replicating || stale) ? 'pass' : 'fail',
-          seconds: returned,
-          detail: `keepalived up after ${returned?.toFixed(0) ?? '-'} s; database VIP held by [${holders.map((h) => h.spec.name).join(', ')}] (was ${newPrimary.spec.name}); write ${wrote !== undefined ? 'succeeded' : 'failed'}; ${old.spec.name} ${replicating ? 'replicates as standby' : stale ? 'stays out as stale' : 'neither replicates nor stays out'}`,
+          id: 'balancing',
+          scenario: 'balancing over every application server',
+          outcome: failed === 0 && even ? 'pass' : 'fail',
+          detail: `${appServers.map((n) => `${n}:${served.get(n) ?? 0}`).join(' ')} of ${BALANCING_REQUESTS} GETs (each within ±${BALANCING_TOLERANCE} of ${share.toFixed(1)} required)`,
+          total: BALANCING_REQUESTS,
+          failed,
+          max_latency_s: maxLatency,
         });
       });
-    }
 
-    // Every VIP held by exactly one node, the returned one included.
-    await scenario('one-vip-holder', 'every VIP held by exactly one node', async () => {
-      const vips = [['fabric', vip], ...(dbVip ? [['database', dbVip]] : []), ...(dedicatedMonitoring ? [['monitoring', monitoringAddress]] : []), ...(deviceVip ? [['device', deviceVip]] : [])] as [string, string][];
-      const guests = await addressesInGuests();
-      const held = vips.map(([what, address]) => [what, holdersIn(guests, address).map((h) => h.spec.name)] as const);
-      record({ id: 'one-vip-holder', scenario: 'every VIP held by exactly one node', outcome: held.every(([, h]) => h.length === 1) ? 'pass' : 'fail', detail: held.map(([what, h]) => `${what} [${h.join(', ')}]`).join('; ') });
-    });
+      // Dedicated monitoring nodes answer on their own VIP; devices reach the device VIP on eth3.
+      const monitoringAnswer = async () => {
+        const r = await get(`http://${monitoringAddress}:${monitoringPort}/`, 1);
+        return r.ok && monitoringNodes.includes(r.body) && vmNamed(r.body)?.running ? r.body : undefined;
+      };
+      const monitoringUp = async () => (await monitoringAnswer()) !== undefined;
+      if (dedicatedMonitoring) {
+        await scenario('monitoring-vip', 'monitoring VIP answers from a monitoring node', async () => {
+          const up = await waitFor(monitoringUp, 60000, 500);
+          const by = await monitoringAnswer();
+          record({ id: 'monitoring-vip', scenario: 'monitoring VIP answers from a monitoring node', outcome: up !== undefined && by ? 'pass' : 'fail', seconds: up, detail: `http://${monitoringAddress}:${monitoringPort}/ answered by ${by ?? 'nobody'}` });
+        });
+      }
+      const pingDevice = async () => deviceVip !== undefined && (await network.tryNsAsync(4000, 'ping', '-c', '1', '-W', '1', '-I', network.deviceBridge, deviceVip)).ok;
+      if (deviceVip) {
+        await scenario('device-vip', 'device VIP answers on the device network', async () => {
+          const up = await waitFor(pingDevice, 30000, 500);
+          const holder = await soleHolder(deviceVip, 'device VIP');
+          record({ id: 'device-vip', scenario: 'device VIP answers on the device network', outcome: up !== undefined ? 'pass' : 'fail', seconds: up, detail: `ping ${deviceVip} from ${DEVICE_CLIENT} on the eth3 bridge; held by ${holder.spec.name}` });
+        });
+      }
 
-    // 2. Power off the fabric VIP holder (unless that already happened with the database primary).
-    if (!results.has('vip-holder-poweroff')) {
-      await scenario('vip-holder-poweroff', 'power off the fabric VIP holder', async () => {
-        const holder = await soleHolder(vip, 'fabric VIP');
-        const withDevice = deviceVip !== undefined && !results.has('device-vip-poweroff');
-        if (withDevice && (await soleHolder(deviceVip, 'device VIP')) !== holder) throw new Error('the device VIP is not on the fabric VIP holder');
-        const offAt = Date.now();
-        await holder.powerOff();
-        const [vipBack, deviceBack] = await Promise.all([waitFor(vipAnswers, 60000, 100, offAt), withDevice ? waitFor(pingDevice, 60000, 100, offAt) : Promise.resolve(undefined)]);
-        recordVipBack(holder, vipBack, (await vipAnswer()).node, '');
-        if (withDevice) recordDeviceBack(holder, deviceBack, ' (the same power-off as the fabric VIP holder)');
+      // 4. Kill the application service inside a VM: systemd brings it back, with a new main PID.
+      const app = model.applicationServers.service;
+      const victim = vmNamed(appServers[appServers.length - 1])!;
+      const healthz = async () => {
+        const r = await get(`http://${addresses[victim.spec.name]}:${app.port}/healthz`, 1);
+        return r.ok && r.body === 'ok';
+      };
+      const mainPid = async (): Promise<number> => {
+        const r = await victim.exec(`systemctl show --property=MainPID --value ${app.name}.service`);
+        const pid = Number(r.stdout.trim());
+        if (r.exitcode !== 0 || !Number.isInteger(pid)) throw new Error(`${victim.spec.name}: systemctl show MainPID exited ${r.exitcode}: ${r.stdout.trim()}`);
+        return pid;
+      };
+      /** Waits until the service runs under a main PID other than `old` and /healthz answers: seconds since `since`, or undefined. */
+      const restartedSince = async (old: number, since: number, timeoutMs: number, pollMs: number) => {
+        let newPid = 0;
+        const seconds = await waitFor(async () => {
+          newPid = await mainPid().catch(() => 0);
+          return newPid > 0 && newPid !== old && (await healthz());
+        }, timeoutMs, pollMs, since);
+        return { seconds, newPid };
+      };
+      await scenario('app-kill', `killed application service on ${victim.spec.name} restarted`, async () => {
+        await waitFor(async () => (await victim.exec('true').catch(() => ({ exitcode: -1 }))).exitcode === 0, 60000, 1000);
+        const pid = await mainPid();
+        if (pid <= 0) throw new Error(`${app.name}.service on ${victim.spec.name} has no main process before the kill`);
+        const killed = await victim.exec(`kill -KILL ${pid}`);
+        if (killed.exitcode !== 0) throw new Error(`kill -KILL ${pid} on ${victim.spec.name} exited ${killed.exitcode}: ${killed.stdout.trim()}`);
+        const { seconds: back, newPid } = await restartedSince(pid, Date.now(), 60000, 200);
+        record({ id: 'app-kill', scenario: `killed application service on ${victim.spec.name} restarted`, outcome: back === undefined ? 'fail' : 'pass', seconds: back, detail: `kill -KILL of main PID ${pid} inside the VM (guest agent); /healthz answers from the client with main PID ${newPid || 'none'}` });
       });
+
+      // 4b. Hang it instead (SIGSTOP): the process stays, so systemd sees nothing; only the fabric watchdog's probes can tell.
+      await scenario('app-hang', `hung application service on ${victim.spec.name} restarted by the watchdog`, async () => {
+        const hungPid = await mainPid();
+        if (hungPid <= 0) throw new Error(`${app.name}.service on ${victim.spec.name} has no main process to hang`);
+        const stopped = await victim.exec(`systemctl kill --signal=SIGSTOP ${app.name}.service`);
+        if (stopped.exitcode !== 0) throw new Error(`systemctl kill --signal=SIGSTOP exited ${stopped.exitcode}: ${stopped.stdout.trim()}`);
+        const { seconds: unhung, newPid } = await restartedSince(hungPid, Date.now(), 180000, 500);
+        const logged = await victim.exec(`journalctl --no-pager -t fabric-watchdog | grep -c 'restarting ${app.name}.service' || true`);
+        const restarts = Number(logged.stdout.trim());
+        if (logged.exitcode !== 0 || !Number.isInteger(restarts)) throw new Error(`reading the watchdog's journal failed: ${logged.stdout.trim()}`);
+        record({
+          id: 'app-hang',
+          scenario: `hung application service on ${victim.spec.name} restarted by the watchdog`,
+          outcome: unhung !== undefined && restarts > 0 ? 'pass' : 'fail',
+          seconds: unhung,
+          detail: `SIGSTOP inside the VM; answers again with main PID ${newPid || 'none'} (was ${hungPid}); watchdog restarts logged: ${restarts} (probes every ${EMULATED_GUEST_TUNING.probeIntervalSeconds} s)`,
+        });
+      });
+
+      // Database write through its VIP before any failure.
+      const dbWrite = (marker: string) =>
+        dbVip && appPassword
+          ? network.tryNsAsync(8000, 'mariadb', '-h', dbVip, '-u', 'fabric_app', `-p${appPassword}`, '--connect-timeout=2', 'fabric', '-e', `CREATE TABLE IF NOT EXISTS e2e (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO e2e (marker) VALUES ('${marker}')`)
+          : Promise.resolve({ ok: false, out: 'no database in the plan' });
+      const writes = async (marker: string) => (await dbWrite(marker)).ok;
+      if (dbVip) {
+        await scenario('db-write', 'database write through the database VIP', async () => {
+          const firstWrite = await waitFor(() => writes('before-failover'), 120000, 1000);
+          const holder = await soleHolder(dbVip, 'database VIP');
+          record({ id: 'db-write', scenario: 'database write through the database VIP', outcome: firstWrite === undefined ? 'fail' : 'pass', seconds: firstWrite, detail: `${dbVip}:3306 as fabric_app, on ${holder.spec.name}` });
+        });
+      }
+
+      // 3. Power off an application server under a steady stream of idempotent requests.
+      await scenario('app-poweroff', `power off ${victim.spec.name} under a request stream`, async () => {
+        const perSecond = 20;
+        const durationMs = 15000;
+        const expected = Math.round((perSecond * durationMs) / 1000);
+        const stream = streamRequests(network.namespace, `https://${vip}/`, perSecond, durationMs);
+        await sleep(5000);
+        await victim.powerOff();
+        const s = await stream;
+        record({
+          id: 'app-poweroff',
+          scenario: `power off ${victim.spec.name} under a request stream`,
+          outcome: s.failed === 0 && s.sent === expected ? 'pass' : 'fail',
+          detail: `${s.failed} failed of ${s.sent} GETs at ${perSecond}/s over kept-alive connections ${JSON.stringify(s.failures)}; slowest answered ${(s.slowestMs / 1000).toFixed(1)} s`,
+          total: s.sent,
+          failed: s.failed,
+          max_latency_s: s.maxLatencyMs / 1000,
+        });
+      });
+
+      // Which node holds which VIP before the power-offs, asked inside the guests.
+      let fabricHolder: QemuVm | undefined;
+      let monitoringHolder: QemuVm | undefined;
+      let deviceHolder: QemuVm | undefined;
+      await scenario('vip-holder-poweroff', 'fabric VIP holder found', async () => {
+        fabricHolder = await soleHolder(vip, 'fabric VIP');
+      });
+      if (dedicatedMonitoring) {
+        await scenario('monitoring-vip-poweroff', 'monitoring VIP holder found', async () => {
+          monitoringHolder = await soleHolder(monitoringAddress, 'monitoring VIP');
+        });
+      }
+      if (deviceVip) {
+        await scenario('device-vip-poweroff', 'device VIP holder found', async () => {
+          deviceHolder = await soleHolder(deviceVip, 'device VIP');
+          if (deviceHolder !== fabricHolder) throw new Error(`device VIP on ${deviceHolder.spec.name} but fabric VIP on ${fabricHolder?.spec.name ?? 'nobody'}: they move as one sync group`);
+        });
+      }
+
+      /** The fabric VIP after `holder` lost power: answers from a running application server. */
+      const recordVipBack = (holder: QemuVm, seconds: number | undefined, by: string | undefined, same: string) =>
+        record({ id: 'vip-holder-poweroff', scenario: `power off fabric VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined && by ? 'pass' : 'fail', seconds, detail: `HTTP 200 from ${by ?? 'nobody'}, measured from the client from the power-off, polled every 100 ms` });
+      const recordMonitoringBack = (holder: QemuVm, seconds: number | undefined, by: string | undefined, same: string) =>
+        record({ id: 'monitoring-vip-poweroff', scenario: `power off monitoring VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined && by !== undefined && by !== holder.spec.name ? 'pass' : 'fail', seconds, detail: `answered by ${by ?? 'nobody'}, polled every 100 ms from the power-off` });
+      const recordDeviceBack = (holder: QemuVm, seconds: number | undefined, same: string) =>
+        record({ id: 'device-vip-poweroff', scenario: `power off device VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined ? 'pass' : 'fail', seconds, detail: 'ping on the eth3 bridge, polled every 100 ms from the power-off' });
+
+      // 5. Power off the database primary: the standby is promoted and takes writes through the database VIP.
+      if (dbVip) {
+        let dbHolder: QemuVm | undefined;
+        let newPrimary: QemuVm | undefined;
+        await scenario('db-primary-poweroff', 'power off the database primary', async () => {
+          dbHolder = await soleHolder(dbVip, 'database VIP');
+          const old = dbHolder;
+          // Every time below counts from the kill, and the probes run side by side. When the database
+          // primary also holds the fabric VIP (the original's first node) or the monitoring VIP
+          // (kvm-fabric-full's dedicated pair), those are timed from this same power-off.
+          const withVip = old === fabricHolder;
+          const withMonitoring = old === monitoringHolder;
+          const withDevice = old === deviceHolder;
+          const offAt = Date.now();
+          await old.powerOff();
+          const [dbBack, vipBack, monitoringBack, deviceBack] = await Promise.all([
+            waitFor(() => writes('after-failover'), 180000, 500, offAt),
+            withVip ? waitFor(vipAnswers, 60000, 100, offAt) : Promise.resolve(undefined),
+            withMonitoring ? waitFor(monitoringUp, 60000, 100, offAt) : Promise.resolve(undefined),
+            withDevice ? waitFor(pingDevice, 60000, 100, offAt) : Promise.resolve(undefined),
+          ]);
+          const holders = await holdersOf(dbVip);
+          newPrimary = holders.length === 1 && holders[0] !== old ? holders[0] : undefined;
+          record({
+            id: 'db-primary-poweroff',
+            scenario: `power off database primary ${old.spec.name}: write through the database VIP`,
+            outcome: dbBack !== undefined && newPrimary !== undefined ? 'pass' : 'fail',
+            seconds: dbBack,
+            detail: `the write succeeded; database VIP held by [${holders.map((h) => h.spec.name).join(', ')}]`,
+          });
+          const same = ' (the same power-off as the database primary)';
+          if (withVip) recordVipBack(old, vipBack, (await vipAnswer()).node, same);
+          if (withMonitoring) recordMonitoringBack(old, monitoringBack, await monitoringAnswer(), same);
+          if (withDevice) recordDeviceBack(old, deviceBack, same);
+        });
+
+        // 5b. The old primary returns: it must not take the database VIP back.
+        await scenario('db-old-primary-returns', 'the old database primary returns', async () => {
+          const old = dbHolder;
+          if (!old || !newPrimary) throw new Error('no database failover to return from');
+          old.powerOn();
+          const returned = await waitFor(async () => (await old.exec('systemctl is-active --quiet keepalived', 5000).catch(() => ({ exitcode: -1 }))).exitcode === 0, 300000, 2000);
+          // It rejoins as a standby, or stays out as stale: wait (bounded) for either. After a power-off,
+          // InnoDB recovery inside a starved guest can take minutes before the hooks run.
+          let replicating = false;
+          let stale = false;
+          await waitFor(async () => {
+            const slave = (await old.exec('mariadb -e "SHOW SLAVE STATUS\\G"').catch(() => ({ exitcode: -1, stdout: '' }))).stdout;
+            replicating = /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave);
+            stale = (await old.exec(`cat ${DATABASE_INELIGIBLE_FILE}`).catch(() => ({ exitcode: -1, stdout: '' }))).stdout.trim() === '1';
+            return replicating || stale;
+          }, 300000, 3000);
+          const wrote = await waitFor(() => writes('after-return'), 60000, 1000);
+          const holders = await holdersOf(dbVip);
+          if (!replicating && !stale) {
+            const journal = await old
+              .exec(`{ systemctl is-active ${DATABASE_UNIT} keepalived; journalctl --no-pager -t fabric-database -t keepalived-notify -t Keepalived_vrrp | tail -n 20; journalctl --no-pager -u ${DATABASE_UNIT} | tail -n 10; } 2>&1`, 60000)
+              .catch((e) => ({ exitcode: -1, stdout: String(e) }));
+            console.log(`[e2e] ${old.spec.name} database hooks:\n${journal.stdout}`);
+          }
+          const stays = holders.length === 1 && holders[0] === newPrimary;
+          record({
+            id: 'db-old-primary-returns',
+            scenario: `old primary ${old.spec.name} returns`,
+            outcome: returned !== undefined && stays && wrote !== undefined && (replicating || stale) ? 'pass' : 'fail',
+            seconds: returned,
+            detail: `keepalived up after ${returned?.toFixed(0) ?? '-'} s; database VIP held by [${holders.map((h) => h.spec.name).join(', ')}] (was ${newPrimary.spec.name}); write ${wrote !== undefined ? 'succeeded' : 'failed'}; ${old.spec.name} ${replicating ? 'replicates as standby' : stale ? 'stays out as stale' : 'neither replicates nor stays out'}`,
+          });
+        });
+      }
+
+      // Every VIP held by exactly one node, the returned one included.
+      await scenario('one-vip-holder', 'every VIP held by exactly one node', async () => {
+        const vips = [['fabric', vip], ...(dbVip ? [['database', dbVip]] : []), ...(dedicatedMonitoring ? [['monitoring', monitoringAddress]] : []), ...(deviceVip ? [['device', deviceVip]] : [])] as [string, string][];
+        const guests = await addressesInGuests();
+        const held = vips.map(([what, address]) => [what, holdersIn(guests, address).map((h) => h.spec.name)] as const);
+        record({ id: 'one-vip-holder', scenario: 'every VIP held by exactly one node', outcome: held.every(([, h]) => h.length === 1) ? 'pass' : 'fail', detail: held.map(([what, h]) => `${what} [${h.join(', ')}]`).join('; ') });
+      });
+
+      // 2. Power off the fabric VIP holder (unless that already happened with the database primary).
+      if (!results.has('vip-holder-poweroff')) {
+        await scenario('vip-holder-poweroff', 'power off the fabric VIP holder', async () => {
+          const holder = await soleHolder(vip, 'fabric VIP');
+          const withDevice = deviceVip !== undefined && !results.has('device-vip-poweroff');
+          if (withDevice && (await soleHolder(deviceVip, 'device VIP')) !== holder) throw new Error('the device VIP is not on the fabric VIP holder');
+          const offAt = Date.now();
+          await holder.powerOff();
+          const [vipBack, deviceBack] = await Promise.all([waitFor(vipAnswers, 60000, 100, offAt), withDevice ? waitFor(pingDevice, 60000, 100, offAt) : Promise.resolve(undefined)]);
+          recordVipBack(holder, vipBack, (await vipAnswer()).node, '');
+          if (withDevice) recordDeviceBack(holder, deviceBack, ' (the same power-off as the fabric VIP holder)');
+        });
+      }
+      // The monitoring VIP's own power-off, when its holder was not the database primary.
+      if (dedicatedMonitoring && !results.has('monitoring-vip-poweroff')) {
+        await scenario('monitoring-vip-poweroff', 'power off the monitoring VIP holder', async () => {
+          const holder = await soleHolder(monitoringAddress, 'monitoring VIP');
+          const offAt = Date.now();
+          await holder.powerOff();
+          const back = await waitFor(monitoringUp, 60000, 100, offAt);
+          recordMonitoringBack(holder, back, await monitoringAnswer(), '');
+        });
+      }
     }
-    // The monitoring VIP's own power-off, when its holder was not the database primary.
-    if (dedicatedMonitoring && !results.has('monitoring-vip-poweroff')) {
-      await scenario('monitoring-vip-poweroff', 'power off the monitoring VIP holder', async () => {
-        const holder = await soleHolder(monitoringAddress, 'monitoring VIP');
-        const offAt = Date.now();
-        await holder.powerOff();
-        const back = await waitFor(monitoringUp, 60000, 100, offAt);
-        recordMonitoringBack(holder, back, await monitoringAnswer(), '');
-      });
+    if (REQUIRED_IDS[stack].includes(DAY2_IDS[0])) {
+      // On a fresh boot, through Terraform: the scenarios above left nodes powered off.
+      for (const vm of vms) vm.destroy();
+      await runDay2({ stack, image, network, work, results, vms, deviceNic: deviceNet !== undefined, synthesize: (dir, edit, lockFile) => synthesize(stack, dir, edit, lockFile) });
     }
     why = 'not recorded by its scenario';
   } catch (err) {

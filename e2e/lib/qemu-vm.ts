@@ -3,6 +3,8 @@ import { existsSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } 
 import { connect } from 'node:net';
 import * as path from 'node:path';
 import { sh, sleep, waitFor } from './host-commands';
+import type { EvaluatedSeed } from './plan-evaluation';
+import type { TestNetwork } from './test-network';
 
 /**
  * The emulated CPU: every feature TCG can emulate (the default qemu64 is a
@@ -18,6 +20,9 @@ export const QEMU_CPU = process.env.E2E_QEMU_CPU ?? 'max';
  */
 /** E2E_KERNEL_COMMAND_LINE in the environment overrides it, to compare. */
 export const KERNEL_COMMAND_LINE = process.env.E2E_KERNEL_COMMAND_LINE ?? 'root=/dev/vda console=ttyS0 rw net.ifnames=0 quiet mitigations=off';
+
+/** Every appliance VM's memory (the plan asks for 32 GiB). */
+export const VM_MEMORY_MIB = 1024;
 
 export interface VmImage {
   readonly base: string;
@@ -221,4 +226,28 @@ export class QemuVm {
     }
     rmSync(this.spec.dir, { recursive: true, force: true });
   }
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * The VM libvirt would define from the plan's `domain` for `seed`'s node:
+ * its NICs with the domain's MACs (the second, eth3, only when `deviceNic`),
+ * each on a new tap of `network` named after `tapId`.
+ */
+export function applianceVm(seed: EvaluatedSeed, domain: Json, network: TestNetwork, tapId: string, deviceNic: boolean, dir: string, image: VmImage): QemuVm {
+  const nics = domain.network_interface as Json[];
+  return new QemuVm(
+    {
+      name: seed.node,
+      namespace: network.namespace,
+      tap: network.addTap(`tap${tapId}`),
+      mac: nics[0].mac as string,
+      ...(deviceNic ? { deviceNic: { tap: network.addTap(`dtap${tapId}`, network.deviceBridge), mac: nics[1].mac as string } } : {}),
+      memoryMiB: VM_MEMORY_MIB,
+      dir,
+      ...seed,
+    },
+    image,
+  );
 }

@@ -23,13 +23,34 @@ export interface StreamResult {
  * node process in the namespace.
  */
 export function streamRequests(namespace: string, url: string, perSecond: number, durationMs: number): Promise<StreamResult> {
+  return startStream(namespace, url, perSecond, durationMs).result;
+}
+
+/**
+ * The same stream for a step of unknown length: it runs until `stop()` (or
+ * `maxMs`), then waits for the requests in flight, as above.
+ */
+export function requestStream(namespace: string, url: string, perSecond: number, maxMs: number): { stop(): Promise<StreamResult> } {
+  const s = startStream(namespace, url, perSecond, maxMs);
+  return {
+    stop: () => {
+      s.stop();
+      return s.result;
+    },
+  };
+}
+
+function startStream(namespace: string, url: string, perSecond: number, durationMs: number): { stop(): void; result: Promise<StreamResult> } {
   const script = `
 const https = require('node:https');
 const agent = new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false });
-const total = Math.round(${perSecond} * ${durationMs} / 1000);
+let total = Math.round(${perSecond} * ${durationMs} / 1000);
 let sent = 0, done = 0, failed = 0, slowestMs = 0, maxLatencyMs = 0; const failures = {};
 const fail = (k) => { failed++; failures[k] = (failures[k] || 0) + 1; };
-const finish = (t0) => { maxLatencyMs = Math.max(maxLatencyMs, Date.now() - t0); if (++done === total) { process.stdout.write(JSON.stringify({ sent, failed, failures, slowestMs, maxLatencyMs })); process.exit(0); } };
+const report = () => { process.stdout.write(JSON.stringify({ sent, failed, failures, slowestMs, maxLatencyMs })); process.exit(0); };
+const finish = (t0) => { maxLatencyMs = Math.max(maxLatencyMs, Date.now() - t0); if (++done === total) report(); };
+// A line on stdin ends the stream early: nothing more is sent, the requests in flight are waited for.
+process.stdin.on('data', () => { total = sent; if (done === total) report(); });
 const timer = setInterval(() => {
   if (sent >= total) { clearInterval(timer); return; }
   sent++;
@@ -43,8 +64,8 @@ const timer = setInterval(() => {
 }, ${1000 / perSecond});
 setTimeout(() => { process.stdout.write(JSON.stringify({ sent, failed: failed + (sent - done), failures: { ...failures, unfinished: sent - done }, slowestMs, maxLatencyMs: ${durationMs + 250000} })); process.exit(0); }, ${durationMs + 250000});
 `;
-  return new Promise((resolve, reject) => {
-    const p = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const result = new Promise<StreamResult>((resolve, reject) => {
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('error', reject);
@@ -56,4 +77,6 @@ setTimeout(() => { process.stdout.write(JSON.stringify({ sent, failed: failed + 
       }
     });
   });
+  p.stdin.on('error', () => undefined);
+  return { stop: () => p.stdin.write('stop\n'), result };
 }
