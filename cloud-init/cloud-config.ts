@@ -133,8 +133,9 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
     ],
     ssh_pwauth: false,
     disable_root: true,
-    // The host key was made with the plan, so the first connection can check it; no other type is generated.
-    ...(sshHostKey ? { ssh_keys: { ecdsa_private: sshHostKey.privateKeyPem, ecdsa_public: sshHostKey.publicKeyOpenssh }, ssh_genkeytypes: [] } : {}),
+    // The host key was made with the plan, so the first connection can check it. No other type is generated:
+    // cloud-init makes a listed type only when its key is missing (its schema wants at least one).
+    ...(sshHostKey ? { ssh_keys: { ecdsa_private: sshHostKey.privateKeyPem, ecdsa_public: sshHostKey.publicKeyOpenssh }, ssh_genkeytypes: ['ecdsa'] } : {}),
     ...(net.ntpServers.length > 0 ? { ntp: { enabled: true, ntp_client: 'chrony', servers: [...net.ntpServers] } } : {}),
     // A non-empty package list makes cloud-init run apt-get update first.
     ...(model.installPackagesOnBoot ? { packages: [...packages].sort() } : {}),

@@ -246,7 +246,7 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
       if (!/_user_data_[0-9A-F]{8}$/.test(name)) continue;
       const node = /^Fabric_(node\d)_/.exec(name)![1];
       expect(text).toMatch(new RegExp(`ecdsa_private: \\$\\{jsonencode\\(tls_private_key\\.Fabric_${node}_ssh_host_key_[0-9A-F]{8}\\.private_key_pem\\)\\}`));
-      expect(text).toContain('ssh_genkeytypes: []');
+      expect(text).toMatch(/^ssh_genkeytypes:\n  - ecdsa$/m);
     }
   });
 });
