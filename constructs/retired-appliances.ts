@@ -7,8 +7,13 @@ import { ConfigurationDelivery } from '../model/fabric-model';
 
 /** How long a removed node's SSH connection is tried: a node that is already dead must not hold the apply for long. */
 const RETIRE_CONNECT_TIMEOUT_SECONDS = 60;
-/** How long a removed node waits for the balancers to stop using it (they take their new bundle meanwhile). */
-export const RETIRE_TIMEOUT_SECONDS = 300;
+/**
+ * How long a removed node waits for the balancers to stop using it: they take
+ * their new bundle meanwhile, one after the other. 300 s ran out on the VM tier
+ * (TCG), where the standby's delivery took 4 min and the active's 2.6 min more,
+ * and the VM went while the active still sent it requests.
+ */
+export const RETIRE_TIMEOUT_SECONDS = 900;
 
 /** An appliance that the lock file records and the config no longer has. */
 export interface RetiredAppliance {

@@ -281,7 +281,7 @@ describe.each(PLATFORMS)('shrink on $name: a removed appliance is drained before
         from: `${vmType}.${vmOf(before, 'node5')}`,
         lifecycle: { destroy: true },
         connection: { type: 'ssh', host: '198.51.100.15', user: 'fabric-admin', timeout: '60s' },
-        provisioner: [{ 'remote-exec': { when: 'destroy', on_failure: 'continue', inline: ['sudo /usr/local/lib/appliance-fabric/fabric-apply-bundle --retire 300'] } }],
+        provisioner: [{ 'remote-exec': { when: 'destroy', on_failure: 'continue', inline: ['sudo /usr/local/lib/appliance-fabric/fabric-apply-bundle --retire 900'] } }],
       },
     ]);
     // The address is the VM's own, and no resource of the plan holds it any more.
