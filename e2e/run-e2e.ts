@@ -159,6 +159,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const stacks = asked.length ? asked : STACKS;
+  const stale = TestNetwork.removeStale();
+  if (stale.length) console.log(`[e2e] removed network namespaces left by killed runs: ${stale.join(', ')}`);
   if (!withDay2()) console.log('[e2e] day 2 (issue 10: grow, shrink, setting, refused bundle, replaced node through terraform apply) is not part of this run; E2E_DAY2=1 (npm run e2e:day2) runs it on kvm-fabric');
   if (!terraformAvailable()) {
     const why = 'no terraform binary on PATH: the e2e evaluates each plan with it (install terraform >= 1.5)';

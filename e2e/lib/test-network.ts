@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { sh, trySh, tryShAsync } from './host-commands';
 
 /**
@@ -22,6 +23,22 @@ export class TestNetwork {
     /** The client's address on the device bridge; without it there is no device bridge. */
     private readonly deviceClientCidr?: string,
   ) {}
+
+  /**
+   * Deletes the namespaces an earlier e2e run left behind when it was killed
+   * (SIGKILL gives no teardown): ours by name (`afe2e-<pid>-<n>`) whose
+   * process is gone. Returns their names.
+   */
+  static removeStale(): string[] {
+    const removed: string[] = [];
+    for (const line of sh('ip', ['netns', 'list']).split('\n')) {
+      const m = /^(afe2e-(\d+)-\d+)\b/.exec(line.trim());
+      if (!m || Number(m[2]) === process.pid || existsSync(`/proc/${m[2]}`)) continue;
+      trySh('ip', ['netns', 'del', m[1]]);
+      removed.push(m[1]);
+    }
+    return removed;
+  }
 
   create(): void {
     const prefix = this.clientCidr.split('.').slice(0, 3).join('.');
