@@ -225,7 +225,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   sshAuthorizedKeys.forEach((key, i) => {
     if (typeof key !== 'string' || /PRIVATE KEY/.test(key)) {
       problems.add(`sshAuthorizedKeys[${i}]`, 'this is a private key, not a public one', 'give the public key (the .pub file); never put a private key in the fabric config');
-    } else if (!/^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/.test(key.trim())) {
+    } else if (!isOpensshKey(key, USER_KEY_TYPES)) {
       problems.add(`sshAuthorizedKeys[${i}]`, `'${key.slice(0, 24)}...' is not an OpenSSH public key`, "give one key per entry, in the form 'ssh-ed25519 AAAA... comment'");
     }
   });
@@ -338,13 +338,22 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   };
 }
 
+/** OpenSSH key types a login may use, and the ones an SSH server's host key can have. */
+const HOST_KEY_TYPES = 'ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521';
+const USER_KEY_TYPES = `${HOST_KEY_TYPES}|ssh-dss|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com`;
+
+/** `type base64 [comment]`, one public key in OpenSSH form. */
+function isOpensshKey(key: string, types: string): boolean {
+  return new RegExp(`^(${types}) [A-Za-z0-9+/=]+( .*)?$`).test(key.trim());
+}
+
 function buildConfigurationDelivery(spec: ConfigurationDeliverySpec, authorizedKeys: number, problems: ProblemCollector): ConfigurationDelivery {
   const where = 'configurationDelivery';
   if (spec.enabled === true && authorizedKeys === 0) {
     problems.add(`${where}.enabled`, 'delivery is on but sshAuthorizedKeys is empty, so Terraform could not log in to any node', "add the public half of the deploy key (the variable '<fabric name>_deploy_private_key' or a key in the SSH agent) to sshAuthorizedKeys");
   }
   const bastion = spec.bastion;
-  if (bastion && !/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/.test(String(bastion.hostKey ?? '').trim())) {
+  if (bastion && !isOpensshKey(String(bastion.hostKey ?? ''), HOST_KEY_TYPES)) {
     problems.add(`${where}.bastion.hostKey`, `'${String(bastion.hostKey ?? '').slice(0, 24)}' is not an SSH host public key`, "give the bastion's host key in OpenSSH form, e.g. the content of its /etc/ssh/ssh_host_ed25519_key.pub");
   }
   return {
