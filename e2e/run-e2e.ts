@@ -29,7 +29,7 @@
  * expected result that was never recorded is recorded as failed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
@@ -434,17 +434,38 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         });
       });
 
-      // Database write through its VIP before any failure.
-      const dbWrite = (marker: string) =>
-        dbVip && appPassword
-          ? network.tryNsAsync(8000, 'mariadb', '-h', dbVip, '-u', 'fabric_app', `-p${appPassword}`, '--connect-timeout=2', 'fabric', '-e', `CREATE TABLE IF NOT EXISTS e2e (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO e2e (marker) VALUES ('${marker}')`)
-          : Promise.resolve({ ok: false, out: 'no database in the plan' });
+      // Database write through its VIP before any failure. The password goes in a client option file
+      // (mode 0600 in the run's own directory), never on a command line.
+      const clientOptions = path.join(work, 'database-client.cnf');
+      if (appPassword) writeFileSync(clientOptions, `[client]\nuser=fabric_app\npassword=${appPassword}\n`, { mode: 0o600 });
+      let lastWriteError = '';
+      const dbWrite = async (marker: string) => {
+        if (!dbVip || !appPassword) return { ok: false, out: 'no database in the plan' };
+        const r = await network.tryNsAsync(8000, 'mariadb', `--defaults-extra-file=${clientOptions}`, '-h', dbVip, '--connect-timeout=2', 'fabric', '-e', `CREATE TABLE IF NOT EXISTS e2e (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO e2e (marker) VALUES ('${marker}')`);
+        if (!r.ok) lastWriteError = r.out.trim().split('\n').pop() || 'no output (timed out after 8 s)';
+        return r;
+      };
       const writes = async (marker: string) => (await dbWrite(marker)).ok;
+      /** What each database node says when a write through the VIP fails: read_only, replication, the hooks' log. */
+      const databaseDiagnosis = async (): Promise<string> => {
+        const members = vms.filter((v) => v.running && model.database?.members.includes(v.spec.name));
+        const parts = await Promise.all(
+          members.map(async (vm) => {
+            const r = await vm
+              .exec(`{ mariadb --batch --skip-column-names -e "SELECT CONCAT('read_only=', @@global.read_only)"; mariadb -e "SHOW SLAVE STATUS\\G" | grep -E 'Master_Host|Slave_(IO|SQL)_Running:|Last_(IO|SQL)_Error:'; cat ${DATABASE_INELIGIBLE_FILE}; journalctl --no-pager -t fabric-database | tail -n 12; } 2>&1`, 60000)
+              .catch((e) => ({ exitcode: -1, stdout: String(e) }));
+            return `--- ${vm.spec.name}\n${r.stdout.trim()}`;
+          }),
+        );
+        return parts.join('\n');
+      };
       if (dbVip) {
         await scenario('db-write', 'database write through the database VIP', async () => {
           const firstWrite = await waitFor(() => writes('before-failover'), 120000, 1000);
           const holder = await soleHolder(dbVip, 'database VIP');
-          record({ id: 'db-write', scenario: 'database write through the database VIP', outcome: firstWrite === undefined ? 'fail' : 'pass', seconds: firstWrite, detail: `${dbVip}:3306 as fabric_app, on ${holder.spec.name}` });
+          if (firstWrite === undefined) console.log(`[e2e] ${stack}: no write through ${dbVip} within 120 s; the database nodes say:\n${await databaseDiagnosis()}`);
+          const refused = firstWrite === undefined ? `; every write refused for 120 s, the last with: ${lastWriteError}` : '';
+          record({ id: 'db-write', scenario: 'database write through the database VIP', outcome: firstWrite === undefined ? 'fail' : 'pass', seconds: firstWrite, detail: `${dbVip}:3306 as fabric_app, on ${holder.spec.name}${refused}` });
         });
       }
 
@@ -523,7 +544,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
             scenario: `power off database primary ${old.spec.name}: write through the database VIP`,
             outcome: dbBack !== undefined && newPrimary !== undefined ? 'pass' : 'fail',
             seconds: dbBack,
-            detail: `the write succeeded; database VIP held by [${holders.map((h) => h.spec.name).join(', ')}]`,
+            detail: `${dbBack !== undefined ? 'the write succeeded' : `no write for 180 s, the last refused with: ${lastWriteError}`}; database VIP held by [${holders.map((h) => h.spec.name).join(', ')}]`,
           });
           const same = ' (the same power-off as the database primary)';
           if (withVip) recordVipBack(old, vipBack, (await vipAnswer()).node, same);
