@@ -150,6 +150,10 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
       defer: true,
     })),
     runcmd: [
+      // cloud-init runs these as one /bin/sh script whose status is its last line's: stop at the
+      // first failing step, so a failed database bootstrap or service start fails the boot
+      // (cloud-init status, result.json) instead of leaving a node that only looks configured.
+      ['set', '-e'],
       ['systemd-tmpfiles', '--create', '/etc/tmpfiles.d/appliance-fabric.conf'],
       ['sysctl', '--system'],
       ['systemctl', 'daemon-reload'],

@@ -152,7 +152,8 @@ ${generatedHeader(model, node, 'Database VIP hook: promote, demote, rejoin')}
 # keepalived calls it as root: INSTANCE <name> <MASTER|BACKUP|FAULT|STOP> <priority>
 # The reasoning about split brain is in appliance-fabric's cloud-init/database.ts and README.
 ${COMMON}
-${NOTIFY_SCRIPT} "$@"
+# Ordered by this hook's start, not by the common hook's (see that one).
+FABRIC_NOTIFY_PID=$$ ${NOTIFY_SCRIPT} "$@"
 instance="\${2:-${model.database!.vrrp.name}}"
 state="\${3:-}"
 

@@ -88,6 +88,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     `    bind ${model.vip}:${lb.guiPort} ssl crt ${TLS_BUNDLE_PATH}`,
     // Per HTTP frontend, not in defaults: the device frontends are TCP.
     '    option forwardfor',
+    IDLE_CLOSE_ON_RESPONSE,
     '    http-request set-header X-Forwarded-Proto https',
     '    default_backend application_servers',
     '',
@@ -96,6 +97,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
       `frontend nbi_${port}`,
       `    bind ${model.vip}:${port} ssl crt ${TLS_BUNDLE_PATH}`,
       '    option forwardfor',
+      IDLE_CLOSE_ON_RESPONSE,
       '    http-request set-header X-Forwarded-Proto https',
       '    default_backend application_servers',
       '',
@@ -159,6 +161,15 @@ function deviceFrontends(model: FabricModel): string[] {
   ]);
 }
 
+/**
+ * On a reload the old process would close its idle keep-alive connections at
+ * once, racing a client that is just sending its next request on one (the VM
+ * tier's day 2 saw ECONNRESET so). With this option the old process answers
+ * that request and closes with it ("Connection: close"), and the client opens
+ * its next connection to the new process.
+ */
+const IDLE_CLOSE_ON_RESPONSE = '    option idle-close-on-response';
+
 /** With no dedicated monitoring nodes, monitoring clients use the fabric VIP and reach the active balancer's service. */
 function monitoringFrontend(model: FabricModel): string[] {
   const mon = model.monitoring;
@@ -170,6 +181,7 @@ function monitoringFrontend(model: FabricModel): string[] {
     'frontend monitoring',
     `    bind ${model.vip}:${mon.service.port}`,
     '    option forwardfor',
+    IDLE_CLOSE_ON_RESPONSE,
     '    default_backend monitoring',
     '',
     'backend monitoring',

@@ -178,6 +178,8 @@ describe('cloud-config document', () => {
 
   it('writes every file after package installation, and starts services in dependency order', () => {
     expect(doc.write_files.every((f: { defer: boolean }) => f.defer)).toBe(true);
+    // The first line makes any failing step fail the boot (runcmd's status is otherwise its last line's).
+    expect(doc.runcmd[0]).toEqual(['set', '-e']);
     expect(doc.runcmd.slice(-2)).toEqual([
       ['systemctl', 'restart', 'fabric-app.service', 'fabric-monitor.service', 'haproxy.service'],
       ['systemctl', 'restart', 'keepalived.service', 'fabric-watchdog.service', 'watchdog.service'],
