@@ -12,6 +12,15 @@ export interface HaproxySecrets {
 /** Probe every 200 ms, out after 2 failures: a dead server leaves rotation in under half a second. */
 const FAST_SERVER_CHECKS = '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2';
 
+/**
+ * On a reload the old process would close its idle keep-alive connections at
+ * once, racing a client that is just sending its next request on one (the VM
+ * tier's day 2 saw ECONNRESET so). With this option the old process answers
+ * that request and closes with it ("Connection: close"), and the client opens
+ * its next connection to the new process.
+ */
+const IDLE_CLOSE_ON_RESPONSE = '    option idle-close-on-response';
+
 export const HAPROXY_CONFIG = '/etc/haproxy/haproxy.cfg';
 export const TLS_BUNDLE_PATH = '/etc/haproxy/certs/fabric.pem';
 export const STATS_USER = 'stats';
@@ -160,15 +169,6 @@ function deviceFrontends(model: FabricModel): string[] {
     '',
   ]);
 }
-
-/**
- * On a reload the old process would close its idle keep-alive connections at
- * once, racing a client that is just sending its next request on one (the VM
- * tier's day 2 saw ECONNRESET so). With this option the old process answers
- * that request and closes with it ("Connection: close"), and the client opens
- * its next connection to the new process.
- */
-const IDLE_CLOSE_ON_RESPONSE = '    option idle-close-on-response';
 
 /** With no dedicated monitoring nodes, monitoring clients use the fabric VIP and reach the active balancer's service. */
 function monitoringFrontend(model: FabricModel): string[] {
