@@ -338,8 +338,9 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   };
 }
 
-/** OpenSSH key types a login may use, and the ones an SSH server's host key can have. */
+/** OpenSSH key types an SSH server's host key can have. */
 const HOST_KEY_TYPES = 'ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521';
+/** OpenSSH key types a login may use: the host key types, DSA and the security-key types. */
 const USER_KEY_TYPES = `${HOST_KEY_TYPES}|ssh-dss|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com`;
 
 /** `type base64 [comment]`, one public key in OpenSSH form. */
