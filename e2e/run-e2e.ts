@@ -446,24 +446,23 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         return r;
       };
       const writes = async (marker: string) => (await dbWrite(marker)).ok;
-      /** What each database node says when a write through the VIP fails: read_only, replication, the hooks' log. */
-      const databaseDiagnosis = async (): Promise<string> => {
-        const members = vms.filter((v) => v.running && model.database?.members.includes(v.spec.name));
-        const parts = await Promise.all(
-          members.map(async (vm) => {
-            const r = await vm
-              .exec(`{ mariadb --batch --skip-column-names -e "SELECT CONCAT('read_only=', @@global.read_only)"; mariadb -e "SHOW SLAVE STATUS\\G" | grep -E 'Master_Host|Slave_(IO|SQL)_Running:|Last_(IO|SQL)_Error:'; cat ${DATABASE_INELIGIBLE_FILE}; journalctl --no-pager -t fabric-database | tail -n 12; } 2>&1`, 60000)
-              .catch((e) => ({ exitcode: -1, stdout: String(e) }));
-            return `--- ${vm.spec.name}\n${r.stdout.trim()}`;
-          }),
-        );
-        return parts.join('\n');
+      /** What a database node says when writes or its rejoin fail: units, read_only, replication, eligibility, the hooks' and VRRP's log. */
+      const databaseDiagnosis = async (vm: QemuVm): Promise<string> => {
+        const r = await vm
+          .exec(
+            `{ systemctl is-active ${DATABASE_UNIT} keepalived; mariadb --batch --skip-column-names -e "SELECT CONCAT('read_only=', @@global.read_only)"; ` +
+              `mariadb -e "SHOW SLAVE STATUS\\G" | grep -E 'Master_Host|Slave_(IO|SQL)_Running:|Last_(IO|SQL)_Error:'; cat ${DATABASE_INELIGIBLE_FILE}; ` +
+              `journalctl --no-pager -t fabric-database -t keepalived-notify -t Keepalived_vrrp | tail -n 20; journalctl --no-pager -u ${DATABASE_UNIT} | tail -n 10; } 2>&1`,
+            60000,
+          )
+          .catch((e) => ({ exitcode: -1, stdout: String(e) }));
+        return `--- ${vm.spec.name}\n${r.stdout.trim()}`;
       };
       if (dbVip) {
         await scenario('db-write', 'database write through the database VIP', async () => {
           const firstWrite = await waitFor(() => writes('before-failover'), 120000, 1000);
           const holder = await soleHolder(dbVip, 'database VIP');
-          if (firstWrite === undefined) console.log(`[e2e] ${stack}: no write through ${dbVip} within 120 s; the database nodes say:\n${await databaseDiagnosis()}`);
+          if (firstWrite === undefined) console.log(`[e2e] ${stack}: no write through ${dbVip} within 120 s; the database nodes say:\n${(await Promise.all(vms.filter((v) => v.running && model.database?.members.includes(v.spec.name)).map(databaseDiagnosis))).join('\n')}`);
           const refused = firstWrite === undefined ? `; every write refused for 120 s, the last with: ${lastWriteError}` : '';
           record({ id: 'db-write', scenario: 'database write through the database VIP', outcome: firstWrite === undefined ? 'fail' : 'pass', seconds: firstWrite, detail: `${dbVip}:3306 as fabric_app, on ${holder.spec.name}${refused}` });
         });
@@ -570,12 +569,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           }, 300000, 3000);
           const wrote = await waitFor(() => writes('after-return'), 60000, 1000);
           const holders = await holdersOf(dbVip);
-          if (!replicating && !stale) {
-            const journal = await old
-              .exec(`{ systemctl is-active ${DATABASE_UNIT} keepalived; journalctl --no-pager -t fabric-database -t keepalived-notify -t Keepalived_vrrp | tail -n 20; journalctl --no-pager -u ${DATABASE_UNIT} | tail -n 10; } 2>&1`, 60000)
-              .catch((e) => ({ exitcode: -1, stdout: String(e) }));
-            console.log(`[e2e] ${old.spec.name} database hooks:\n${journal.stdout}`);
-          }
+          if (!replicating && !stale) console.log(`[e2e] ${old.spec.name} neither replicates nor stays out:\n${await databaseDiagnosis(old)}`);
           const stays = holders.length === 1 && holders[0] === newPrimary;
           record({
             id: 'db-old-primary-returns',
