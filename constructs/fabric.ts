@@ -136,7 +136,9 @@ export class Fabric extends Construct {
    * it serves), then the standby balancers
    * (lowest priority first) and the balancer that holds the VIP at start
    * last, so that a bundle failing on a standby stops the apply before the
-   * active balancer is touched.
+   * active balancer is touched. Which balancer is active is known only at
+   * apply time: the first one's agent keeps its checked bundle back while it
+   * holds the VIP, and a last step applies it after the other balancer.
    */
   private deliverConfiguration(
     hostKeys: Map<string, SshHostKeyConstruct>,
@@ -172,9 +174,9 @@ export class Fabric extends Construct {
       members.forEach((name, i) => after.get(name)!.push(...members.slice(i + 1)));
     }
     const configured = new Map<string, ITerraformDependable>();
-    const configure = (name: string, first: ITerraformDependable[]): ITerraformDependable => {
+    const configure = (name: string, first: ITerraformDependable[], deferWhileHolding?: string): NodeConfiguration => {
       const appliance = this.appliances.find((a) => a.name === name)!;
-      const resource = new NodeConfiguration(appliance, 'delivery', {
+      const configuration = new NodeConfiguration(appliance, 'delivery', {
         node: appliance.model,
         bundle: appliance.cloudInit.bundle,
         toTerraform,
@@ -182,17 +184,23 @@ export class Fabric extends Construct {
         deployKey,
         delivery,
         dependsOn: first.length > 0 ? first : undefined,
-      }).resource;
-      configured.set(name, resource);
-      return resource;
+        deferWhileHolding,
+      });
+      configured.set(name, configuration.resource);
+      return configuration;
     };
     // Priority order is a total order, so standbys-first has no cycle: each pair member after the lower ones.
     const configureOther = (name: string): ITerraformDependable =>
-      configured.get(name) ?? configure(name, [...new Set(after.get(name))].map(configureOther));
+      configured.get(name) ?? configure(name, [...new Set(after.get(name))].map(configureOther)).resource;
     const stage = others.map(configureOther);
-    // Standbys from the lowest priority up, the initial master last.
-    let previous: ITerraformDependable[] = stage;
-    for (const name of [...balancers].reverse()) previous = [configure(name, previous)];
+    // Standbys from the lowest priority up, the initial master last. With nopreempt the VIP stays
+    // wherever it went, so the first balancer keeps its bundle back if it holds the VIP at apply time,
+    // and takes it after the others: the active balancer is configured last either way.
+    const [firstBalancer, ...laterBalancers] = [...balancers].reverse();
+    const first = configure(firstBalancer, stage, laterBalancers.length > 0 ? m.loadBalancer.vrrp.name : undefined);
+    let previous: ITerraformDependable[] = [first.resource];
+    for (const name of laterBalancers) previous = [configure(name, previous).resource];
+    if (laterBalancers.length > 0) first.completeDeferred(previous);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { DataResource, Fn, ITerraformDependable, TerraformLocal, TerraformVariable } from 'cdktf';
+import { DataResource, Fn, ITerraformDependable, SSHProvisionerConnection, TerraformLocal, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { APPLY_BUNDLE_SCRIPT } from '../cloud-init/apply-bundle-agent';
 import { BundleFile, bundleText, bytesOnNode, manifestLine, NodeBundle, sha256Hex } from '../cloud-init/bundle';
@@ -21,6 +21,13 @@ export interface NodeConfigurationProps {
   readonly delivery: ConfigurationDelivery;
   /** The deliveries to other nodes that must be done first. */
   readonly dependsOn?: ITerraformDependable[];
+  /**
+   * The VRRP instance of the node's pair whose VIP, if this node holds it at
+   * apply time, makes the agent keep the checked bundle back instead of
+   * applying it; `completeDeferred` then applies it after the peer.
+   * @default undefined: the bundle is applied at once
+   */
+  readonly deferWhileHolding?: string;
 }
 
 /**
@@ -40,6 +47,10 @@ export interface NodeConfigurationProps {
  */
 export class NodeConfiguration extends Construct {
   readonly resource: DataResource;
+  private readonly nodeName: string;
+  private readonly hash: string;
+  private readonly commonReloadAt: string;
+  private readonly connection: SSHProvisionerConnection;
 
   constructor(scope: Construct, id: string, props: NodeConfigurationProps) {
     super(scope, id);
@@ -61,21 +72,26 @@ export class NodeConfiguration extends Construct {
     });
     const upload = `${INCOMING_DIR}/bundle`;
     const { readyTimeoutSeconds, connectTimeoutSeconds, bastion, commonReloadDelaySeconds } = props.delivery;
+    this.nodeName = node.name;
+    this.hash = hash;
     // The same for every node of one plan: the time peers take up a change they must agree on together.
     const commonReloadAt = `${Fn.formatdate('YYYY-MM-DD hh:mm:ss', Fn.timeadd(Fn.plantimestamp(), `${commonReloadDelaySeconds}s`))}Z`;
+    this.commonReloadAt = commonReloadAt;
+    this.connection = {
+      type: 'ssh',
+      host: node.managementAddress,
+      user: ADMIN_USER,
+      privateKey: props.deployKey.stringValue,
+      hostKey: props.hostKey,
+      timeout: `${connectTimeoutSeconds}s`,
+      ...(bastion ? { bastionHost: bastion.host, bastionPort: bastion.port, bastionUser: bastion.user, bastionHostKey: bastion.hostKey, bastionPrivateKey: props.deployKey.stringValue } : {}),
+    };
+    const defer = props.deferWhileHolding ? ` --defer-while-holding ${props.deferWhileHolding}` : '';
     this.resource = new DataResource(this, 'configuration', {
       triggersReplace: { node: node.name, bundle: hash },
       dependsOn: props.dependsOn,
       lifecycle: { createBeforeDestroy: true },
-      connection: {
-        type: 'ssh',
-        host: node.managementAddress,
-        user: ADMIN_USER,
-        privateKey: props.deployKey.stringValue,
-        hostKey: props.hostKey,
-        timeout: `${connectTimeoutSeconds}s`,
-        ...(bastion ? { bastionHost: bastion.host, bastionPort: bastion.port, bastionUser: bastion.user, bastionHostKey: bastion.hostKey, bastionPrivateKey: props.deployKey.stringValue } : {}),
-      },
+      connection: this.connection,
       provisioners: [
         { type: 'remote-exec', inline: [`install -d -m 0700 ${INCOMING_DIR}`] },
         { type: 'file', content: text, destination: upload },
@@ -85,8 +101,30 @@ export class NodeConfiguration extends Construct {
           inline: [
             // A new node's SSH answers before cloud-init's final stage has written the agent itself (write_files is deferred).
             `timeout ${readyTimeoutSeconds} sh -c 'until [ -x ${APPLY_BUNDLE_SCRIPT} ]; do sleep 2; done' || { echo '${APPLY_BUNDLE_SCRIPT} is not there after ${readyTimeoutSeconds} s: has cloud-init finished? (cloud-init status --long)' >&2; exit 1; }`,
-            `sudo ${APPLY_BUNDLE_SCRIPT} --wait-ready ${readyTimeoutSeconds} --common-reload-at '${commonReloadAt}' ${upload}; status=$?; rm -f ${upload}; exit $status`,
+            `sudo ${APPLY_BUNDLE_SCRIPT} --wait-ready ${readyTimeoutSeconds} --common-reload-at '${commonReloadAt}'${defer} ${upload}; status=$?; rm -f ${upload}; exit $status`,
           ],
+        },
+      ],
+    });
+  }
+
+  /**
+   * Applies the bundle this node's agent kept back because the node held its
+   * pair's VIP (`deferWhileHolding`), once `after` (the peer's delivery) is
+   * done; when nothing was kept back, the agent finds the bundle applied and
+   * changes nothing. Same trigger as the delivery, so it runs exactly when
+   * the delivery does, and again after an apply that stopped between them.
+   */
+  completeDeferred(after: ITerraformDependable[]): DataResource {
+    return new DataResource(this, 'deferred', {
+      triggersReplace: { node: this.nodeName, bundle: this.hash },
+      dependsOn: [this.resource, ...after],
+      lifecycle: { createBeforeDestroy: true },
+      connection: this.connection,
+      provisioners: [
+        {
+          type: 'remote-exec',
+          inline: [`sudo ${APPLY_BUNDLE_SCRIPT} --common-reload-at '${this.commonReloadAt}' --apply-pending ${this.hash}`],
         },
       ],
     });

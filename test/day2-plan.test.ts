@@ -223,6 +223,28 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
     expect(configuredBefore(base, 'node5')).toEqual(new Set());
   });
 
+  it('whichever balancer holds the VIP at apply time takes the change last: the first one keeps its bundle back while it holds it, and a last step applies it', () => {
+    const all = deliveries(base);
+    const agentCommand = (resource: Plan) => resource.provisioner[2]['remote-exec'].inline[1] as string;
+    expect(agentCommand(all.get('node2')!.resource)).toContain(' --defer-while-holding fabric_vip ');
+    for (const node of ['node1', 'node3', 'node4', 'node5']) expect(agentCommand(all.get(node)!.resource)).not.toContain('--defer-while-holding');
+    const deferred = Object.entries((base.resource.terraform_data ?? {}) as Record<string, Plan>).filter(([name]) => /_delivery_deferred_[0-9A-F]{8}$/.test(name));
+    expect(deferred.map(([, r]) => r.triggers_replace.node)).toEqual(['node2']);
+    const [, completion] = deferred[0];
+    const node2 = all.get('node2')!.resource;
+    // Runs exactly when node2's delivery runs, after it and after node1's, over the same pinned connection.
+    expect(completion.triggers_replace).toEqual(node2.triggers_replace);
+    expect([...completion.depends_on].sort()).toEqual([all.get('node1')!.address, all.get('node2')!.address].sort());
+    expect(completion.connection).toEqual(node2.connection);
+    expect(completion.lifecycle).toEqual({ create_before_destroy: true });
+    expect(completion.provisioner).toEqual([
+      { 'remote-exec': { inline: [expect.stringMatching(/^sudo \/usr\/local\/lib\/appliance-fabric\/fabric-apply-bundle --common-reload-at '[^']+' --apply-pending \$\{sha256\(local\.[A-Za-z0-9_]+\)\}$/)] } },
+    ]);
+    expect(completion.provisioner[0]['remote-exec'].inline[0]).toContain(`--apply-pending ${node2.triggers_replace.bundle}`);
+    // Nothing waits for node1 but the completion: node1's delivery is the last one otherwise.
+    for (const { resource } of all.values()) expect(resource.depends_on ?? []).not.toContain(all.get('node1')!.address);
+  });
+
   it('delivers over SSH to the management address with the pinned host key and the deploy key variable, and keeps no secret in the triggers', () => {
     for (const [node, { resource }] of deliveries(base)) {
       expect(resource.connection).toMatchObject({ type: 'ssh', user: 'fabric-admin', host: `198.51.100.${10 + Number(node.slice(4))}`, private_key: '${var.testfab_deploy_private_key}' });

@@ -110,6 +110,44 @@ describe('day 2: fabric-apply-bundle on a running fabric', () => {
     expect(await workerPid(h, active)).toBe(pid);
   }, 30_000);
 
+  it('keeps the bundle back on the balancer that holds the VIP (--defer-while-holding) and applies it with --apply-pending after the other one, as the delivery chain does wherever the VIP is', async () => {
+    const h = fabric.harness();
+    const instance = fabric.rendered().model.loadBalancer.vrrp.name;
+    const bundles = bundlesOf({ ...settings, loadBalancer: { ...settings.loadBalancer, stickyCookieName: 'FABRICDEFER' } });
+    const defer = ['--defer-while-holding', instance];
+    const before = { cfg: h.readNodeFile(active, HAPROXY_CONFIG), record: appliedRecord(h, active), worker: await workerPid(h, active) };
+    const { result, figures: f } = await underStream(h, 'sticky cookie, the VIP holder configured first in the chain', async () => {
+      // The active balancer is first in this chain: it checks and keeps its bundle, and changes nothing.
+      const kept = await h.applyBundle(active, bundles[active], defer);
+      const untouched = { cfg: h.readNodeFile(active, HAPROXY_CONFIG), record: appliedRecord(h, active), worker: await workerPid(h, active) };
+      const status = await h.runBundleAgent(active, ['--status']);
+      const standbyRun = await h.applyBundle(standby, bundles[standby], defer);
+      const pending = await h.runBundleAgent(active, ['--apply-pending', kept.delivered.hash]);
+      return { kept, untouched, status, standbyRun, pending };
+    });
+    figures.push(f);
+    applies.push(`deferred on ${active}: exit ${result.kept.code}; ${standby}: exit ${result.standbyRun.code}; --apply-pending on ${active}: exit ${result.pending.code} in ${(result.pending.ms / 1000).toFixed(2)} s`);
+    expect(result.kept.code).toBe(0);
+    expect(result.kept.stderr).toMatch(new RegExp(`deferred bundle ${result.kept.delivered.hash} .*holds the VIP`));
+    expect(result.untouched).toEqual(before);
+    expect(result.status.stdout).toContain(`pending ${result.kept.delivered.hash}`);
+    // The standby does not hold the VIP: the same option applies its bundle at once.
+    expect(result.standbyRun.code).toBe(0);
+    expect(appliedRecord(h, standby)).toContain(`\nbundle ${result.standbyRun.delivered.hash}\n`);
+    expect(result.pending.code).toBe(0);
+    expect(appliedRecord(h, active)).toContain(`\nbundle ${result.kept.delivered.hash}\n`);
+    expect(h.readNodeFile(active, HAPROXY_CONFIG)).toMatch(/cookie FABRICDEFER /);
+    expect((await h.runBundleAgent(active, ['--status'])).stdout).not.toMatch(/^pending /m);
+    expectUndisturbed(f);
+    // Run again (an apply that resumes), it finds the bundle applied; a hash neither applied nor kept is refused.
+    const again = await h.runBundleAgent(active, ['--apply-pending', result.kept.delivered.hash]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/is already applied .*nothing was deferred/);
+    const unknown = await h.runBundleAgent(active, ['--apply-pending', '0'.repeat(64)]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/neither applied nor pending/);
+  }, 120_000);
+
   it('removes a backend server and adds it back, the standby balancer first: node3 leaves and rejoins rotation with no failed request; its --retire returns only once both balancers stopped using it', async () => {
     const h = fabric.harness();
     const shrink = bundlesOf(withoutNode3);
