@@ -133,11 +133,15 @@ for _ in $(seq 1 60); do
   mariadb-admin --protocol=socket ping > /dev/null 2>&1 && break
   sleep 1
 done
+# The replication account may also read the application's database, so that a new standby can
+# seed itself from a dump of the primary: it receives every row through the binlog anyway.
 sql "SET SESSION sql_log_bin = 0;
 CREATE DATABASE IF NOT EXISTS \\\`\${DB_NAME}\\\`;
 CREATE USER IF NOT EXISTS '\${DB_REPLICATION_USER}'@'\${DB_CLIENT_HOSTS}' IDENTIFIED BY '\${DB_REPLICATION_PASSWORD}';
 ALTER USER '\${DB_REPLICATION_USER}'@'\${DB_CLIENT_HOSTS}' IDENTIFIED BY '\${DB_REPLICATION_PASSWORD}';
 GRANT REPLICATION SLAVE, REPLICATION SLAVE ADMIN, BINLOG MONITOR ON *.* TO '\${DB_REPLICATION_USER}'@'\${DB_CLIENT_HOSTS}';
+GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON \\\`\${DB_NAME}\\\`.* TO '\${DB_REPLICATION_USER}'@'\${DB_CLIENT_HOSTS}';
+GRANT SELECT ON mysql.proc TO '\${DB_REPLICATION_USER}'@'\${DB_CLIENT_HOSTS}';
 CREATE USER IF NOT EXISTS '\${DB_APPLICATION_USER}'@'\${DB_CLIENT_HOSTS}' IDENTIFIED BY '\${DB_APPLICATION_PASSWORD}';
 ALTER USER '\${DB_APPLICATION_USER}'@'\${DB_CLIENT_HOSTS}' IDENTIFIED BY '\${DB_APPLICATION_PASSWORD}';
 GRANT ALL PRIVILEGES ON \\\`\${DB_NAME}\\\`.* TO '\${DB_APPLICATION_USER}'@'\${DB_CLIENT_HOSTS}';" || { log "bootstrap failed"; exit 1; }
@@ -203,6 +207,52 @@ demote() {
   sql "SET GLOBAL read_only = ON" || log "could not set read_only"
 }
 
+# A new node (a replaced VM) has none of the primary's history, and the primary may have purged
+# the binlogs that start it (expire_logs_days): it loads a consistent dump of the primary's
+# database first, outside its own binlog, and replicates from the dump's GTID position.
+
+# The peer as the replication account sees it. The password goes in an option file only root
+# can read (mktemp: a new file, never one planted there), removed after each use; never on a
+# command line. Prints the file's path.
+new_peer_client_cnf() {
+  local cnf
+  cnf=$(mktemp "${RUN_DIR}/database-peer.XXXXXX") || return 1
+  printf '[client]\\nuser=%s\\npassword=%s\\nhost=%s\\nport=%s\\n' \\
+    "\${DB_REPLICATION_USER}" "\${DB_REPLICATION_PASSWORD}" "\${DB_PEER}" "\${DB_PORT}" > "$cnf" || { rm -f "$cnf"; return 1; }
+  printf '%s' "$cnf"
+}
+peer_sql() {
+  local cnf rc
+  cnf=$(new_peer_client_cnf) || return 1
+  mariadb --defaults-extra-file="$cnf" --connect-timeout=5 --batch --skip-column-names -e "$1" 2> /dev/null
+  rc=$?
+  rm -f "$cnf"
+  return "$rc"
+}
+
+# Sets seeded_pos.
+seed_from_peer() {
+  local cnf gtid_file errors status
+  cnf=$(new_peer_client_cnf) || return 1
+  gtid_file=$(mktemp "${RUN_DIR}/database-seed.XXXXXX") || return 1
+  errors=$(mktemp "${RUN_DIR}/database-seed.XXXXXX") || return 1
+  log "seeding from \${DB_PEER_NAME}: this node has no database history yet, the primary has"
+  mariadb-dump --defaults-extra-file="$cnf" --single-transaction --gtid --master-data=2 --routines --events --triggers --databases "\${DB_NAME}" 2> "$errors" \\
+    | awk -v out="$gtid_file" '!done && /^-- SET GLOBAL gtid_slave_pos=/ { print > out; close(out); done = 1 } { print }' \\
+    | { printf 'SET SESSION sql_log_bin = 0;\\n'; cat; } | mariadb --protocol=socket 2>> "$errors"
+  status="\${PIPESTATUS[*]}"
+  rm -f "$cnf"
+  seeded_pos=$(sed -n "s/^-- SET GLOBAL gtid_slave_pos='\\([0-9,-]*\\)';$/\\1/p" "$gtid_file" 2> /dev/null)
+  if [[ "$status" != "0 0 0 0" ]]; then
+    log "seeding from \${DB_PEER_NAME} failed (dump, filter, load exited: $status): $(head -c 400 "$errors" | tr '\\n' ' '); the next BACKUP transition tries again"
+    rm -f "$gtid_file" "$errors"
+    return 1
+  fi
+  rm -f "$gtid_file" "$errors"
+  [[ -n "$seeded_pos" ]] || { log "seeding from \${DB_PEER_NAME}: the dump names no GTID position"; return 1; }
+  log "seeded from \${DB_PEER_NAME}: database '\${DB_NAME}' loaded from its dump at GTID $seeded_pos"
+}
+
 rejoin() {
   # At boot keepalived may start before MariaDB answers: wait for it (bounded).
   local _
@@ -212,9 +262,15 @@ rejoin() {
     sleep 1
   done
   demote
-  # Resume from this node's own position; MariaDB (gtid_strict_mode) refuses it when
-  # this node has transactions the primary never saw.
-  sql "STOP SLAVE; SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos;
+  # Resume from this node's own position (its binlog; once seeded and before it logged anything,
+  # the position it replicated to); MariaDB (gtid_strict_mode) refuses it when this node has
+  # transactions the primary never saw.
+  local start='IF(LENGTH(@@gtid_binlog_pos) = 0, @@gtid_slave_pos, @@gtid_binlog_pos)' seeded_pos=''
+  if [[ -z "$(sql "SELECT CONCAT(@@global.gtid_binlog_pos, @@global.gtid_slave_pos)")" && -n "$(peer_sql "SELECT @@global.gtid_binlog_pos")" ]]; then
+    seed_from_peer || return
+    start="'$seeded_pos'"
+  fi
+  sql "STOP SLAVE; SET GLOBAL gtid_slave_pos = $start;
 CHANGE MASTER TO MASTER_HOST='\${DB_PEER}', MASTER_PORT=\${DB_PORT}, MASTER_USER='\${DB_REPLICATION_USER}',
   MASTER_PASSWORD='\${DB_REPLICATION_PASSWORD}', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2;
 START SLAVE;" || { log "could not configure replication from \${DB_PEER_NAME}"; return; }
@@ -227,7 +283,7 @@ START SLAVE;" || { log "could not configure replication from \${DB_PEER_NAME}"; 
     sqlt=$(replica_field Slave_SQL_Running)
     err=$(replica_field Last_IO_Errno)
     if [[ "$err" == 1236 ]]; then
-      log "STALE: this node holds transactions that primary \${DB_PEER_NAME} never saw; staying out of the database VIP election. Rebuild it from the primary, then write 0 to \${DB_INELIGIBLE_FILE}"
+      log "STALE: this node holds transactions that primary \${DB_PEER_NAME} never saw; staying out of the database VIP election. Replace its VM (terraform apply -replace on its replacement marker): the new node seeds itself from the primary"
       ineligible 1
       return
     fi

@@ -324,7 +324,8 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
       const stopped = fleet.events.find((e) => e.op === 'stopped' && e.node === NEW_NODE.name);
       const order = completions(run);
       const stopAt = order.findIndex((c) => c.what === 'destroyed' && /_domain_/.test(c.address) && c.address.includes(NEW_NODE.name));
-      const balancersAt = balancers.map((b) => order.findIndex((c) => c.what === 'created' && !/_domain_/.test(c.address) && c.address.includes(`_${b}_`)));
+      // A balancer's last delivery step counts: the first one in the chain may have kept its bundle back until its deferred step.
+      const balancersAt = balancers.map((b) => order.reduce((last, c, i) => (c.what === 'created' && !/_domain_/.test(c.address) && c.address.includes(`_${b}_`) ? i : last), -1));
       const peersFirst = stopAt >= 0 && balancersAt.every((i) => i >= 0 && i < stopAt);
       const ok = run.code === 0 && stopped !== undefined && !served.seen.has(NEW_NODE.name) && served.failed === 0 && f.failed === 0 && f.total > 0 && f.vipMoves === 0 && peersFirst;
       record({

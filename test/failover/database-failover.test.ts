@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { DATABASE_BOOTSTRAP_SCRIPT } from '../../cloud-init/node-paths';
 import { RunningDatabase } from '../harness/database';
 import { nowMs, pollUntil } from '../harness/exec';
 import { runningFabric } from './fabric-fixture';
@@ -81,4 +83,45 @@ describe('a running fabric with the database cluster: replication, promotion, re
     expect(db.hookLog(primary).some((l) => l.includes('STALE'))).toBe(true);
     expect(db.holders()).toEqual([standby]);
   }, 60_000);
+
+  it('re-seeds a replaced standby from the primary with no manual step, after the primary purged the binlogs that start its history, and it replicates', async () => {
+    const h = fabric.harness();
+    const replaced = primary;
+    const table = `${db.model.databaseName}.failover`;
+    // The stale node's VM goes: its services stop, and a new VM gets an empty data directory and a fresh /run.
+    for (const unit of ['fabric-watchdog.service', 'keepalived.service', 'mariadb.service']) expect((await h.systemctl(replaced, 'stop', unit)).code).toBe(0);
+    h.resetDatabaseDir(replaced);
+    for (const file of h.listNodeDir(replaced, '/run/appliance-fabric').filter((f) => /^(database-|vrrp-)/.test(f))) rmSync(h.hostPath(replaced, `/run/appliance-fabric/${file}`), { force: true });
+    // Meanwhile: history the new node must get, and the primary's binlogs before now purged (as expire_logs_days does).
+    expect((await db.nodeQuery(standby, `INSERT INTO ${table} (marker, written_on) VALUES ('${marker}-seed', @@hostname)`)).error).toBe('');
+    const current = (await db.nodeQuery(standby, 'FLUSH BINARY LOGS; SHOW MASTER STATUS')).rows.split('\t')[0];
+    // MariaDB keeps a binlog until InnoDB's binlog checkpoint has passed it: bounded retries.
+    const logsNow = async () => (await db.nodeQuery(standby, 'SHOW BINARY LOGS')).rows.split('\n').map((l) => l.split('\t')[0]);
+    let purge = { error: '' };
+    const purged = await pollUntil(async () => {
+      purge = await db.nodeQuery(standby, `PURGE BINARY LOGS TO '${current}'`);
+      return (await logsNow()).join() === current ? true : undefined;
+    }, 10_000, 250);
+    expect({ purged, logs: await logsNow(), error: purge.error }).toEqual({ purged: true, logs: [current], error: '' });
+    expect((await h.systemctl(replaced, 'start', 'mariadb.service')).code).toBe(0);
+    const bootstrap = await h.exec(replaced, [DATABASE_BOOTSTRAP_SCRIPT], 90_000);
+    expect({ code: bootstrap.code, err: bootstrap.stderr }).toEqual({ code: 0, err: '' });
+    for (const unit of ['keepalived.service', 'fabric-watchdog.service']) expect((await h.systemctl(replaced, 'start', unit)).code).toBe(0);
+
+    const count = async (node: string, m: string) => (await db.nodeQuery(node, `SELECT COUNT(*) FROM ${table} WHERE marker = '${marker}-${m}'`)).rows;
+    const seeded = await pollUntil(async () => (db.state(replaced) === 'BACKUP' && (await db.replicating(replaced)) && (await count(replaced, 'seed')) === '1' ? true : undefined), 60_000, 500);
+    expect({ seeded, log: db.hookLog(replaced).slice(-8), replica: await db.replicaStatus(replaced) }).toEqual(expect.objectContaining({ seeded: true }));
+    expect(db.hookLog(replaced).some((l) => /seeded from .* at GTID \d/.test(l))).toBe(true);
+    // The primary's history, not the stale node's errant write.
+    expect([await count(replaced, 'before'), await count(replaced, 'after'), await count(replaced, 'errant')]).toEqual(['1', '1', '0']);
+    expect(db.ineligible(replaced)).toBe('0');
+    expect((await db.nodeQuery(replaced, 'SELECT @@global.read_only')).rows).toBe('1');
+    // A write through the database VIP lands on the primary and reaches the new standby.
+    const write = db.clientQuery(`INSERT INTO failover (marker, written_on) VALUES ('${marker}-replaced', @@hostname); SELECT @@hostname`);
+    expect({ ok: write.ok, error: write.error, on: write.rows }).toEqual({ ok: true, error: '', on: standby });
+    expect(await pollUntil(async () => ((await count(replaced, 'replaced')) === '1' ? true : undefined), 10_000, 200)).toBe(true);
+    expect(db.holders()).toEqual([standby]);
+    // The replication password's option file and the dump's position file are gone with the hook.
+    expect(h.listNodeDir(replaced, '/run/appliance-fabric').filter((f) => /^database-(peer|seed)\./.test(f))).toEqual([]);
+  }, 150_000);
 });

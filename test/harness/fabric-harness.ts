@@ -492,6 +492,20 @@ export class FabricHarness {
     return { ...(await this.runBundleAgent(node, [...extraArgs, nodePath])), delivered };
   }
 
+  /**
+   * Gives a node's stopped database server an empty data directory, as
+   * mariadb-server's postinst leaves it on a new VM (the node's own MariaDB
+   * must be stopped first).
+   */
+  resetDatabaseDir(node: HarnessNode | string): void {
+    const n = typeof node === 'string' ? this.node(node) : node;
+    if (!n.runsDatabase) throw new Error(`${n.name} runs no database`);
+    const dir = this.hostPath(n, DATABASE_DATA_DIR);
+    // Its contents only: the node may see the directory itself through a mount.
+    for (const entry of readdirSync(dir)) rmSync(path.join(dir, entry), { recursive: true, force: true });
+    initializeDatabaseDir(dir, n.name);
+  }
+
   readNodeFile(node: HarnessNode | string, nodePath: string): string {
     return readText(this.hostPath(node, nodePath));
   }
