@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { APPLIED_BUNDLE_FILE, APPLY_BUNDLE_SCRIPT } from '../cloud-init/apply-bundle-agent';
 import { ADMIN_USER } from '../cloud-init/cloud-config';
+import { DATABASE_CLIENT_ENV } from '../cloud-init/database';
 import { HAPROXY_CONFIG } from '../cloud-init/haproxy';
 import { FabricModel } from '../model/fabric-model';
 import { FabricSpec } from '../model/fabric-spec';
@@ -33,7 +34,7 @@ import { VmControlRequest, VmControlServer } from './lib/vm-control';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** The day-2 result ids, in the order the steps run. */
-export const DAY2_IDS = ['day2-boot', 'day2-grow', 'day2-shrink', 'day2-setting', 'day2-bad-bundle', 'day2-replace-app'];
+export const DAY2_IDS = ['day2-boot', 'day2-grow', 'day2-shrink', 'day2-setting', 'day2-bad-bundle', 'day2-replace-app', 'day2-replace-db'];
 
 const BOOT_TIMEOUT_MS = 20 * 60 * 1000;
 /** One terraform apply: booting a VM under TCG takes minutes, each node's push under a minute. */
@@ -416,6 +417,65 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
         outcome: ok ? 'pass' : 'fail',
         seconds: run.seconds,
         detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; ${victim} ${back !== undefined ? `serves through the VIP again ${back.toFixed(0)} s after the apply` : 'does not serve again'}; ${streamText(f)}`,
+        ...figuresOf(f),
+      });
+    });
+
+    // --- The database standby is replaced: the new VM seeds itself from the primary and replicates.
+    await scenario('day2-replace-db', 'replace the database standby', async () => {
+      const db = model.database;
+      if (!db) throw new Error('the fabric has no database cluster');
+      const { markers } = prepare(withCookie(NEW_COOKIE)).configuration;
+      const dbHolders = async () => {
+        const out: string[] = [];
+        for (const node of db.members) if ((await read(node, 'ip -4 -o addr show')).includes(` ${db.vrrp.vip}/`)) out.push(node);
+        return out;
+      };
+      const [primary] = await dbHolders();
+      const victim = db.members.find((n) => n !== primary)!;
+      if (!primary || !markers[victim]) throw new Error(`no database primary found, or no replacement marker for ${victim}`);
+      // Writes through the database VIP as the application does: from an application server that is no database node, with its own credentials.
+      const writer = model.applicationServers.members.find((n) => !db.members.includes(n))!;
+      const table = `${db.databaseName}.day2`;
+      const dbWrite = async (marker: string) => {
+        const r = await guest(writer).exec(
+          `bash -c '. ${DATABASE_CLIENT_ENV} && mariadb --defaults-extra-file=<(printf "[client]\\nuser=%s\\npassword=%s\\n" "$DB_USER" "$DB_PASSWORD") -h "$DB_HOST" -P "$DB_PORT" --connect-timeout=2 -e "CREATE TABLE IF NOT EXISTS ${table} (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO ${table} (marker) VALUES (\\"${marker}\\")"' 2>&1`,
+          30000,
+        );
+        return { ok: r.exitcode === 0, out: r.stdout.trim() };
+      };
+      const rows = async (node: string, marker: string) => (await guest(node).exec(`mariadb --batch --skip-column-names -e "SELECT COUNT(*) FROM ${table} WHERE marker = '${marker}'" 2>&1`, 20000)).stdout.trim();
+      const before = await dbWrite('before-replace');
+      if (!before.ok) throw new Error(`a write through ${db.vrrp.vip} from ${writer} failed before the replacement: ${before.out}`);
+      const heldFabricVip = (await holders()).includes(victim);
+      const f = await underStream(async () => {
+        await guest(victim).powerOff();
+        const run = await tf!.apply(`-replace=${markers[victim]}`);
+        // Bounded: the new VM's BACKUP hook seeds it and starts replication once MariaDB answers.
+        const replicating = await waitFor(async () => {
+          const vm = fleet.running(victim);
+          if (!vm) return false;
+          const slave = (await vm.exec('mariadb -e "SHOW SLAVE STATUS\\G" 2>&1', 20000)).stdout;
+          return /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave) && (await rows(victim, 'before-replace')) === '1';
+        }, 600000, 3000);
+        return { run, replicating };
+      });
+      const { run, replicating } = f.result;
+      const seeded = (await read(victim, 'journalctl --no-pager -t fabric-database | grep -E "seed(ed|ing) from" || true')).trim();
+      const after = await dbWrite('after-replace');
+      const reached = after.ok ? await waitFor(async () => (await rows(victim, 'after-replace')) === '1', 60000, 1000) : undefined;
+      const [holderAfter] = await dbHolders();
+      const readOnly = (await read(victim, 'mariadb --batch --skip-column-names -e "SELECT @@global.read_only"')).trim();
+      // A replaced node that held the fabric VIP costs one failover of it (issue 11 measures those); any other costs nothing.
+      const disruptionOk = heldFabricVip ? f.vipMoves <= 1 : f.failed === 0 && f.vipMoves === 0;
+      const ok = run.code === 0 && replicating !== undefined && /seeded from/.test(seeded) && after.ok && reached !== undefined && holderAfter === primary && readOnly === '1' && f.total > 0 && disruptionOk;
+      if (!ok) console.log(`[e2e] ${ctx.stack}: day2-replace-db, ${victim} says:\n${(await guest(victim).exec('{ mariadb -e "SHOW SLAVE STATUS\\G" | grep -E "Master_Host|Running:|Last_(IO|SQL)_Error:"; journalctl --no-pager -t fabric-database -t keepalived-notify | tail -n 20; } 2>&1', 60000).catch((e) => ({ stdout: String(e) }))).stdout}`);
+      record({
+        id: 'day2-replace-db',
+        scenario: `power off database standby ${victim}, then terraform apply -replace=${markers[victim]}: the new VM seeds itself from primary ${primary} and replicates`,
+        outcome: ok ? 'pass' : 'fail',
+        seconds: run.seconds,
+        detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; ${victim} ${replicating !== undefined ? `replicates, with the row written before, ${replicating.toFixed(0)} s after the power-off` : 'does not replicate the row written before'}; its hook: ${seeded.split('\n').map((l) => l.replace(/^.*fabric-database\[\d+\]: /, '')).join(' / ') || 'no seed logged'}; a write through ${db.vrrp.vip} from ${writer} afterwards ${after.ok ? `succeeded${reached !== undefined ? ` and reached ${victim}` : ` but did not reach ${victim}`}` : `failed: ${after.out}`}; database VIP on ${holderAfter ?? 'nobody'} (was ${primary}); ${victim} read_only=${readOnly}; ${heldFabricVip ? `${victim} held the fabric VIP, so it moved; ` : ''}${streamText(f)}`,
         ...figuresOf(f),
       });
     });
