@@ -91,8 +91,9 @@ const STACKS = Object.keys(REQUIRED_IDS);
 const DAY2_ONLY = process.env.E2E_DAY2_ONLY === '1';
 /**
  * Day 2 runs with E2E_DAY2=1 (npm run e2e:day2). Not yet in CI: it adds
- * about 34 min to the run and has not yet passed every step on the VMs
- * (README, "Changing a running fabric"); each run says whether it ran it.
+ * about 39 min to the run (CI's 90 would then be nearly used up) and has not
+ * yet passed every step on the VMs in one run (README, "Changing a running
+ * fabric"); each run says whether it ran it.
  */
 function withDay2(): boolean {
   return process.env.E2E_DAY2 === '1' || process.env.E2E_DAY2_ONLY === '1';
