@@ -244,7 +244,7 @@ seed_from_peer() {
   rm -f "$cnf"
   seeded_pos=$(sed -n "s/^-- SET GLOBAL gtid_slave_pos='\\([0-9,-]*\\)';$/\\1/p" "$gtid_file" 2> /dev/null)
   if [[ "$status" != "0 0 0 0" ]]; then
-    log "seeding from \${DB_PEER_NAME} failed (dump, filter, load exited: $status): $(head -c 400 "$errors" | tr '\\n' ' '); the next BACKUP transition tries again"
+    log "seeding from \${DB_PEER_NAME} failed (dump, filter, load exited: $status): $(head -c 400 "$errors" | tr '\\n' ' ')"
     rm -f "$gtid_file" "$errors"
     return 1
   fi
@@ -267,7 +267,12 @@ rejoin() {
   # transactions the primary never saw.
   local start='IF(LENGTH(@@gtid_binlog_pos) = 0, @@gtid_slave_pos, @@gtid_binlog_pos)' seeded_pos=''
   if [[ -z "$(sql "SELECT CONCAT(@@global.gtid_binlog_pos, @@global.gtid_slave_pos)")" && -n "$(peer_sql "SELECT @@global.gtid_binlog_pos")" ]]; then
-    seed_from_peer || return
+    if ! seed_from_peer; then
+      # An empty copy must never take the database VIP: out of the election until an operator acts.
+      ineligible 1
+      log "not seeded: staying out of the database VIP election with an empty database; fix the cause above, then replace this VM again"
+      return
+    fi
     start="'$seeded_pos'"
   fi
   sql "STOP SLAVE; SET GLOBAL gtid_slave_pos = $start;

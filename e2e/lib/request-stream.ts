@@ -43,10 +43,7 @@ export function requestStream(namespace: string, url: string, perSecond: number,
 function startStream(namespace: string, url: string, perSecond: number, durationMs: number): { stop(): void; result: Promise<StreamResult> } {
   const script = `
 const https = require('node:https');
-// An idle kept-alive connection is closed by this client after 4 s, before HAProxy's keep-alive timeout (10 s, its
-// timeout http-request) closes it: otherwise a request sent just as HAProxy's FIN is in flight meets a reset, the
-// race every keep-alive client has with a server's idle timeout (browsers retry such a GET; this client does not).
-const agent = new https.Agent({ keepAlive: true, maxSockets: 4, timeout: 4000, rejectUnauthorized: false });
+const agent = new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false });
 let total = Math.round(${perSecond} * ${durationMs} / 1000);
 let sent = 0, done = 0, failed = 0, slowestMs = 0, maxLatencyMs = 0; const failures = {};
 const fail = (k) => { failed++; failures[k] = (failures[k] || 0) + 1; };
