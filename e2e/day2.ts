@@ -202,11 +202,12 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
       if (r.exitcode !== 0) throw new Error(`${node}: '${command}' exited ${r.exitcode}: ${r.stdout.trim().slice(0, 300)}`);
       return r.stdout;
     };
-    const holders = async () => {
+    /** The running nodes that hold `address` (the fabric VIP unless told). */
+    const holders = async (address = vip) => {
       const out: string[] = [];
       for (const node of Object.keys(addresses)) {
         const vm = fleet.running(node);
-        if (vm && (await vm.exec('ip -4 -o addr show', 20000)).stdout.includes(` ${vip}/`)) out.push(node);
+        if (vm && (await vm.exec('ip -4 -o addr show', 20000)).stdout.includes(` ${address}/`)) out.push(node);
       }
       return out;
     };
@@ -440,12 +441,7 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
       const db = model.database;
       if (!db) throw new Error('the fabric has no database cluster');
       const { markers } = prepare(withCookie(NEW_COOKIE)).configuration;
-      const dbHolders = async () => {
-        const out: string[] = [];
-        for (const node of db.members) if ((await read(node, 'ip -4 -o addr show')).includes(` ${db.vrrp.vip}/`)) out.push(node);
-        return out;
-      };
-      const [primary] = await dbHolders();
+      const [primary] = await holders(db.vrrp.vip);
       const victim = db.members.find((n) => n !== primary)!;
       if (!primary || !markers[victim]) throw new Error(`no database primary found, or no replacement marker for ${victim}`);
       // Writes through the database VIP as the application does: from an application server that is no database node, with its own credentials.
@@ -478,7 +474,7 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
       const seeded = (await read(victim, 'journalctl --no-pager -t fabric-database | grep -E "seed(ed|ing) from" || true')).trim();
       const after = await dbWrite('after-replace');
       const reached = after.ok ? await waitFor(async () => (await rows(victim, 'after-replace')) === '1', 60000, 1000) : undefined;
-      const [holderAfter] = await dbHolders();
+      const [holderAfter] = await holders(db.vrrp.vip);
       const readOnly = (await read(victim, 'mariadb --batch --skip-column-names -e "SELECT @@global.read_only"')).trim();
       // A replaced node that held the fabric VIP costs one failover of it (issue 11 measures those); any other costs nothing.
       const disruptionOk = heldFabricVip ? f.vipMoves <= 1 : f.failed === 0 && f.vipMoves === 0;
