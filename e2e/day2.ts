@@ -249,13 +249,14 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
       const failed = figures.reduce((n, f) => n + f.failed, 0);
       const failures: Record<string, number> = {};
       for (const f of figures) for (const [k, v] of Object.entries(f.failures)) failures[k] = (failures[k] ?? 0) + v;
+      const failureDetails = figures.flatMap((f, i) => f.failureDetails.map((d) => ({ url: urls[i], ...d })));
       // A move seen inside the guests counts even when no gratuitous ARP reached the client.
       const vipMoves = Math.max(moves.moves, before.join() === after.join() ? 0 : 1);
-      return { result, total, failed, failures, maxLatency: Math.max(...figures.map((f) => f.maxLatencyMs)) / 1000, vipMoves, before, after, urls };
+      return { result, total, failed, failures, failureDetails, maxLatency: Math.max(...figures.map((f) => f.maxLatencyMs)) / 1000, vipMoves, before, after, urls };
     };
     type Figures = Awaited<ReturnType<typeof underStream>>;
-    const figuresOf = (f: Figures) => ({ total: f.total, failed: f.failed, max_latency_s: f.maxLatency, measured: { vip_moves: f.vipMoves, failures: f.failures, vip_holders_before: f.before, vip_holders_after: f.after, streams: f.urls } });
-    const streamText = (f: Figures) => `${f.failed} failed of ${f.total} GETs at ${STREAM_PER_SECOND}/s on each of ${f.urls.join(' and ')}${f.failed ? ` ${JSON.stringify(f.failures)}` : ''}; slowest ${f.maxLatency.toFixed(2)} s; VIP moves ${f.vipMoves} (held by [${f.before.join(', ')}] before, [${f.after.join(', ')}] after)`;
+    const figuresOf = (f: Figures) => ({ total: f.total, failed: f.failed, max_latency_s: f.maxLatency, measured: { vip_moves: f.vipMoves, failures: f.failures, failure_details: f.failureDetails, vip_holders_before: f.before, vip_holders_after: f.after, streams: f.urls } });
+    const streamText = (f: Figures) => `${f.failed} failed of ${f.total} GETs at ${STREAM_PER_SECOND}/s on each of ${f.urls.join(' and ')}${f.failed ? ` ${JSON.stringify(f.failures)} ${JSON.stringify(f.failureDetails)}` : ''}; slowest ${f.maxLatency.toFixed(2)} s; VIP moves ${f.vipMoves} (held by [${f.before.join(', ')}] before, [${f.after.join(', ')}] after)`;
     const tfText = (run: TerraformRun) => `terraform exit ${run.code} in ${run.seconds.toFixed(0)} s`;
     const tfTail = (run: TerraformRun) =>
       `${run.stdout}\n${run.stderr}`

@@ -482,7 +482,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           id: 'app-poweroff',
           scenario: `power off ${victim.spec.name} under a request stream`,
           outcome: s.failed === 0 && s.sent === expected ? 'pass' : 'fail',
-          detail: `${s.failed} failed of ${s.sent} GETs at ${perSecond}/s over kept-alive connections ${JSON.stringify(s.failures)}; slowest answered ${(s.slowestMs / 1000).toFixed(1)} s`,
+          detail: `${s.failed} failed of ${s.sent} GETs at ${perSecond}/s over kept-alive connections ${JSON.stringify(s.failures)}${s.failed ? ` ${JSON.stringify(s.failureDetails)}` : ''}; slowest answered ${(s.slowestMs / 1000).toFixed(1)} s`,
           total: s.sent,
           failed: s.failed,
           max_latency_s: s.maxLatencyMs / 1000,

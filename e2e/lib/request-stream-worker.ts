@@ -1,0 +1,118 @@
+/**
+ * The request stream's worker (request-stream.ts starts it inside the
+ * client's namespace): `node request-stream-worker.js URL PER_SECOND DURATION_MS`.
+ * Sends PER_SECOND idempotent GETs per second for DURATION_MS (or until a
+ * line arrives on stdin), waits for the requests in flight, and prints one
+ * JSON StreamResult on stdout.
+ */
+import https from 'node:https';
+
+/** A browser waits this long for an answer; a request in flight to a node that lost power is answered after HAProxy's server timeout retries it. */
+const REQUEST_DEADLINE_MS = 90_000;
+/**
+ * An idle kept-alive connection is closed by this client after 5 s (as
+ * Node's own global agent does), well before HAProxy's 10 s
+ * `timeout http-keep-alive`. Without it a request sent on a connection the
+ * server is closing at that moment gets ECONNRESET, a race of the client's
+ * and not the fabric's (RFC 9112 §9.3.1).
+ */
+const IDLE_SOCKET_MS = 5_000;
+/** A backstop after the stream ends: every request has met its deadline by then. */
+const DRAIN_MS = REQUEST_DEADLINE_MS + 10_000;
+/** Failures described one by one (time, kind, connection); the rest are only counted. */
+const MAX_DESCRIBED = 20;
+
+export interface FailureDetail {
+  /** When the request was sent, in ms from the stream's start. */
+  readonly sentAtMs: number;
+  /** HTTP status, error code, 'deadline' or 'unfinished'. */
+  readonly kind: string;
+  readonly latencyMs: number;
+  /** Whether it went out on a kept-alive connection that had served a request before. */
+  readonly reusedConnection: boolean;
+}
+
+const [url, perSecondArg, durationArg] = process.argv.slice(2);
+const perSecond = Number(perSecondArg);
+const durationMs = Number(durationArg);
+if (!url || !(perSecond > 0) || !(durationMs > 0)) {
+  process.stderr.write('usage: request-stream-worker URL PER_SECOND DURATION_MS\n');
+  process.exit(64);
+}
+
+const agent = new https.Agent({ keepAlive: true, maxSockets: 4, timeout: IDLE_SOCKET_MS, rejectUnauthorized: false });
+const started = Date.now();
+let total = Math.round((perSecond * durationMs) / 1000);
+let sent = 0;
+let done = 0;
+let failed = 0;
+let slowestMs = 0;
+let maxLatencyMs = 0;
+const failures: Record<string, number> = {};
+const failureDetails: FailureDetail[] = [];
+const inFlight = new Map<number, { sentAtMs: number; reused: () => boolean }>();
+
+function report(extra: { unfinished?: number } = {}): never {
+  const result = { sent, failed, failures, failureDetails, slowestMs, maxLatencyMs };
+  if (extra.unfinished) {
+    result.failed += extra.unfinished;
+    failures.unfinished = extra.unfinished;
+    result.maxLatencyMs = Date.now() - started;
+  }
+  process.stdout.write(JSON.stringify(result));
+  process.exit(0);
+}
+
+function sendOne(): void {
+  const id = sent++;
+  const t0 = Date.now();
+  let settled = false;
+  const settle = (kind: string | undefined, reusedConnection: boolean) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(deadline);
+    inFlight.delete(id);
+    const latencyMs = Date.now() - t0;
+    maxLatencyMs = Math.max(maxLatencyMs, latencyMs);
+    if (kind === undefined) {
+      slowestMs = Math.max(slowestMs, latencyMs);
+    } else {
+      failed++;
+      failures[kind] = (failures[kind] ?? 0) + 1;
+      if (failureDetails.length < MAX_DESCRIBED) failureDetails.push({ sentAtMs: t0 - started, kind, latencyMs, reusedConnection });
+    }
+    if (++done === total) report();
+  };
+  const req = https.get(url, { agent, timeout: REQUEST_DEADLINE_MS }, (res) => {
+    res.resume();
+    res.on('end', () => settle(res.statusCode === 200 ? undefined : String(res.statusCode), req.reusedSocket));
+    res.on('error', (e: NodeJS.ErrnoException) => settle(`response ${e.code ?? e.message}`, req.reusedSocket));
+  });
+  // Bounds the request however it is stuck: queued for a connection, connecting, or waiting for its answer.
+  const deadline = setTimeout(() => {
+    req.destroy();
+    settle('deadline', req.reusedSocket);
+  }, REQUEST_DEADLINE_MS);
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e: NodeJS.ErrnoException) => settle(e.code ?? e.message, req.reusedSocket));
+  inFlight.set(id, { sentAtMs: t0 - started, reused: () => req.reusedSocket });
+}
+
+// A line on stdin ends the stream early: nothing more is sent, the requests in flight are waited for.
+process.stdin.on('data', () => {
+  total = sent;
+  if (done === total) report();
+});
+const timer = setInterval(() => {
+  if (sent >= total) {
+    clearInterval(timer);
+    return;
+  }
+  sendOne();
+}, 1000 / perSecond);
+setTimeout(() => {
+  for (const r of inFlight.values()) {
+    if (failureDetails.length < MAX_DESCRIBED) failureDetails.push({ sentAtMs: r.sentAtMs, kind: 'unfinished', latencyMs: Date.now() - started - r.sentAtMs, reusedConnection: r.reused() });
+  }
+  report({ unfinished: sent - done });
+}, durationMs + DRAIN_MS);
