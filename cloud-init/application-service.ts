@@ -40,6 +40,11 @@ def main():
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "fabric-demo-app"
+        # Buffered: the status line, headers and body leave in one write after the handler.
+        # Unbuffered, the headers went first; a node that lost power between the two writes
+        # left HAProxy with a response begun, which it may not retry elsewhere (the client
+        # got a reset after the server timeout).
+        wbufsize = -1
 
         def respond(self, send_body):
             body = b"ok\\n" if self.path == "/healthz" else (args.node + "\\n").encode()

@@ -230,25 +230,31 @@ peer_sql() {
   return "$rc"
 }
 
-# Sets seeded_pos.
+# Sets seeded_pos. Its three temporary files (the option file, the dump's GTID line and its
+# errors) are removed in one place, whatever step fails.
 seed_from_peer() {
-  local cnf gtid_file errors status
-  cnf=$(new_peer_client_cnf) || return 1
-  gtid_file=$(mktemp "${RUN_DIR}/database-seed.XXXXXX") || return 1
-  errors=$(mktemp "${RUN_DIR}/database-seed.XXXXXX") || return 1
+  local cnf='' gtid_file='' errors='' rc=1
+  if cnf=$(new_peer_client_cnf) && gtid_file=$(mktemp "${RUN_DIR}/database-seed.XXXXXX") && errors=$(mktemp "${RUN_DIR}/database-seed.XXXXXX"); then
+    seed_with "$cnf" "$gtid_file" "$errors"
+    rc=$?
+  else
+    log "seeding from \${DB_PEER_NAME}: cannot create a temporary file in ${RUN_DIR}"
+  fi
+  rm -f -- \${cnf:+"$cnf"} \${gtid_file:+"$gtid_file"} \${errors:+"$errors"}
+  return "$rc"
+}
+seed_with() {
+  local cnf=$1 gtid_file=$2 errors=$3 status
   log "seeding from \${DB_PEER_NAME}: this node has no database history yet, the primary has"
   mariadb-dump --defaults-extra-file="$cnf" --single-transaction --gtid --master-data=2 --routines --events --triggers --databases "\${DB_NAME}" 2> "$errors" \\
     | awk -v out="$gtid_file" '!done && /^-- SET GLOBAL gtid_slave_pos=/ { print > out; close(out); done = 1 } { print }' \\
     | { printf 'SET SESSION sql_log_bin = 0;\\n'; cat; } | mariadb --protocol=socket 2>> "$errors"
   status="\${PIPESTATUS[*]}"
-  rm -f "$cnf"
-  seeded_pos=$(sed -n "s/^-- SET GLOBAL gtid_slave_pos='\\([0-9,-]*\\)';$/\\1/p" "$gtid_file" 2> /dev/null)
   if [[ "$status" != "0 0 0 0" ]]; then
     log "seeding from \${DB_PEER_NAME} failed (dump, filter, load exited: $status): $(head -c 400 "$errors" | tr '\\n' ' ')"
-    rm -f "$gtid_file" "$errors"
     return 1
   fi
-  rm -f "$gtid_file" "$errors"
+  seeded_pos=$(sed -n "s/^-- SET GLOBAL gtid_slave_pos='\\([0-9,-]*\\)';$/\\1/p" "$gtid_file" 2> /dev/null)
   [[ -n "$seeded_pos" ]] || { log "seeding from \${DB_PEER_NAME}: the dump names no GTID position"; return 1; }
   log "seeded from \${DB_PEER_NAME}: database '\${DB_NAME}' loaded from its dump at GTID $seeded_pos"
 }

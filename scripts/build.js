@@ -8,7 +8,11 @@
 // Every step is skipped when its output is current, so a synth or test run
 // with nothing changed pays a few milliseconds instead of a full `tsc` start
 // (about 2 s): the sources named by tsconfig.json's "include" (and
-// tsconfig.json and package-lock.json) are compared with dist/.tsbuildinfo.
+// tsconfig.json and package-lock.json) are compared with dist/.build-stamp,
+// which only this script writes, after a tsc that succeeded. (Not with tsc's
+// own dist/.tsbuildinfo: a `tsc --noEmit -p tsconfig.json` run by hand
+// writes that too, without emitting, and a later build then skipped a
+// changed source.)
 //
 // Why a bundle: loading cdktf, the providers and the library is about 510
 // modules, and resolving and reading them one by one was 40% of a synth.
@@ -17,7 +21,7 @@
 'use strict';
 
 const { spawnSync } = require('node:child_process');
-const { existsSync, readdirSync, readFileSync, statSync, utimesSync } = require('node:fs');
+const { existsSync, readdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 const { ensureLibvirtBindings } = require('./generate-libvirt-bindings');
 
@@ -47,7 +51,7 @@ function newestInput() {
       newest = Math.max(newest, statSync(path.join(ROOT, pattern)).mtimeMs);
     }
   }
-  return { newest, buildInfo: path.join(ROOT, compilerOptions.tsBuildInfoFile) };
+  return { newest, stamp: path.join(ROOT, path.dirname(compilerOptions.tsBuildInfoFile), '.build-stamp') };
 }
 
 const mtimeOf = (file) => (existsSync(file) ? statSync(file).mtimeMs : -Infinity);
@@ -57,21 +61,19 @@ function bundleSynthEntry() {
   require('esbuild').buildSync({ entryPoints: [SYNTH_ENTRY], outfile: SYNTH_BUNDLE, bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' });
 }
 
-function compile(buildInfo) {
+function compile(stamp) {
   const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
   const r = spawnSync(process.execPath, [tsc, '-p', TSCONFIG], { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`tsc -p tsconfig.json failed (exit ${r.status ?? r.signal})`);
-  // tsc leaves its build info alone when nothing needed emitting: mark this check's time.
-  const now = new Date();
-  utimesSync(buildInfo, now, now);
+  writeFileSync(stamp, `${new Date().toISOString()}\n`);
 }
 
 /** Resolves when dist/ matches the sources; throws with tsc's own messages otherwise. */
 async function build() {
   await ensureLibvirtBindings({ quiet: true });
-  const { newest, buildInfo } = newestInput();
-  if (mtimeOf(buildInfo) <= newest) compile(buildInfo);
-  if (mtimeOf(SYNTH_BUNDLE) <= mtimeOf(buildInfo)) bundleSynthEntry();
+  const { newest, stamp } = newestInput();
+  if (mtimeOf(stamp) <= newest) compile(stamp);
+  if (mtimeOf(SYNTH_BUNDLE) <= mtimeOf(stamp)) bundleSynthEntry();
 }
 
 module.exports = { build, SYNTH_BUNDLE };
