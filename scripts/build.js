@@ -51,7 +51,7 @@ function newestInput() {
       newest = Math.max(newest, statSync(path.join(ROOT, pattern)).mtimeMs);
     }
   }
-  return { newest, stamp: path.join(ROOT, path.dirname(compilerOptions.tsBuildInfoFile), '.build-stamp') };
+  return { newest, stamp: path.join(ROOT, compilerOptions.outDir, '.build-stamp') };
 }
 
 const mtimeOf = (file) => (existsSync(file) ? statSync(file).mtimeMs : -Infinity);
