@@ -8,7 +8,9 @@
  * lib/day2-terraform.ts and lib/vm-control.ts). Each step edits the fabric
  * spec, synthesizes the stack again and applies it while a client streams
  * GUI and NBI requests through the VIP; each is a result with total,
- * failed, max_latency_s and vip_moves.
+ * failed, max_latency_s and vip_moves. The fabric it leaves (every node of
+ * the first plan running, each VM in the caller's list for its teardown) is
+ * where the caller's failover scenarios run next.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { HAPROXY_CONFIG } from '../cloud-init/haproxy';
 import { FabricModel } from '../model/fabric-model';
 import { FabricSpec } from '../model/fabric-spec';
 import { judgeCloudInit } from './lib/cloud-init-result';
-import { completions, Day2Configuration, Day2Terraform } from './lib/day2-terraform';
+import { agentLines, completions, Day2Configuration, Day2Terraform } from './lib/day2-terraform';
 import { sleep, waitFor } from './lib/host-commands';
 import { standInVariable, StandInValues, TerraformRun } from './lib/offline-terraform';
 import { EvaluatedSeed, evaluateCloudInitDisks, planVip } from './lib/plan-evaluation';
@@ -79,9 +81,11 @@ class Fleet {
   /** Per node: the seed and domain of the latest plan (what a new disk would get). */
   private readonly latest = new Map<string, { seed: EvaluatedSeed; domain: Json }>();
   readonly vms = new Map<string, QemuVm>();
-  private boots = 0;
+  private bootCount = 0;
   /** Boot and stop times, by node, in ms since the epoch (e2e clock). */
   readonly events: { at: number; op: 'booted' | 'stopped'; node: string; id: string }[] = [];
+  /** Every clean boot: how long cloud-init took, and the errors it reported that the verdict allows. */
+  readonly boots: Day2Boot[] = [];
 
   constructor(private readonly ctx: Day2Context, private readonly dir: string) {}
 
@@ -118,7 +122,7 @@ class Fleet {
     if (this.vms.has(request.id)) throw new Error(`a VM was already booted for ${request.id}`);
     const other = this.running(request.node);
     if (other) throw new Error(`${request.node} already runs (another stand-in's VM): two VMs with one MAC and address`);
-    const n = this.boots++;
+    const n = this.bootCount++;
     const vmDir = path.join(this.dir, `${request.node}-${n}`);
     mkdirSync(vmDir, { recursive: true });
     const vm = applianceVm(entry.seed, entry.domain, this.ctx.network, `d${n}`, this.ctx.deviceNic, vmDir, this.ctx.image);
@@ -131,16 +135,32 @@ class Fleet {
     const verdict = judgeCloudInit(await read('/run/cloud-init/result.json'), await read('/var/log/cloud-init-output.log'), entry.seed.userData);
     if (verdict.unexpected.length) throw new Error(`cloud-init reported errors: ${JSON.stringify(verdict.unexpected)}`);
     this.events.push({ at: Date.now(), op: 'booted', node: request.node, id: request.id });
+    this.boots.push({ node: request.node, id: request.id, seconds, allowed: verdict.allowed.map((a) => a.because) });
     return `booted, cloud-init finished in ${seconds.toFixed(0)} s`;
-  }
-
-  destroyAll(): void {
-    for (const vm of this.vms.values()) vm.destroy();
   }
 }
 
+/** One VM Terraform booted, cleanly. */
+export interface Day2Boot {
+  readonly node: string;
+  /** The domain stand-in it was booted for. */
+  readonly id: string;
+  readonly seconds: number;
+  readonly allowed: string[];
+}
+
+/** The fabric day 2 leaves, for the caller's scenarios. */
+export interface Day2Fabric {
+  /** Per node of the first plan, its VM: the running one, or the last one booted for it if none runs. */
+  readonly vms: QemuVm[];
+  /** Every clean boot, in order. */
+  readonly boots: Day2Boot[];
+  /** The stand-in values the fabric runs with (its passwords among them), by variable. */
+  readonly variables: Record<string, string>;
+}
+
 /** Runs every day-2 step on a fresh boot of the stack, recording one result per step. */
-export async function runDay2(ctx: Day2Context): Promise<void> {
+export async function runDay2(ctx: Day2Context): Promise<Day2Fabric> {
   const { results, network } = ctx;
   const record = (r: Result) => results.record(r);
   const root = path.join(ctx.work, 'day2');
@@ -166,6 +186,8 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
   await control.start();
   let standIns: StandInValues | undefined;
   let tf: Day2Terraform | undefined;
+  let variables: Record<string, string> = {};
+  let nodes: string[] = [];
   try {
     let stepNo = 0;
     /** Synthesizes the stack with `edit` (and the deploy key), evaluates its cloud-init disks with this run's stand-ins, hands new nodes' seeds to the fleet and configures Terraform. */
@@ -175,7 +197,9 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
       const synthesized = ctx.synthesize(dir, (f) => edit({ ...f, sshAuthorizedKeys: [...(f.sshAuthorizedKeys ?? []), deployPublic] }), path.join(root, 'appliance-fabric.lock.json'));
       if (tamper) tamper(synthesized.plan);
       standIns ??= new StandInValues(root, planVip(synthesized.plan));
-      fleet.offer(evaluateCloudInitDisks(synthesized.planFile, standIns).seeds, synthesized.plan);
+      const evaluation = evaluateCloudInitDisks(synthesized.planFile, standIns);
+      variables = { ...variables, ...evaluation.variables };
+      fleet.offer(evaluation.seeds, synthesized.plan);
       tf ??= new Day2Terraform({ dir: path.join(root, 'terraform'), namespace: network.namespace, controlSocket: control.socketPath, standIns, variables: deployKeyVariable(synthesized.plan, deployKey), timeoutMs: APPLY_TIMEOUT_MS, sshAgentSocket: agentSocket });
       return { ...synthesized, configuration: tf.configure(synthesized.plan) };
     };
@@ -185,6 +209,7 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
     // --- Boot: Terraform's first apply boots every VM (its graph's order) and pushes each node its bundle.
     const first = prepare(base);
     const model = first.model;
+    nodes = model.nodes.map((n) => n.name);
     const vip = model.vip;
     const addresses: Record<string, string> = Object.fromEntries(model.nodes.map((n) => [n.name, n.managementAddress]));
     const balancers = [...model.loadBalancer.members];
@@ -309,7 +334,7 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
         checks.push(`${node}: ssh with the pinned key ${pinned.ok ? 'ok' : `failed (${pinned.out.trim().slice(0, 120)})`}, with another node's key ${wrong.ok ? 'accepted (!)' : 'refused'}; applied ${recordHash(record)?.slice(0, 12) ?? 'nothing'}`);
       }
       const booted = fleet.events.filter((e) => e.op === 'booted').map((e) => e.node);
-      record({ id: 'day2-boot', scenario: 'terraform apply boots the VMs (domain stand-ins) and pushes each node its bundle', outcome: ok ? 'pass' : 'fail', seconds: run.seconds, detail: `${tfText(run)}; booted in Terraform's order [${booted.join(', ')}]; VIP ${up !== undefined ? 'answers' : 'does not answer'}; ${checks.join('; ')}`, measured: { order: completions(run).map((c) => `${c.what} ${c.address}`) } });
+      record({ id: 'day2-boot', scenario: 'terraform apply boots the VMs (domain stand-ins) and pushes each node its bundle', outcome: ok ? 'pass' : 'fail', seconds: run.seconds, detail: `${tfText(run)}; booted in Terraform's order [${booted.join(', ')}]; VIP ${up !== undefined ? 'answers' : 'does not answer'}; ${checks.join('; ')}`, measured: { order: completions(run).map((c) => `${c.what} ${c.address}`), agents: agentLines(run) } });
     });
 
     // --- Grow to four: the new node boots and is configured first, then the standby balancer, the active one last.
@@ -328,7 +353,7 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
         seconds: run.seconds,
         detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; afterwards through the VIP ${[...served.seen].map(([n, c]) => `${n}:${c}`).join(' ')} (${served.failed} failed); ${streamText(f)}; a second plan -detailed-exitcode exits ${again.code} (0: no change)`,
         ...figuresOf(f),
-        measured: { ...figuresOf(f).measured, order: completions(run).map((c) => `${c.what} ${c.address}`), second_plan_exit: again.code },
+        measured: { ...figuresOf(f).measured, order: completions(run).map((c) => `${c.what} ${c.address}`), second_plan_exit: again.code, agents: agentLines(run) },
       });
     });
 
@@ -352,7 +377,7 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
         seconds: run.seconds,
         detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; ${NEW_NODE.name} ${stopped ? 'powered off by Terraform' : 'still running'}${peersFirst ? ', after both balancers took the new bundle' : ', NOT after both balancers took the new bundle'}; afterwards through the VIP ${[...served.seen].map(([n, c]) => `${n}:${c}`).join(' ')}; ${streamText(f)}`,
         ...figuresOf(f),
-        measured: { ...figuresOf(f).measured, order: order.map((c) => `${c.what} ${c.address}`) },
+        measured: { ...figuresOf(f).measured, order: order.map((c) => `${c.what} ${c.address}`), agents: agentLines(run) },
       });
     });
 
@@ -393,7 +418,7 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
         seconds: run.seconds,
         detail: `${moved}; ${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; ${active}'s agent ${deferred ? 'kept its bundle back while it held the VIP' : 'did not keep its bundle back'}; applied (agents' journals) on ${standby} at ${tStandby?.toFixed(2) ?? 'never'}, on ${active} at ${tActive?.toFixed(2) ?? 'never'}${standbyFirst ? ` (standby ${(tActive! - tStandby!).toFixed(1)} s first)` : ''}; the VIP sets cookie ${NEW_COOKIE}: ${cookie}; ${streamText(f)}`,
         ...figuresOf(f),
-        measured: { ...figuresOf(f).measured, applied_at: { [standby]: tStandby, [active]: tActive } },
+        measured: { ...figuresOf(f).measured, applied_at: { [standby]: tStandby, [active]: tActive }, agents: agentLines(run) },
       });
     });
 
@@ -420,6 +445,7 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
         seconds: run.seconds,
         detail: `plan edited in ${tampered.join(', ') || 'nothing (no string to edit)'}; ${tfText(run)}; the agent's refusal ${rejected ? 'reported' : 'not seen'} (${tfTail(run).slice(0, 400)}); ${active}'s applied bundle and both haproxy.cfg ${untouched ? 'unchanged' : 'CHANGED'}; ${streamText(f)}; the next apply of the good plan: ${tfText(resume)}`,
         ...figuresOf(f),
+        measured: { ...figuresOf(f).measured, agents: agentLines(run), resume_agents: agentLines(resume) },
       });
     });
 
@@ -443,6 +469,7 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
         seconds: run.seconds,
         detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; ${victim} ${back !== undefined ? `serves through the VIP again ${back.toFixed(0)} s after the apply` : 'does not serve again'}; ${streamText(f)}`,
         ...figuresOf(f),
+        measured: { ...figuresOf(f).measured, agents: agentLines(run) },
       });
     });
 
@@ -499,16 +526,21 @@ export async function runDay2(ctx: Day2Context): Promise<void> {
         seconds: run.seconds,
         detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; ${victim} ${replicating !== undefined ? `replicates, with the row written before, ${replicating.toFixed(0)} s after the power-off` : 'does not replicate the row written before'}; its hook: ${seeded.split('\n').map((l) => l.replace(/^.*fabric-database\[\d+\]: /, '')).join(' / ') || 'no seed logged'}; a write through ${db.vrrp.vip} from ${writer} afterwards ${after.ok ? `succeeded${reached !== undefined ? ` and reached ${victim}` : ` but did not reach ${victim}`}` : `failed: ${after.out}`}; database VIP on ${holderAfter ?? 'nobody'} (was ${primary}); ${victim} read_only=${readOnly}; ${vipFrom ? `the fabric VIP was moved from ${vipFrom} to ${otherBalancer} before the stream (HAProxy stopped on ${vipFrom} until it moved); ` : ''}${streamText(f)}`,
         ...figuresOf(f),
+        measured: { ...figuresOf(f).measured, agents: agentLines(run) },
       });
     });
   } finally {
+    // Every VM Terraform booted is in the caller's list, which destroys it by its own id whatever state Terraform is in;
+    // the agent goes by its pid.
     control.close();
-    // Every VM Terraform had booted is cleaned up by its own id, whatever state Terraform is in; the agent by its pid.
-    fleet.destroyAll();
     stopAgent();
     process.removeListener('exit', stopAgent);
     for (const { args, run } of (tf as Day2Terraform | undefined)?.runs ?? []) if (run.code !== 0 && args[0] !== 'plan') console.log(`[e2e] ${ctx.stack}: terraform ${args.join(' ')} exited ${run.code}:\n${`${run.stdout}\n${run.stderr}`.split('\n').slice(-40).join('\n')}`);
   }
+  const vms = nodes.map((node) => fleet.running(node) ?? [...fleet.vms.values()].filter((v) => v.spec.name === node).pop());
+  const missing = nodes.filter((_, i) => !vms[i]);
+  if (missing.length) throw new Error(`day 2 left no VM for ${missing.join(', ')}`);
+  return { vms: vms as QemuVm[], boots: fleet.boots, variables };
 }
 
 /** The plan's deploy-key variable (`<fabric>_deploy_private_key`), given the key this run generated, by its PEM. */

@@ -180,3 +180,16 @@ export function completions(run: TerraformRun): { address: string; what: 'create
   }
   return out;
 }
+
+/**
+ * What the node agents said during an apply, as Terraform printed it: each
+ * line of a remote-exec from `fabric-apply-bundle` (its steps, each with how
+ * long the agent had run), with the resource it ran for, and Terraform's own
+ * completion lines with their times. The agent logs names and hashes only.
+ */
+export function agentLines(run: TerraformRun): string[] {
+  return run.stdout
+    .split('\n')
+    .filter((l) => /\(remote-exec\): fabric-apply-bundle: |(Creation|Destruction) complete after/.test(l))
+    .map((l) => l.replace(/^terraform_data\./, '').trim());
+}
