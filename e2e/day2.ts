@@ -499,15 +499,16 @@ export async function runDay2(ctx: Day2Context): Promise<Day2Fabric> {
       const otherBalancer = balancers.find((b) => b !== victim);
       const vipFrom = balancers.includes(victim) && otherBalancer ? await moveFabricVipTo(otherBalancer) : undefined;
       const f = await underStream(async () => {
+        const offAt = Date.now();
         await guest(victim).powerOff();
         const run = await tf!.apply(`-replace=${markers[victim]}`);
-        // Bounded: the new VM's BACKUP hook seeds it and starts replication once MariaDB answers.
+        // Bounded: the new VM's BACKUP hook seeds it and starts replication once MariaDB answers (timed from the power-off).
         const replicating = await waitFor(async () => {
           const vm = fleet.running(victim);
           if (!vm) return false;
           const slave = (await vm.exec('mariadb -e "SHOW SLAVE STATUS\\G" 2>&1', 20000)).stdout;
           return /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave) && (await rows(victim, 'before-replace')) === '1';
-        }, 600000, 3000);
+        }, 600000, 3000, offAt);
         return { run, replicating };
       });
       const { run, replicating } = f.result;
