@@ -10,7 +10,46 @@ export interface HaproxySecrets {
 }
 
 /** Probe every 200 ms, out after 2 failures: a dead server leaves rotation in under half a second. */
-const FAST_SERVER_CHECKS = '    default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2';
+const FAST_SERVER_CHECKS = 'default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2';
+
+/**
+ * How the application backend notices a server that died without a word (a
+ * power loss sends no RST): its checks, and TCP keepalive on the connections
+ * a request is waiting on. Each line says why, in the rendered file.
+ */
+function deadServerLines(lb: FabricModel['loadBalancer']): string[] {
+  const keepalive = lb.serverTcpKeepAlive
+    ? [
+        '    # A connection to a server that vanished fails after about 3 s of silence (first',
+        '    # keepalive probe after 1 s idle, dead after 2 unanswered 1 s apart), even if the',
+        '    # checks never mark it DOWN; its idempotent request is then retried elsewhere.',
+        '    option srvtcpka',
+        '    srvtcpka-idle 1s',
+        '    srvtcpka-intvl 1s',
+        '    srvtcpka-cnt 2',
+      ]
+    : [];
+  const checks = [
+    '    # Probe every 200 ms, out after 2 failures in a row. A check fails only without an',
+    '    # answer within `timeout check` (1 s), so a stall of 0.3 s (a hypervisor pause) is no DOWN.',
+  ];
+  if (!lb.closeSessionsOnServerDown) {
+    return [
+      ...keepalive,
+      ...checks,
+      '    # Sessions on a server marked DOWN are kept (closeSessionsOnServerDown off): an unanswered',
+      '    # idempotent request is retried elsewhere when `timeout server` strikes.',
+      `    ${FAST_SERVER_CHECKS}`,
+    ];
+  }
+  return [
+    ...keepalive,
+    ...checks,
+    '    # Once DOWN, the sessions still open to it are closed: an idempotent request in flight is',
+    '    # retried on another server at once instead of after `timeout server`, any other gets a 502.',
+    `    ${FAST_SERVER_CHECKS} on-marked-down shutdown-sessions`,
+  ];
+}
 
 /**
  * On a reload the old process would close its idle keep-alive connections at
@@ -77,7 +116,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     // A dead node's connect attempts must fail fast so the retry lands elsewhere.
     '    timeout connect 1s',
     '    timeout client 60s',
-    // Also how long a request in flight to a node that lost power waits before it is retried elsewhere.
+    // With closeSessionsOnServerDown off, also how long a request in flight to a node that lost power waits before it is retried elsewhere.
     `    timeout server ${lb.serverTimeoutSeconds}s`,
     '    timeout http-request 10s',
     '    timeout check 1s',
@@ -118,9 +157,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     // Only idempotent requests may be replayed on another server.
     '    http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS || METH_PUT || METH_DELETE',
     ...checkLines,
-    // Sessions on a server marked down are not cut: requests still connecting are redispatched,
-    // and an unanswered idempotent request is retried elsewhere when `timeout server` strikes.
-    FAST_SERVER_CHECKS,
+    ...deadServerLines(lb),
     ...serverLines,
     '',
     ...monitoringFrontend(model),
@@ -164,7 +201,7 @@ function deviceFrontends(model: FabricModel): string[] {
     '    balance leastconn',
     '    timeout server 1h',
     '    # TCP connect check: out of rotation after two failed connects.',
-    FAST_SERVER_CHECKS,
+    `    ${FAST_SERVER_CHECKS}`,
     ...servers.map((s) => `    server ${s.name} ${s.managementAddress}:${port} check`),
     '',
   ]);

@@ -284,6 +284,8 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       healthPort: HAPROXY_HEALTH_PORT,
       stickyCookieName: cookie,
       serverTimeoutSeconds,
+      closeSessionsOnServerDown: lb.closeSessionsOnServerDown ?? D.DEFAULT_CLOSE_SESSIONS_ON_SERVER_DOWN,
+      serverTcpKeepAlive: lb.serverTcpKeepAlive ?? D.DEFAULT_SERVER_TCP_KEEPALIVE,
     },
     applicationServers: { members: appMembers, service },
     database: db

@@ -52,6 +52,10 @@ export const DEFAULT_STATS_PORT = 8404;
 export const DEFAULT_STICKY_COOKIE_NAME = 'FABRICNODE';
 /** @defaultOf LoadBalancerSpec.serverTimeoutSeconds */
 export const DEFAULT_SERVER_TIMEOUT_SECONDS = 60;
+/** @defaultOf LoadBalancerSpec.closeSessionsOnServerDown */
+export const DEFAULT_CLOSE_SESSIONS_ON_SERVER_DOWN = true;
+/** @defaultOf LoadBalancerSpec.serverTcpKeepAlive */
+export const DEFAULT_SERVER_TCP_KEEPALIVE = true;
 
 /** @defaultOf DatabaseSpec.port */
 export const DEFAULT_DATABASE_PORT = 3306;

@@ -92,6 +92,10 @@ export interface LoadBalancerClusterModel {
   readonly stickyCookieName: string;
   /** HAProxy's `timeout server` for the application servers. */
   readonly serverTimeoutSeconds: number;
+  /** `on-marked-down shutdown-sessions` on the application servers. */
+  readonly closeSessionsOnServerDown: boolean;
+  /** `option srvtcpka` towards the application servers. */
+  readonly serverTcpKeepAlive: boolean;
 }
 
 export interface ApplicationServerClusterModel {

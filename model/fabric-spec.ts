@@ -170,11 +170,32 @@ export interface LoadBalancerSpec {
   readonly stickyCookieName?: string;
   /**
    * Seconds HAProxy waits for an application server's answer (`timeout
-   * server`). A request in flight to a node that loses power is retried on
-   * another server only after this long: lower it when no request of the
-   * application takes that long. @default 60
+   * server`). Without `closeSessionsOnServerDown`, a request in flight to a
+   * node that loses power is retried on another server only after this long.
+   * @default 60
    */
   readonly serverTimeoutSeconds?: number;
+  /**
+   * When the health checks mark an application server DOWN (two failed
+   * checks, 0.2 s apart), close the connections still open to it
+   * (`on-marked-down shutdown-sessions`): an idempotent request in flight to
+   * a node that lost power is then retried on another server about a second
+   * after the loss instead of after `serverTimeoutSeconds`; any other request
+   * gets a 502 instead of a hang. The cost: a DOWN that was false (two checks
+   * in a row without an answer within a second) re-sends that server's
+   * idempotent requests. Turn it off where such a request must never be sent
+   * twice. @default true
+   */
+  readonly closeSessionsOnServerDown?: boolean;
+  /**
+   * TCP keepalive on HAProxy's connections to the application servers
+   * (`option srvtcpka`: first probe after 1 s idle, then every second, dead
+   * after 2 unanswered): a connection to a server that vanished without a
+   * word fails within about 3 s even if the checks never mark it DOWN, and
+   * its idempotent request is retried elsewhere. A live server's kernel
+   * answers the probes while the application takes its time. @default true
+   */
+  readonly serverTcpKeepAlive?: boolean;
 }
 
 /** The application-server cluster: every node that serves the application. */

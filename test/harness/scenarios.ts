@@ -271,6 +271,72 @@ export async function backendLoss(h: FabricHarness, victimName: string, options:
   }
 }
 
+export interface SilentLossResult {
+  readonly victim: string;
+  /** Requests the streams sent, and the ones that failed (an error, a timeout or a status other than 200). */
+  readonly requests: number;
+  readonly failures: ProbeRecord[];
+  /** The requests that were waiting on the victim when its link went: started before, answered after. */
+  readonly inFlight: ProbeRecord[];
+  /** The slowest request of all, in ms from its start. */
+  readonly slowestMs: number;
+  /** When the balancer's checks marked the victim DOWN, in ms after its link went. */
+  readonly markedDownMs: number;
+}
+
+/**
+ * An application server dies without a word while requests wait on it, as a
+ * node that loses power does: its application is stopped (SIGSTOP: the kernel
+ * still accepts and acknowledges requests, nothing answers), so that requests
+ * routed to it hang, and then its link goes down (no RST, no ICMP). Several
+ * streams of GETs on new connections run meanwhile. The requests that were
+ * waiting on it must be answered by another server.
+ */
+export async function silentBackendLoss(h: FabricHarness, victimName: string, inputs: readonly NodeInput[], options: { streams?: number; hangMs?: number; durationMs?: number; unit?: string } = {}, log: Log = quiet): Promise<SilentLossResult> {
+  const streams = options.streams ?? 3;
+  const hangMs = options.hangMs ?? 400;
+  const durationMs = options.durationMs ?? 5000;
+  const holders = await waitSingleHolder(h, 15_000, 500);
+  if (holders.length !== 1) throw new Error(`the VIP is on [${holders.join(', ')}]`);
+  const balancer = h.node(holders[0]);
+  const victim = h.node(victimName);
+  const unit = appUnit(victim, options.unit);
+  // A request gets 10 s: without a way to notice the silent server, HAProxy would wait out `timeout server` (60 s).
+  const probers = Array.from({ length: streams }, () => h.prober({ url: `https://${h.vip}/`, intervalMs: 25, timeoutMs: 10_000, durationMs, maxRequests: Math.ceil(durationMs / 25) + 10 }));
+  let linkDown = false;
+  try {
+    for (const p of probers) {
+      if (!(await p.waitFor((rs) => (rs.filter((r) => r.ok).length >= 5 ? true : undefined), 5000))) throw new Error('a stream got no answers through the VIP before the fault');
+    }
+    await h.signal(victim, { unit, whom: 'main' }, 'SIGSTOP');
+    await sleep(hangMs);
+    const tDrop = nowMs();
+    h.linkDown(victim);
+    linkDown = true;
+    const down = await pollUntil(async () => {
+      const rows = await h.haproxyStat(balancer).catch(() => []);
+      const row = rows.find((r) => r.pxname === 'application_servers' && r.svname === victim.name);
+      return row && /^DOWN/.test(row.status) ? nowMs() : undefined;
+    }, 5000, 20);
+    await within(Promise.all(probers.map((p) => p.done)), durationMs + 15_000);
+    const records = (await Promise.all(probers.map((p) => p.stop()))).flat();
+    const result: SilentLossResult = {
+      victim: victim.name,
+      requests: records.length,
+      failures: records.filter((r) => !r.ok),
+      inFlight: records.filter((r) => r.t0 < tDrop && r.t1 > tDrop),
+      slowestMs: Math.max(...records.map((r) => r.t1 - r.t0)),
+      markedDownMs: down !== undefined ? down - tDrop : NaN,
+    };
+    log(`silent loss of ${victim.name} (balancer ${balancer.name}): ${result.requests} requests, ${result.failures.length} failed, ${result.inFlight.length} in flight at the drop (answered by ${result.inFlight.map((r) => r.body ?? r.error).join(', ')}), slowest ${result.slowestMs.toFixed(0)} ms, marked DOWN ${result.markedDownMs.toFixed(0)} ms after the drop`);
+    return result;
+  } finally {
+    await Promise.all(probers.map((p) => p.stop()));
+    if (linkDown) h.linkUp(victim, inputs.find((n) => n.name === victim.name));
+    await h.signal(victim, { unit, whom: 'main' }, 'SIGCONT').catch(() => undefined);
+  }
+}
+
 // ---- 4. the watchdog -------------------------------------------------------
 
 /** The application service unit (the demo app by default); `preferred` is the model's service name. */
