@@ -22,7 +22,7 @@ function deadServerLines(lb: FabricModel['loadBalancer']): string[] {
     ? [
         '    # A connection to a server that vanished fails after about 3 s of silence (first',
         '    # keepalive probe after 1 s idle, dead after 2 unanswered 1 s apart), even if the',
-        '    # checks never mark it DOWN; its idempotent request is then retried elsewhere.',
+        '    # checks never mark it DOWN (serverTcpKeepAlive).',
         '    option srvtcpka',
         '    srvtcpka-idle 1s',
         '    srvtcpka-intvl 1s',
@@ -37,16 +37,17 @@ function deadServerLines(lb: FabricModel['loadBalancer']): string[] {
     return [
       ...keepalive,
       ...checks,
-      '    # Sessions on a server marked DOWN are kept (closeSessionsOnServerDown off): an unanswered',
-      '    # idempotent request is retried elsewhere when `timeout server` strikes.',
+      '    # Sessions on a server marked DOWN are kept (closeSessionsOnServerDown off): closing them would',
+      '    # reset kept-alive clients; an unanswered idempotent request is retried elsewhere when',
+      '    # `timeout server` strikes.',
       `    ${FAST_SERVER_CHECKS}`,
     ];
   }
   return [
     ...keepalive,
     ...checks,
-    '    # Once DOWN, the sessions still open to it are closed: an idempotent request in flight is',
-    '    # retried on another server at once instead of after `timeout server`, any other gets a 502.',
+    '    # Once DOWN, the sessions still open to it are closed (closeSessionsOnServerDown): a request',
+    '    # waiting on it does not wait out `timeout server`; a kept-alive client connection is reset.',
     `    ${FAST_SERVER_CHECKS} on-marked-down shutdown-sessions`,
   ];
 }

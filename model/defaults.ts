@@ -53,9 +53,9 @@ export const DEFAULT_STICKY_COOKIE_NAME = 'FABRICNODE';
 /** @defaultOf LoadBalancerSpec.serverTimeoutSeconds */
 export const DEFAULT_SERVER_TIMEOUT_SECONDS = 60;
 /** @defaultOf LoadBalancerSpec.closeSessionsOnServerDown */
-export const DEFAULT_CLOSE_SESSIONS_ON_SERVER_DOWN = true;
+export const DEFAULT_CLOSE_SESSIONS_ON_SERVER_DOWN = false;
 /** @defaultOf LoadBalancerSpec.serverTcpKeepAlive */
-export const DEFAULT_SERVER_TCP_KEEPALIVE = true;
+export const DEFAULT_SERVER_TCP_KEEPALIVE = false;
 
 /** @defaultOf DatabaseSpec.port */
 export const DEFAULT_DATABASE_PORT = 3306;

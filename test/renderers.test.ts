@@ -89,14 +89,14 @@ describe('haproxy.cfg', () => {
     expect(renderHaproxyCfg(short, short.nodes[0], TEST_SECRETS)).toContain('    timeout server 15s\n');
   });
 
-  it('closes the sessions of an application server marked DOWN and keeps its connections alive with probes, unless told not to', () => {
+  it('keeps the sessions of an application server marked DOWN by default, and closes them and probes its connections when told to', () => {
     const backend = (c: string) => c.slice(c.indexOf('\nbackend application_servers'), c.indexOf('\n\n', c.indexOf('\nbackend application_servers')));
-    expect(backend(cfg)).toMatch(/^ {4}default-server inter 200ms .* on-marked-down shutdown-sessions$/m);
-    expect(backend(cfg)).toMatch(/^ {4}option srvtcpka\n {4}srvtcpka-idle 1s\n {4}srvtcpka-intvl 1s\n {4}srvtcpka-cnt 2$/m);
-    const off = model(threeNodeSpec({ loadBalancer: { closeSessionsOnServerDown: false, serverTcpKeepAlive: false } }));
-    const plain = backend(renderHaproxyCfg(off, off.nodes[0], TEST_SECRETS));
-    expect(plain).toMatch(/^ {4}default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2$/m);
-    expect(plain).not.toMatch(/shutdown-sessions|srvtcpka/);
+    expect(backend(cfg)).toMatch(/^ {4}default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2$/m);
+    expect(backend(cfg)).not.toMatch(/shutdown-sessions|srvtcpka/);
+    const on = model(threeNodeSpec({ loadBalancer: { closeSessionsOnServerDown: true, serverTcpKeepAlive: true } }));
+    const closing = backend(renderHaproxyCfg(on, on.nodes[0], TEST_SECRETS));
+    expect(closing).toMatch(/^ {4}default-server inter 200ms .* on-marked-down shutdown-sessions$/m);
+    expect(closing).toMatch(/^ {4}option srvtcpka\n {4}srvtcpka-idle 1s\n {4}srvtcpka-intvl 1s\n {4}srvtcpka-cnt 2$/m);
   });
 
   it('terminates TLS on the VIP for the GUI and each NBI port', () => {

@@ -19,16 +19,21 @@ describe('a running fabric: losing an application server under load', () => {
     // Every server, the victim included until the kill, served a share.
     expect(Object.keys(r.spread).sort()).toEqual(['node1', 'node2', 'node3']);
   }, 60_000);
+});
 
-  // A power loss sends no RST: without on-marked-down shutdown-sessions, a GET waiting on the dead node waited
-  // out `timeout server` (60 s on the VMs) before HAProxy retried it (issue 11's goal: none slower than 2 s).
-  it('answers the GETs waiting on an application server that dies silently from another server, within 2 s', async () => {
+// A power loss sends no RST: a GET waiting on the dead node waits out `timeout server` (60 s) before HAProxy retries
+// it. With closeSessionsOnServerDown (off by default) the checks' DOWN closes its session; a GET on a connection of
+// its own is then retried elsewhere (this test), while one on a kept-alive client connection is reset (measured on
+// the VMs, which is why it is off by default).
+describe('a running fabric with closeSessionsOnServerDown and serverTcpKeepAlive: an application server that dies silently', () => {
+  const fabric = runningFabric({ loadBalancer: { closeSessionsOnServerDown: true, serverTcpKeepAlive: true } });
+
+  it('answers the GETs waiting on it from another server, within 2 s', async () => {
     const h = fabric.harness();
     const r = await silentBackendLoss(h, 'node3', fabric.rendered().nodes, { streams: 3, hangMs: 400, durationMs: 5000, unit: `${fabric.rendered().model.applicationServers.service.name}.service` }, console.log);
     expect(r.failures).toEqual([]);
     expect(r.requests).toBeGreaterThanOrEqual(60);
-    // At least one GET was really waiting on node3 (started before the drop and waiting while it hung), and each was
-    // answered by another server.
+    // At least one GET was really waiting on node3 (started before the drop, still waiting), and each was answered by another server.
     const hung = r.inFlight.filter((x) => x.t1 - x.t0 > 300);
     expect(hung.length).toBeGreaterThanOrEqual(1);
     for (const x of hung) expect(['node1', 'node2']).toContain(x.body);

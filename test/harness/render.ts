@@ -6,7 +6,7 @@ import { NodeBundle } from '../../cloud-init/bundle';
 import { FabricSecrets, renderNodeCloudInit } from '../../cloud-init/cloud-config';
 import { buildFabricModel, DEFAULT_APPLICATION_SERVICE } from '../../model/build-model';
 import { FabricModel } from '../../model/fabric-model';
-import { FabricSpec, WatchdogSpec } from '../../model/fabric-spec';
+import { FabricSpec, LoadBalancerSpec, WatchdogSpec } from '../../model/fabric-spec';
 import { runOk } from './exec';
 import { FabricInput } from './fabric-harness';
 
@@ -20,6 +20,8 @@ export const NAMESPACE_DEVICE_NETWORK = { cidr: '198.51.100.128/25', firstAddres
 export interface NamespaceFabricOptions {
   /** VRRP advert interval. @default the shipped default */
   readonly advertIntervalSeconds?: number;
+  /** Load-balancer settings. @default the shipped defaults */
+  readonly loadBalancer?: LoadBalancerSpec;
   readonly watchdog?: WatchdogSpec;
   /** The database cluster on the first two nodes behind VIP .20. @default false */
   readonly database?: boolean;
@@ -51,6 +53,7 @@ export function namespaceFabricSpec(options: NamespaceFabricOptions = {}): Fabri
     vip: '198.51.100.10',
     appliances,
     ...(options.advertIntervalSeconds !== undefined ? { highAvailability: { advertIntervalSeconds: options.advertIntervalSeconds } } : {}),
+    ...(options.loadBalancer ? { loadBalancer: options.loadBalancer } : {}),
     ...(options.watchdog ? { watchdog: options.watchdog } : {}),
     ...(options.database ? { database: { vip: NAMESPACE_DATABASE_VIP } } : {}),
     ...(options.monitoringPair ? { monitoring: { members: ['node4', 'node5'], vip: NAMESPACE_MONITORING_VIP } } : {}),

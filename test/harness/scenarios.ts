@@ -214,6 +214,111 @@ export async function vipFailover(h: FabricHarness, fault: VipFault, inputs: rea
   }
 }
 
+export interface HolderPauseResult {
+  readonly holder: string;
+  readonly pauseMs: number;
+  /** Whether any node but the holder held the VIP at any sample, during the pause or the 3 s after it. */
+  readonly vipMoved: boolean;
+  /** How long two nodes held the VIP at once, in ms (longest stretch). */
+  readonly twoHoldersMs: number;
+}
+
+/**
+ * The VIP holder stalls for `pauseMs` (a hypervisor pause such as a vMotion
+ * stun freezes a VM whole): its keepalived and HAProxy are stopped
+ * (SIGSTOP) and continued. The VIP must stay where it is.
+ */
+export async function holderPause(h: FabricHarness, pauseMs: number, log: Log = quiet): Promise<HolderPauseResult> {
+  const holders = await waitSingleHolder(h, 15_000, 1500);
+  if (holders.length !== 1) throw new Error(`before the pause the VIP is on [${holders.join(', ')}], not on exactly one node`);
+  const holder = h.node(holders[0]);
+  const timeline = new HolderTimeline(h, pauseMs + 10_000);
+  let vipMoved = false;
+  let frozen = false;
+  try {
+    await h.signal(holder, { unit: 'keepalived.service', whom: 'all' }, 'SIGSTOP');
+    frozen = true;
+    await h.signal(holder, { unit: 'haproxy.service', whom: 'all' }, 'SIGSTOP');
+    const t0 = nowMs();
+    // Sampled every 20 ms while paused and for 3 s after.
+    for (let i = 0; i < Math.ceil((pauseMs + 3000) / 20) && nowMs() - t0 < pauseMs + 3000; i++) {
+      if (frozen && nowMs() - t0 >= pauseMs) {
+        await h.signal(holder, { unit: 'haproxy.service', whom: 'all' }, 'SIGCONT');
+        await h.signal(holder, { unit: 'keepalived.service', whom: 'all' }, 'SIGCONT');
+        frozen = false;
+      }
+      const now = h.vipHolders();
+      if (now.some((n) => n !== holder.name)) vipMoved = true;
+      await sleep(20);
+    }
+    await timeline.stop();
+    const result = { holder: holder.name, pauseMs, vipMoved, twoHoldersMs: timeline.longestDoubleMs };
+    log(`${holder.name} paused ${pauseMs} ms: the VIP ${vipMoved ? 'MOVED' : 'stayed'}${timeline.longestDoubleMs > 0 ? `, two holders for ${timeline.longestDoubleMs.toFixed(0)} ms` : ''}`);
+    return result;
+  } finally {
+    if (frozen) {
+      await h.signal(holder, { unit: 'haproxy.service', whom: 'all' }, 'SIGCONT').catch(() => undefined);
+      await h.signal(holder, { unit: 'keepalived.service', whom: 'all' }, 'SIGCONT').catch(() => undefined);
+    }
+    await timeline.stop();
+    // Whatever happened, the next scenario starts from one holder.
+    await waitSingleHolder(h, 15_000, 1500);
+  }
+}
+
+export interface HaproxyCrashResult {
+  readonly holder: string;
+  /** From the kill to the client's next answer, in ms; 0 when no request failed. */
+  readonly clientBackMs: number;
+  readonly failedRequests: number;
+  /** Whether the VIP left the holder (keepalived's HAProxy tracker) or stayed (HAProxy was back first). */
+  readonly vipMoved: boolean;
+  readonly twoHoldersMs: number;
+}
+
+/**
+ * HAProxy crashes on the VIP holder (SIGKILL of every HAProxy process).
+ * keepalived's tracker moves the VIP, or the supervisor's restart brings
+ * HAProxy back first; either way clients must be answered again. In the
+ * namespace harness the tracker is the pgrep check `adapt.ts` puts in
+ * place of `vrrp_track_process` (see the harness notes).
+ */
+export async function haproxyCrash(h: FabricHarness, log: Log = quiet): Promise<HaproxyCrashResult> {
+  const holders = await waitSingleHolder(h, 15_000, 1500);
+  if (holders.length !== 1) throw new Error(`before the crash the VIP is on [${holders.join(', ')}], not on exactly one node`);
+  const holder = h.node(holders[0]);
+  const prober = h.prober({ url: `https://${h.vip}/`, intervalMs: 25, timeoutMs: 500, durationMs: 15_000, maxRequests: 700 });
+  const timeline = new HolderTimeline(h, 20_000);
+  let vipMoved = false;
+  try {
+    if (!(await prober.waitFor((rs) => (rs.filter((r) => r.ok).length >= 5 ? true : undefined), 5000))) throw new Error('the client gets no answers through the VIP before the crash');
+    const t0 = (await h.signal(holder, { unit: 'haproxy.service', whom: 'all' }, 'SIGKILL')).t;
+    // Answered again: at least 3 s watched, and five good answers in a row after the last failure (0: none failed).
+    const back = await prober.waitFor((rs) => {
+      const after = rs.filter((r) => r.t0 >= t0);
+      if (after.length === 0 || after[after.length - 1].t1 - t0 < 3000) return undefined;
+      const lastBad = after.map((r) => r.ok).lastIndexOf(false);
+      if (lastBad < 0) return 0;
+      const tail = after.slice(lastBad + 1);
+      return tail.length >= 5 ? tail[0].t1 - t0 : undefined;
+    }, 12_000);
+    for (let i = 0; i < 50; i++) {
+      if (h.vipHolders().some((n) => n !== holder.name)) vipMoved = true;
+      await sleep(20);
+    }
+    const records = await prober.stop();
+    await timeline.stop();
+    if (back === undefined) throw new Error(`HAProxy killed on ${holder.name}: the client was not answered again within 12 s`);
+    const result = { holder: holder.name, clientBackMs: back, failedRequests: records.filter((r) => r.t0 >= t0 && !r.ok).length, vipMoved, twoHoldersMs: timeline.longestDoubleMs };
+    log(`HAProxy killed on ${holder.name}: clients answered again after ${back.toFixed(0)} ms (${result.failedRequests} failed), the VIP ${vipMoved ? 'moved' : 'stayed'}${timeline.longestDoubleMs > 0 ? `, two holders for ${timeline.longestDoubleMs.toFixed(0)} ms` : ''}`);
+    return result;
+  } finally {
+    await prober.stop();
+    await timeline.stop();
+    await waitSingleHolder(h, 15_000, 1500);
+  }
+}
+
 // ---- 3. losing an application server under load -------------------------
 
 export interface BackendLossResult {
