@@ -263,7 +263,9 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
     const domainOf = (node: string) => Object.values(plan.resource.libvirt_domain as Json).find((d) => d.name === `${fabricName}-${node}`) as Json;
     let bootStart = Date.now();
     let booted: Result[] = [];
-    if (withDay2()) {
+    // Day 2 runs on the stacks whose required ids list it (kvm-fabric), and only there.
+    const day2Here = REQUIRED_IDS[stack].includes(DAY2_IDS[0]);
+    if (day2Here) {
       // Day 2 first: Terraform boots the fabric and changes it; the scenarios below run on the fabric it leaves.
       const day2 = await runDay2({ stack, image, network, work, results, vms: started, deviceNic: deviceNet !== undefined, synthesize: (dir, edit, lockFile) => synthesize(stack, dir, edit, lockFile) });
       vms = day2.vms;
@@ -285,7 +287,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
     }
     // E2E_DAY2_ONLY=1 (a developer's shortcut): only the day-2 steps run; every other expected id is then recorded as failed.
     if (!DAY2_ONLY) {
-      if (!withDay2()) {
+      if (!day2Here) {
         evaluation.seeds.forEach((seed, i) => {
           const dir = path.join(work, seed.node);
           mkdirSync(dir, { recursive: true });
