@@ -406,6 +406,10 @@ export async function silentBackendLoss(h: FabricHarness, victimName: string, in
   const balancer = h.node(holders[0]);
   const victim = h.node(victimName);
   const unit = appUnit(victim, options.unit);
+  // The victim must be in rotation first (an earlier fault may still have it DOWN): bounded, 20 s.
+  const statusOf = async () => (await h.haproxyStat(balancer).catch(() => [])).find((r) => r.pxname === 'application_servers' && r.svname === victim.name)?.status;
+  const up = await pollUntil(async () => (/^UP/.test((await statusOf()) ?? '') ? true : undefined), 20_000, 100);
+  if (!up) throw new Error(`${victim.name} is not UP on ${balancer.name} before the fault (${(await statusOf()) ?? 'not listed'})`);
   // A request gets 10 s: without a way to notice the silent server, HAProxy would wait out `timeout server` (60 s).
   const probers = Array.from({ length: streams }, () => h.prober({ url: `https://${h.vip}/`, intervalMs: 25, timeoutMs: 10_000, durationMs, maxRequests: Math.ceil(durationMs / 25) + 10 }));
   let linkDown = false;
