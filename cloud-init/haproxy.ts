@@ -33,23 +33,19 @@ function deadServerLines(lb: FabricModel['loadBalancer']): string[] {
     '    # Probe every 200 ms, out after 2 failures in a row. A check fails only without an',
     '    # answer within `timeout check` (1 s), so a stall of 0.3 s (a hypervisor pause) is no DOWN.',
   ];
-  if (!lb.closeSessionsOnServerDown) {
-    return [
-      ...keepalive,
-      ...checks,
-      '    # Sessions on a server marked DOWN are kept (closeSessionsOnServerDown off): closing them would',
-      '    # reset kept-alive clients; an unanswered idempotent request is retried elsewhere when',
-      '    # `timeout server` strikes.',
-      `    ${FAST_SERVER_CHECKS}`,
-    ];
-  }
-  return [
-    ...keepalive,
-    ...checks,
-    '    # Once DOWN, the sessions still open to it are closed (closeSessionsOnServerDown): a request',
-    '    # waiting on it does not wait out `timeout server`; a kept-alive client connection is reset.',
-    `    ${FAST_SERVER_CHECKS} on-marked-down shutdown-sessions`,
-  ];
+  const sessions = lb.closeSessionsOnServerDown
+    ? [
+        '    # Once DOWN, the sessions still open to it are closed (closeSessionsOnServerDown): a request',
+        '    # waiting on it does not wait out `timeout server`; a kept-alive client connection is reset.',
+        `    ${FAST_SERVER_CHECKS} on-marked-down shutdown-sessions`,
+      ]
+    : [
+        '    # Sessions on a server marked DOWN are kept (closeSessionsOnServerDown off): closing them would',
+        '    # reset kept-alive clients; an unanswered idempotent request is retried elsewhere when',
+        '    # `timeout server` strikes.',
+        `    ${FAST_SERVER_CHECKS}`,
+      ];
+  return [...keepalive, ...checks, ...sessions];
 }
 
 /**

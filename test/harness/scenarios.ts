@@ -77,6 +77,13 @@ export async function vrrpChildPid(h: FabricHarness, node: HarnessNode): Promise
 }
 
 /** Waits (bounded) until exactly one node holds the VIP and has held it for `stableMs`. */
+/** The node that alone holds the VIP (stable for 1.5 s), or an error that says who holds it `before` the fault. */
+async function soleHolder(h: FabricHarness, before: string): Promise<HarnessNode> {
+  const holders = await waitSingleHolder(h, 15_000, 1500);
+  if (holders.length !== 1) throw new Error(`before ${before} the VIP is on [${holders.join(', ')}], not on exactly one node`);
+  return h.node(holders[0]);
+}
+
 export async function waitSingleHolder(h: FabricHarness, timeoutMs: number, stableMs = 1500): Promise<string[]> {
   let since = nowMs();
   let last = '';
@@ -229,24 +236,23 @@ export interface HolderPauseResult {
  * (SIGSTOP) and continued. The VIP must stay where it is.
  */
 export async function holderPause(h: FabricHarness, pauseMs: number, log: Log = quiet): Promise<HolderPauseResult> {
-  const holders = await waitSingleHolder(h, 15_000, 1500);
-  if (holders.length !== 1) throw new Error(`before the pause the VIP is on [${holders.join(', ')}], not on exactly one node`);
-  const holder = h.node(holders[0]);
+  const holder = await soleHolder(h, 'the pause');
   const timeline = new HolderTimeline(h, pauseMs + 10_000);
   let vipMoved = false;
   let frozen = false;
+  // keepalived first on stopping and last on continuing: it is what must ride out the stall.
+  const freeze = async (signal: 'SIGSTOP' | 'SIGCONT') => {
+    // Frozen as soon as one unit may be stopped, so that the finally continues it.
+    if (signal === 'SIGSTOP') frozen = true;
+    for (const unit of signal === 'SIGSTOP' ? ['keepalived.service', 'haproxy.service'] : ['haproxy.service', 'keepalived.service']) await h.signal(holder, { unit, whom: 'all' }, signal);
+    if (signal === 'SIGCONT') frozen = false;
+  };
   try {
-    await h.signal(holder, { unit: 'keepalived.service', whom: 'all' }, 'SIGSTOP');
-    frozen = true;
-    await h.signal(holder, { unit: 'haproxy.service', whom: 'all' }, 'SIGSTOP');
+    await freeze('SIGSTOP');
     const t0 = nowMs();
     // Sampled every 20 ms while paused and for 3 s after.
     for (let i = 0; i < Math.ceil((pauseMs + 3000) / 20) && nowMs() - t0 < pauseMs + 3000; i++) {
-      if (frozen && nowMs() - t0 >= pauseMs) {
-        await h.signal(holder, { unit: 'haproxy.service', whom: 'all' }, 'SIGCONT');
-        await h.signal(holder, { unit: 'keepalived.service', whom: 'all' }, 'SIGCONT');
-        frozen = false;
-      }
+      if (frozen && nowMs() - t0 >= pauseMs) await freeze('SIGCONT');
       const now = h.vipHolders();
       if (now.some((n) => n !== holder.name)) vipMoved = true;
       await sleep(20);
@@ -256,10 +262,7 @@ export async function holderPause(h: FabricHarness, pauseMs: number, log: Log = 
     log(`${holder.name} paused ${pauseMs} ms: the VIP ${vipMoved ? 'MOVED' : 'stayed'}${timeline.longestDoubleMs > 0 ? `, two holders for ${timeline.longestDoubleMs.toFixed(0)} ms` : ''}`);
     return result;
   } finally {
-    if (frozen) {
-      await h.signal(holder, { unit: 'haproxy.service', whom: 'all' }, 'SIGCONT').catch(() => undefined);
-      await h.signal(holder, { unit: 'keepalived.service', whom: 'all' }, 'SIGCONT').catch(() => undefined);
-    }
+    if (frozen) await freeze('SIGCONT').catch(() => undefined);
     await timeline.stop();
     // Whatever happened, the next scenario starts from one holder.
     await waitSingleHolder(h, 15_000, 1500);
@@ -284,9 +287,7 @@ export interface HaproxyCrashResult {
  * place of `vrrp_track_process` (see the harness notes).
  */
 export async function haproxyCrash(h: FabricHarness, log: Log = quiet): Promise<HaproxyCrashResult> {
-  const holders = await waitSingleHolder(h, 15_000, 1500);
-  if (holders.length !== 1) throw new Error(`before the crash the VIP is on [${holders.join(', ')}], not on exactly one node`);
-  const holder = h.node(holders[0]);
+  const holder = await soleHolder(h, 'the crash');
   const prober = h.prober({ url: `https://${h.vip}/`, intervalMs: 25, timeoutMs: 500, durationMs: 15_000, maxRequests: 700 });
   const timeline = new HolderTimeline(h, 20_000);
   let vipMoved = false;
@@ -321,6 +322,12 @@ export async function haproxyCrash(h: FabricHarness, log: Log = quiet): Promise<
 
 // ---- 3. losing an application server under load -------------------------
 
+/** The status (UP, DOWN, MAINT...) `balancer`'s HAProxy gives `server` in `backend`, or undefined when it cannot tell. */
+async function serverStatus(h: FabricHarness, balancer: HarnessNode, server: string, backend = 'application_servers'): Promise<string | undefined> {
+  const rows = await h.haproxyStat(balancer).catch(() => []);
+  return rows.find((r) => r.pxname === backend && r.svname === server)?.status;
+}
+
 export interface BackendLossResult {
   readonly victim: string;
   readonly balancer: string;
@@ -348,11 +355,7 @@ export async function backendLoss(h: FabricHarness, victimName: string, options:
   try {
     await prober.waitFor((rs) => (rs.length > 0 && rs[rs.length - 1].t1 - rs[0].t0 >= killAfterMs ? true : undefined), killAfterMs + 5000);
     const tKill = (await h.signal(victim, { unit, whom: 'main' }, 'SIGKILL')).t;
-    const down = await pollUntil(async () => {
-      const rows = await h.haproxyStat(balancer).catch(() => []);
-      const row = rows.find((r) => r.pxname === backend && r.svname === victim.name);
-      return row && /^DOWN/.test(row.status) ? nowMs() : undefined;
-    }, 3000, 20);
+    const down = await pollUntil(async () => (/^DOWN/.test((await serverStatus(h, balancer, victim.name, backend)) ?? '') ? nowMs() : undefined), 3000, 20);
     await within(prober.done, durationMs + 10_000);
     const records = await prober.stop();
     const failures = records.filter((r) => !r.ok);
@@ -407,9 +410,8 @@ export async function silentBackendLoss(h: FabricHarness, victimName: string, in
   const victim = h.node(victimName);
   const unit = appUnit(victim, options.unit);
   // The victim must be in rotation first (an earlier fault may still have it DOWN): bounded, 20 s.
-  const statusOf = async () => (await h.haproxyStat(balancer).catch(() => [])).find((r) => r.pxname === 'application_servers' && r.svname === victim.name)?.status;
-  const up = await pollUntil(async () => (/^UP/.test((await statusOf()) ?? '') ? true : undefined), 20_000, 100);
-  if (!up) throw new Error(`${victim.name} is not UP on ${balancer.name} before the fault (${(await statusOf()) ?? 'not listed'})`);
+  const up = await pollUntil(async () => (/^UP/.test((await serverStatus(h, balancer, victim.name)) ?? '') ? true : undefined), 20_000, 100);
+  if (!up) throw new Error(`${victim.name} is not UP on ${balancer.name} before the fault (${(await serverStatus(h, balancer, victim.name)) ?? 'not listed'})`);
   // A request gets 10 s: without a way to notice the silent server, HAProxy would wait out `timeout server` (60 s).
   const probers = Array.from({ length: streams }, () => h.prober({ url: `https://${h.vip}/`, intervalMs: 25, timeoutMs: 10_000, durationMs, maxRequests: Math.ceil(durationMs / 25) + 10 }));
   let linkDown = false;
@@ -422,11 +424,7 @@ export async function silentBackendLoss(h: FabricHarness, victimName: string, in
     const tDrop = nowMs();
     h.linkDown(victim);
     linkDown = true;
-    const down = await pollUntil(async () => {
-      const rows = await h.haproxyStat(balancer).catch(() => []);
-      const row = rows.find((r) => r.pxname === 'application_servers' && r.svname === victim.name);
-      return row && /^DOWN/.test(row.status) ? nowMs() : undefined;
-    }, 5000, 20);
+    const down = await pollUntil(async () => (/^DOWN/.test((await serverStatus(h, balancer, victim.name)) ?? '') ? nowMs() : undefined), 5000, 20);
     await within(Promise.all(probers.map((p) => p.done)), durationMs + 15_000);
     const records = (await Promise.all(probers.map((p) => p.stop()))).flat();
     const result: SilentLossResult = {
