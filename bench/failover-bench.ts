@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_ADVERT_INTERVAL_SECONDS } from '../model/defaults';
 import { PROJECT_ROOT } from '../stacks/project-root';
+import { SamplerSummary } from '../e2e/lib/disruption-sampler';
 import { median } from '../test/harness/exec';
 import { FabricHarness } from '../test/harness/fabric-harness';
 import { namespaceFabricSpec, renderFabric, RenderedFabric } from '../test/harness/render';
@@ -83,7 +84,7 @@ async function main(): Promise<number> {
   const byAdvert = new Map<number, Map<VipFault, FailoverRun[]>>();
 
   // Scenario 2: VIP failover, for the shipped advert interval and two others.
-  for (const advert of [DEFAULT_ADVERT_INTERVAL_SECONDS, 0.2, 1.0]) {
+  for (const advert of [...new Set([DEFAULT_ADVERT_INTERVAL_SECONDS, 0.4, 1.0])]) {
     const series = await failoverSeries(advert, runs);
     byAdvert.set(advert, series);
     for (const [fault, list] of series) {
@@ -95,14 +96,15 @@ async function main(): Promise<number> {
         runs: list.length,
         median: seconds(median(client)),
         max: seconds(Math.max(...client)),
-        goal: isDefault ? '< 2 s median' : '',
-        ...(isDefault ? { met: median(client) < 2000 } : {}),
+        // Issue 11's goal in namespaces: median at most 1.0 s, max at most 1.5 s (the main process's resignation included).
+        goal: isDefault ? '<= 1.0 s median, <= 1.5 s max' : '',
+        ...(isDefault ? { met: median(client) <= 1000 && Math.max(...client) <= 1500 } : {}),
       });
       const takeover = list.map((r) => r.takeoverMs);
       const gap = list.map((r) => r.outageMs);
       rows.push({ what: '  standby reports MASTER (notify hook)', runs: list.length, median: seconds(median(takeover)), max: seconds(Math.max(...takeover)), goal: '' });
       const double = list.map((r) => r.twoHoldersMs);
-      rows.push({ what: '  both nodes held the VIP (longest stretch)', runs: list.length, median: seconds(median(double)), max: seconds(Math.max(...double)), goal: '' });
+      rows.push({ what: '  both nodes held the VIP (longest stretch)', runs: list.length, median: seconds(median(double)), max: seconds(Math.max(...double)), goal: 'never', met: list.every((r) => !r.sawTwoHolders) });
       rows.push({
         what: '  client without any answer',
         runs: list.length,
@@ -140,10 +142,12 @@ async function main(): Promise<number> {
   const failed = losses.reduce((s, r) => s + r.failed, 0);
   const total = losses.reduce((s, r) => s + r.requests, 0);
   rows.push({ what: 'Failed GETs while an application server dies (40/s)', runs: losses.length, median: `${failed} of ${total}`, max: `${Math.max(...losses.map((r) => r.failed))} in one run`, goal: '0', met: failed === 0 });
-  const silentTotal = silent.reduce((n, r) => n + r.requests, 0);
-  const silentFailed = silent.reduce((n, r) => n + r.failures.length, 0);
-  const silentSlowest = Math.max(...silent.map((r) => r.slowestMs));
-  rows.push({ what: 'GETs while an application node dies silently (GETs waiting on it)', runs: silent.length, median: `${silentFailed} of ${silentTotal} failed`, max: `slowest ${seconds(silentSlowest)}`, goal: '0 failed, none > 2 s', met: silentFailed === 0 && silentSlowest <= 2000 });
+  // The three new-connection streams and the disruption sampler's new and kept-alive samplers alike.
+  const sampled = (runs: { disruption: readonly SamplerSummary[] }[]) => runs.flatMap((r) => r.disruption);
+  const silentTotal = silent.reduce((n, r) => n + r.requests, 0) + sampled(silent).reduce((n, d) => n + d.samples, 0);
+  const silentFailed = silent.reduce((n, r) => n + r.failures.length, 0) + sampled(silent).reduce((n, d) => n + d.failed, 0);
+  const silentSlowest = Math.max(...silent.map((r) => r.slowestMs), ...sampled(silent).map((d) => d.slowestS * 1000));
+  rows.push({ what: 'GETs while an application node dies silently (GETs waiting on it; new and kept-alive connections)', runs: silent.length, median: `${silentFailed} of ${silentTotal} failed`, max: `slowest ${seconds(silentSlowest)}`, goal: '0 failed, none > 2 s', met: silentFailed === 0 && silentSlowest <= 2000 });
   const pauseMoves = pauses.filter((r) => r.vipMoved).length;
   rows.push({ what: `VIP holder paused ${HOLDER_PAUSE_MS / 1000} s (keepalived and HAProxy stopped)`, runs: pauses.length, median: `${pauseMoves} moved`, max: '', goal: 'the VIP stays', met: pauseMoves === 0 });
   const haproxyBack = haproxyCrashes.map((r) => r.clientBackMs);
@@ -155,6 +159,13 @@ async function main(): Promise<number> {
   const moved = balancer.holdersAfter.length === 1 && balancer.holdersAfter[0] === balancer.to;
   rows.push({ what: `HAProxy hangs on the VIP holder: VIP moved (after ${balancer.restarts} watchdog restarts)`, runs: 1, median: seconds(balancer.vipMovedMs), max: seconds(balancer.vipMovedMs), goal: 'moves', met: moved });
   rows.push({ what: '  clients answered again (through the new holder)', runs: 1, median: seconds(balancer.clientBackMs), max: seconds(balancer.clientBackMs), goal: '' });
+
+  const holderDiesForRows = [...(byAdvert.get(DEFAULT_ADVERT_INTERVAL_SECONDS)?.entries() ?? [])].filter(([fault]) => fault !== 'keepalived-kill').flatMap(([, list]) => list);
+  for (const [fault, list] of [['VIP holder dies', holderDiesForRows], ['VIP holder paused', pauses], ['HAProxy killed on the holder', haproxyCrashes], ['application node dies silently', silent]] as const) {
+    for (const [sampler, d] of Object.entries(disruptionOf(list))) {
+      rows.push({ what: `Disruption, ${fault}: ${sampler} (${d.failed}/${d.samples} samples failed, slowest ${d.slowest_s.toFixed(2)} s)`, runs: list.length, median: `${d.disruption_s.median.toFixed(2)} s`, max: `${d.disruption_s.max.toFixed(2)} s`, goal: '' });
+    }
+  }
 
   printTable(rows);
   const holderDies = [...(byAdvert.get(DEFAULT_ADVERT_INTERVAL_SECONDS)?.entries() ?? [])].filter(([fault]) => fault !== 'keepalived-kill').flatMap(([, list]) => list);
@@ -176,9 +187,21 @@ async function main(): Promise<number> {
           [...byAdvert].map(([advert, series]) => [String(advert), Object.fromEntries([...series].map(([fault, list]) => [fault, { ...summary(list.map((r) => r.clientMs)), takeover: summary(list.map((r) => r.takeoverMs)), double_holder_runs: list.filter((r) => r.sawTwoHolders).length }]))]),
         ),
         double_holder_runs: allRuns.filter((r) => r.sawTwoHolders).length + pauses.filter((r) => r.twoHoldersMs > 0).length + haproxyCrashes.filter((r) => r.twoHoldersMs > 0).length,
+        // OpenShift-style disruption per fault: per frontend and connection kind (new, reused), 50 ms samples with a 2 s deadline.
+        disruption: {
+          vip_failover: disruptionOf(holderDies),
+          holder_pause: disruptionOf(pauses),
+          haproxy_crash: disruptionOf(haproxyCrashes),
+          app_node_loss: disruptionOf(silent),
+        },
+        vip_moves: {
+          vip_failover: { runs: holderDies.length, total: holderDies.reduce((n, r) => n + r.vipMoves, 0), note: 'the failover and, with nopreempt, no move back when the old holder returns' },
+          holder_pause: pauses.reduce((n, r) => n + r.vipMoves, 0),
+          haproxy_crash: haproxyCrashes.reduce((n, r) => n + r.vipMoves, 0),
+        },
         app_node_loss: { total: silentTotal, failed: silentFailed, max_latency_s: s(silentSlowest), runs: silent.length, marked_down_s: summary(silent.map((r) => r.markedDownMs)), how: 'the application stopped (SIGSTOP) with GETs waiting on it, then its link down: no RST, as a power-off' },
         app_crash: { total: losses.reduce((n, r) => n + r.requests, 0), failed, marked_down_s: summary(down), runs: losses.length },
-        holder_pause: { pause_s: HOLDER_PAUSE_MS / 1000, runs: pauses.length, vip_moves: pauseMoves },
+        holder_pause: { pause_s: HOLDER_PAUSE_MS / 1000, runs: pauses.length, vip_moves: pauses.reduce((n, r) => n + r.vipMoves, 0), runs_moved: pauseMoves },
         haproxy_crash: { ...summary(haproxyBack), vip_moved_runs: haproxyCrashes.filter((r) => r.vipMoved).length, note: 'vrrp_track_process needs the initial network namespace; the harness swaps it for an equivalent pgrep check (test/harness/adapt.ts), so this is that check, not the real tracker' },
         hung_service_s: summary(hangs.map((r) => r.backMs)),
         harness_notes: notes,
@@ -192,6 +215,23 @@ async function main(): Promise<number> {
   process.stdout.write(`\nwritten: ${path.relative(PROJECT_ROOT, file)}\n`);
   process.stdout.write(`\n${runs} runs per measurement; ${((Date.now() - started) / 1000).toFixed(0)} s in all. Times are from the fault to the client's first answer from the new holder (VIP) or from the service.\n`);
   return rows.some((r) => r.met === false) ? 1 : 0;
+}
+
+/** Per sampler over the runs of one fault: disruption median and max, failed samples, the slowest sample. */
+function disruptionOf(runs: readonly { disruption: readonly SamplerSummary[] }[]): Record<string, { disruption_s: { median: number; max: number }; failed: number; samples: number; slowest_s: number }> {
+  const by = new Map<string, SamplerSummary[]>();
+  for (const d of runs.flatMap((r) => r.disruption)) by.set(d.sampler, [...(by.get(d.sampler) ?? []), d]);
+  return Object.fromEntries(
+    [...by].map(([sampler, list]) => [
+      sampler,
+      {
+        disruption_s: { median: median(list.map((d) => d.disruptionS)), max: Math.max(...list.map((d) => d.disruptionS)) },
+        failed: list.reduce((n, d) => n + d.failed, 0),
+        samples: list.reduce((n, d) => n + d.samples, 0),
+        slowest_s: Math.max(...list.map((d) => d.slowestS)),
+      },
+    ]),
+  );
 }
 
 function printTable(rows: Row[]): void {

@@ -30,6 +30,17 @@ export function vrrpInstancesOf(model: FabricModel, node: NodeModel): VrrpInstan
   return vrrpInstances(model).filter((i) => i.members.some((m) => m.node === node.name));
 }
 
+/**
+ * RFC 5798 §6.1's master-down interval for the fabric VIP's first standby:
+ * 3 × advert + (256 − priority) / 256 × advert, in seconds (two decimals).
+ */
+export function masterDownSeconds(model: FabricModel): string {
+  const vrrp = model.loadBalancer.vrrp;
+  const standby = vrrp.members[1] ?? vrrp.members[0];
+  const advert = vrrp.advertIntervalSeconds;
+  return (3 * advert + ((256 - standby.priority) / 256) * advert).toFixed(2);
+}
+
 /** A keepalived vrrp_script. */
 interface TrackScript {
   readonly name: string;
@@ -89,6 +100,16 @@ export function renderKeepalivedConf(model: FabricModel, node: NodeModel): strin
     // Refresh the switches' ARP tables while master, in case a GARP was lost.
     '    vrrp_garp_master_refresh 60',
     '    vrrp_garp_master_repeat 3',
+    `    # Adverts every ${model.loadBalancer.vrrp.advertIntervalSeconds} s leave a standby ${masterDownSeconds(model)} s before it takes over, so the VRRP`,
+    '    # process must run on time on a busy node: first in the CPU queue, never swapped out. Not',
+    '    # real-time (vrrp_rt_priority): keepalived 2.2.7 cannot renew its real-time CPU limit on a',
+    '    # reload, and the kernel then kills its VRRP process, which moves every VIP.',
+    '    vrrp_priority -20',
+    '    vrrp_no_swap',
+    '    # After two masters (a stall, a healed split), the one that yields sends a last advert and',
+    '    # the winner answers with gratuitous ARPs, so every switch ends up pointing at the winner.',
+    '    vrrp_higher_prio_send_advert true',
+    '    vrrp_garp_lower_prio_repeat 3',
     '    # vrrp_strict is deliberately off: it forbids unicast peers and adds firewall rules.',
     '    # A running node takes a new configuration with fabric-apply-bundle: it waits for keepalived',
     '    # to delete the reload file, and schedules reloads that all peers must make at once here.',

@@ -25,9 +25,6 @@ const GUEST_INTERFACE = 'eth0';
 /** The device-management NIC keeps the original's name. */
 const DEVICE_INTERFACE = 'eth3';
 const HAPROXY_HEALTH_PORT = 8405;
-/** Priority of the first member of a VRRP instance; each further member gets 10 less, so no two are equal. */
-const TOP_PRIORITY = 150;
-const PRIORITY_STEP = 10;
 
 /**
  * Validates a fabric description once, up front, and returns the normalized
@@ -96,6 +93,11 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     problems.add('highAvailability.advertIntervalSeconds', `advert interval ${String(advertInterval)} s is outside VRRPv3's range`, `use 0.01 to 40.95 seconds in steps of 0.01 (default ${D.DEFAULT_ADVERT_INTERVAL_SECONDS})`);
   }
   const checkInterval = positiveInteger('highAvailability.checkIntervalSeconds', ha.checkIntervalSeconds ?? D.DEFAULT_CHECK_INTERVAL_SECONDS, problems);
+  const topPriority = ha.topPriority ?? D.DEFAULT_TOP_PRIORITY;
+  if (!Number.isInteger(topPriority) || topPriority < 2 || topPriority > 254) {
+    problems.add('highAvailability.topPriority', `VRRP priority ${String(topPriority)} is outside 2 to 254`, `give a whole number from 2 to 254 (default ${D.DEFAULT_TOP_PRIORITY}; 255 belongs to an address owner)`);
+  }
+  const priorityStep = positiveInteger('highAvailability.priorityStep', ha.priorityStep ?? D.DEFAULT_PRIORITY_STEP, problems);
   const vrrpMode = ha.vrrpMode ?? D.DEFAULT_VRRP_MODE;
   if (vrrpMode !== 'unicast' && vrrpMode !== 'multicast') {
     problems.add('highAvailability.vrrpMode', `VRRP mode '${String(vrrpMode)}' is unknown`, "use 'unicast' (default) or 'multicast'");
@@ -108,6 +110,11 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   const lb = spec.loadBalancer ?? {};
   const lbMembers = lb.members ?? nodes.slice(0, 2).map((n) => n.name);
   checkMembers('loadBalancer.members', 'load-balancer cluster', lbMembers, seenNames, problems);
+  // The load-balancer cluster is the largest VRRP cluster (database and monitoring have at most two members).
+  const vrrpMembers = Math.max(Array.isArray(lbMembers) ? lbMembers.length : 0, 2);
+  if (Number.isInteger(topPriority) && Number.isInteger(priorityStep) && topPriority - (vrrpMembers - 1) * priorityStep < 1) {
+    problems.add('highAvailability.priorityStep', `a step of ${priorityStep} from priority ${topPriority} leaves the last of ${vrrpMembers} VRRP members at ${topPriority - (vrrpMembers - 1) * priorityStep}`, `use a step of at most ${Math.floor((topPriority - 1) / (vrrpMembers - 1))}, or a higher topPriority`);
+  }
   if (Array.isArray(lbMembers) && lbMembers.length < 2) {
     problems.add('loadBalancer.members', `the load-balancer cluster has ${lbMembers.length} node(s) [${lbMembers.join(', ')}] but holding the VIP highly available needs 2`, 'add appliances to the fabric (or name two in loadBalancer.members)');
   }
@@ -261,7 +268,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     members: members.map((m, i) => ({
       node: m,
       address: interfaceName === GUEST_INTERFACE ? byName.get(m)!.managementAddress : byName.get(m)!.deviceAddress!,
-      priority: TOP_PRIORITY - i * PRIORITY_STEP,
+      priority: topPriority - i * priorityStep,
     })),
     ...extra,
   });

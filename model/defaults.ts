@@ -18,7 +18,11 @@ export const DEFAULT_DISK_GIB = 100;
 export const DEFAULT_NAME_PREFIX = 'node';
 
 /** @defaultOf HighAvailabilitySpec.advertIntervalSeconds */
-export const DEFAULT_ADVERT_INTERVAL_SECONDS = 0.4;
+export const DEFAULT_ADVERT_INTERVAL_SECONDS = 0.2;
+/** @defaultOf HighAvailabilitySpec.topPriority */
+export const DEFAULT_TOP_PRIORITY = 250;
+/** @defaultOf HighAvailabilitySpec.priorityStep */
+export const DEFAULT_PRIORITY_STEP = 10;
 /** @defaultOf HighAvailabilitySpec.vrrpMode */
 export const DEFAULT_VRRP_MODE = 'unicast';
 /** @defaultOf HighAvailabilitySpec.preempt */

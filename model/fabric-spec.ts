@@ -97,13 +97,28 @@ export interface ManagementNetworkSpec {
 /** How the VIPs are held. */
 export interface HighAvailabilitySpec {
   /**
-   * VRRP advertisement interval in seconds (VRRPv3 allows fractions). The
-   * standby takes over after three missed adverts plus a skew below one
-   * interval, so 0.4 s gives about 1.4 s to failover while a hypervisor stall
-   * must exceed 1.2 s to cause a spurious one.
-   * @default 0.4
+   * VRRP advertisement interval in seconds (VRRPv3 allows fractions). A
+   * standby takes over after three missed adverts plus a skew of
+   * (256 - priority) / 256 of an interval, so 0.2 s gives about 0.61 s to
+   * failover (the standby at priority 240), while a stall of the holder
+   * (a hypervisor pause, a vMotion stun) must exceed that to cause a
+   * spurious one: QEMU's default migration downtime is 0.3 s. keepalived
+   * runs its VRRP process first in the CPU queue (nice -20) and locked in
+   * memory, so a busy node still sends its adverts on time. Raise it on
+   * hosts that stall VMs for longer.
+   * @default 0.2
    */
   readonly advertIntervalSeconds?: number;
+  /**
+   * VRRP priority of each cluster's first member; each further member gets
+   * `priorityStep` less. High priorities shorten the takeover: the skew
+   * above is 0.0125 s at 240 but 0.09 s at 140. At most 254 (255 is the
+   * address owner's).
+   * @default 250
+   */
+  readonly topPriority?: number;
+  /** How much lower each further member's VRRP priority is than the one before it (priorities must differ). @default 10 */
+  readonly priorityStep?: number;
   /** `unicast` (peers listed explicitly; works where multicast is filtered, e.g. vSphere port groups) or `multicast`. @default 'unicast' */
   readonly vrrpMode?: 'unicast' | 'multicast';
   /**

@@ -145,8 +145,8 @@ describe('the bundle agent and the renderers agree', () => {
     expect(conf).toContain(`KEEPALIVED_RELOAD_FILE=${KEEPALIVED_RELOAD_FILE}\n`);
     expect(conf).toContain(`KEEPALIVED_RELOAD_TIME_FILE=${KEEPALIVED_RELOAD_TIME_FILE}\n`);
     expect(conf).toContain('VRRP_INSTANCE=fabric_vip 198.51.100.10 /run/appliance-fabric/vrrp-fabric_vip.state\n');
-    // 3 x 0.4 s advert + 2 x 1 s checks.
-    expect(conf).toContain('VRRP_SETTLE_SECONDS=4\n');
+    // 3 x 0.2 s advert + 2 x 1 s checks, rounded up.
+    expect(conf).toContain('VRRP_SETTLE_SECONDS=3\n');
     expect(renderApplyBundleConf(model, model.nodes[2])).toMatch(/^HAPROXY_HEALTH_URL=$/m);
   });
 

@@ -186,7 +186,7 @@ describe.each<PlatformKind>(['kvm', 'vsphere'])('the lock file on %s', (kind) =>
     const pair = err.problems.find((p) => p.path === 'stack/Fabric/load-balancer')!;
     expect(pair.message).toContain('the images of all members of the load-balancer pair change in one synth');
     expect(pair.message).toContain(kind === 'kvm' ? `node1 name 'testfab-base.qcow2', source '${DEBIAN_12}' → name 'testfab-base.qcow2', source '${DEBIAN_12_NEXT}'` : "node1 template 'debian12-v1' → template 'debian12-v2'");
-    expect(pair.fix).toMatch(/^change node2 first, the lower-priority member node2 \(priority 140\) against node1's 150/);
+    expect(pair.fix).toMatch(/^change node2 first, the lower-priority member node2 \(priority 240\) against node1's 250/);
     expect(pair.fix).toContain(
       kind === 'kvm'
         ? `keep node1 on name 'testfab-base.qcow2', source '${DEBIAN_12}' (undo the change that reaches it: the platform's template or baseImage, or its own image) and give the new image to node2 alone (appliances[1].image { source: '${DEBIAN_12_NEXT}' };`
@@ -232,7 +232,7 @@ describe.each<PlatformKind>(['kvm', 'vsphere'])('the pairs on %s', (kind) => {
     synth(kind, fiveNodes(extra));
     const err = refusal(() => synth(kind, withImages(fiveNodes(extra), { [first]: next(), [second]: next() })));
     expect(err.problems.map((p) => p.path)).toEqual([`stack/Fabric/${cluster}`]);
-    expect(err.problems[0].fix).toMatch(new RegExp(`^change ${second} first, the lower-priority member ${second} \\(priority 140\\) against ${first}'s 150`));
+    expect(err.problems[0].fix).toMatch(new RegExp(`^change ${second} first, the lower-priority member ${second} \\(priority 240\\) against ${first}'s 250`));
     synth(kind, withImages(fiveNodes(extra), { [second]: next() }));
     synth(kind, withImages(fiveNodes(extra), { [first]: next(), [second]: next() }));
   });

@@ -22,8 +22,8 @@ describe('keepalived.conf', () => {
     expect(conf2).toMatch(/unicast_peer \{\n\s+198\.51\.100\.11\n\s+\}/);
     expect(conf1).toContain('check_unicast_src');
     expect(conf1).toContain('unicast_fault_no_peer');
-    expect(conf1).toContain('priority 150');
-    expect(conf2).toContain('priority 140');
+    expect(conf1).toContain('priority 250');
+    expect(conf2).toContain('priority 240');
     expect(conf1).toContain(`virtual_router_id ${m.loadBalancer.vrrp.virtualRouterId}`);
     expect(conf1).toContain('198.51.100.10/24 dev eth0');
   });
@@ -37,7 +37,12 @@ describe('keepalived.conf', () => {
     expect(conf).toContain('script_user keepalived_script');
     expect(conf).not.toMatch(/^\s*vrrp_strict/m);
     expect(conf).toContain('vrrp_garp_master_refresh');
-    expect(conf).toContain('advert_int 0.4');
+    expect(conf).toContain('advert_int 0.2');
+    // Fast adverts need a VRRP process that runs on time on a busy node (issue 11).
+    expect(conf).toMatch(/^ {4}vrrp_priority -20\n {4}vrrp_no_swap$/m);
+    expect(conf).not.toMatch(/^\s*vrrp_rt_priority/m);
+    expect(conf).toContain('    vrrp_higher_prio_send_advert true\n    vrrp_garp_lower_prio_repeat 3\n');
+    expect(conf).toContain('leave a standby 0.61 s before it takes over');
     expect(conf).toContain('nopreempt');
   });
 

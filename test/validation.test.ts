@@ -45,6 +45,8 @@ describe('fabric validation', () => {
     ['an unknown load-balancer member', threeNodeSpec({ loadBalancer: { members: ['node1', 'node9'] } }), /loadBalancer.members\[1\]: 'node9' in the load-balancer cluster is not an appliance of this fabric\. Fix: use one of: node1, node2, node3/],
     ['clashing ports', threeNodeSpec({ loadBalancer: { statsPort: 8080 } }), /applicationServers.service.port: port 8080 is already taken by loadBalancer.statsPort/],
     ['a check interval of zero', threeNodeSpec({ highAvailability: { checkIntervalSeconds: 0 } }), /highAvailability.checkIntervalSeconds: 0 is not a positive whole number/],
+    ['the address owner\'s VRRP priority', threeNodeSpec({ highAvailability: { topPriority: 255 } }), /highAvailability.topPriority: VRRP priority 255 is outside 2 to 254\. Fix: give a whole number from 2 to 254 \(default 250/],
+    ['a priority step that runs out of priorities', threeNodeSpec({ highAvailability: { topPriority: 10, priorityStep: 20 } }), /highAvailability.priorityStep: a step of 20 from priority 10 leaves the last of 2 VRRP members at -10\. Fix: use a step of at most 9, or a higher topPriority/],
     ['an advert interval VRRPv3 cannot carry', threeNodeSpec({ highAvailability: { advertIntervalSeconds: 0.005 } }), /highAvailability.advertIntervalSeconds: advert interval 0.005 s is outside VRRPv3's range/],
     ['a private key in place of a public one', threeNodeSpec({ sshAuthorizedKeys: ['-----BEGIN OPENSSH PRIVATE KEY-----'] }), /sshAuthorizedKeys\[0\]: this is a private key, not a public one/],
     ['a database pair of three', threeNodeSpec({ database: { vip: '198.51.100.20', members: ['node1', 'node2', 'node3'] } }), /database.members: the database cluster has 3 node\(s\) \[node1, node2, node3\]\. Fix: name exactly two appliances/],
@@ -88,7 +90,12 @@ describe('fabric validation', () => {
     expect(a.loadBalancer.vrrp.virtualRouterId).toBeGreaterThanOrEqual(1);
     expect(a.loadBalancer.vrrp.virtualRouterId).toBeLessThanOrEqual(255);
     expect(other.loadBalancer.vrrp.virtualRouterId).not.toBe(a.loadBalancer.vrrp.virtualRouterId);
-    expect(a.loadBalancer.vrrp.members.map((m) => m.priority)).toEqual([150, 140]);
+    expect(a.loadBalancer.vrrp.members.map((m) => m.priority)).toEqual([250, 240]);
+  });
+
+  it('takes the VRRP priorities from topPriority and priorityStep', () => {
+    const m = buildFabricModel(threeNodeSpec({ loadBalancer: { members: ['node1', 'node2', 'node3'] }, highAvailability: { topPriority: 200, priorityStep: 25 } }), TEST_PLATFORM, PATH);
+    expect(m.loadBalancer.vrrp.members.map((x) => x.priority)).toEqual([200, 175, 150]);
   });
 
   it('derives distinct router ids for every VIP on one segment', () => {

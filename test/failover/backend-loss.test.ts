@@ -22,22 +22,26 @@ describe('a running fabric: losing an application server under load', () => {
 });
 
 // A power loss sends no RST: a GET waiting on the dead node waits out `timeout server` (60 s) before HAProxy retries
-// it. With closeSessionsOnServerDown (off by default) the checks' DOWN closes its session; a GET on a connection of
-// its own is then retried elsewhere (this test), while one on a kept-alive client connection is reset (measured on
-// the VMs, which is why it is off by default).
+// it. With closeSessionsOnServerDown (off by default) the checks' DOWN closes its session instead: the GETs waiting on
+// it are answered by another server or cut with a reset, within 2 s, never left hanging. A cut GET fails (a socket hang
+// up on a new connection, ECONNRESET on a kept-alive one, as the disruption sampler and the VM tier saw), which is why it
+// is off by default.
 describe('a running fabric with closeSessionsOnServerDown and serverTcpKeepAlive: an application server that dies silently', () => {
   const fabric = runningFabric({ loadBalancer: { closeSessionsOnServerDown: true, serverTcpKeepAlive: true } });
 
-  it('answers the GETs waiting on it from another server, within 2 s', async () => {
+  it('leaves no GET waiting on it for more than 2 s: each is answered by another server or reset', async () => {
     const h = fabric.harness();
     const r = await silentBackendLoss(h, 'node3', fabric.rendered().nodes, { streams: 3, hangMs: 400, durationMs: 5000, unit: `${fabric.rendered().model.applicationServers.service.name}.service` }, console.log);
-    expect(r.failures).toEqual([]);
     expect(r.requests).toBeGreaterThanOrEqual(60);
-    // At least one GET was really waiting on node3 (started before the drop, still waiting), and each was answered by another server.
+    // At least one GET was really waiting on node3 (started before the drop, still waiting).
     const hung = r.inFlight.filter((x) => x.t1 - x.t0 > 300);
     expect(hung.length).toBeGreaterThanOrEqual(1);
-    for (const x of hung) expect(['node1', 'node2']).toContain(x.body);
+    // Answered by another server, or cut at once: a reset, never a timeout and never an answer from node3.
+    for (const x of hung) expect(x.ok ? x.body : x.error).toMatch(/^(node1|node2|socket hang up|ECONNRESET)$/);
+    for (const f of r.failures) expect(f.error).toMatch(/^(socket hang up|ECONNRESET)$/);
     expect(r.markedDownMs).toBeLessThan(2000);
     expect(r.slowestMs).toBeLessThan(2000);
+    // The sampler's samples too (new and kept-alive connections, 2 s deadline): no deadline missed.
+    for (const d of r.disruption) expect(d.failures.filter((f) => f.kind === 'deadline')).toEqual([]);
   }, 90_000);
 });

@@ -3,7 +3,7 @@ import { FailoverRun, haproxyCrash, holderPause, vipFailover, VipFault } from '.
 import { logNotes, runningFabric } from './fabric-fixture';
 
 // Tier 3: the VIP holder fails; the standby must take the VIP over and the
-// client must get answers again, with the shipped advert interval (0.4 s).
+// client must get answers again, with the shipped advert interval (0.2 s).
 describe('a running fabric: VIP failover', () => {
   const fabric = runningFabric();
   const RUNS = 5;
@@ -27,8 +27,11 @@ describe('a running fabric: VIP failover', () => {
       expect(r.holdersAfterReturn).toEqual([r.to]);
       // Two holders at once is a failure, not a figure (issue 11).
       expect(r.sawTwoHolders).toBe(false);
+      // Moved once: to the standby, and not back when the old holder returned.
+      expect(r.vipMoves).toBe(1);
     }
-    expect(median(out.map((r) => r.clientMs))).toBeLessThan(2000);
+    // Issue 11's goal (median 1.0 s) is the bench's to measure over 10 runs; this bound only catches a regression.
+    expect(median(out.map((r) => r.clientMs))).toBeLessThan(1500);
   };
 
   it('moves the VIP when the holder\'s keepalived VRRP process crashes (SIGKILL), 5 times', async () => {
@@ -53,7 +56,11 @@ describe('a running fabric: VIP failover', () => {
     for (let i = 0; i < 3; i++) {
       const r = await holderPause(h, 300, console.log);
       expect(r.vipMoved).toBe(false);
+      expect(r.vipMoves).toBe(0);
       expect(r.twoHoldersMs).toBe(0);
+      // A stall delays answers by its length but fails none: every sampler on every frontend, new and kept-alive connections.
+      expect(r.disruption.map((d) => d.sampler).sort()).toEqual(['gui/new', 'gui/reused', 'nbi-8443/new', 'nbi-8443/reused']);
+      expect(r.disruption.filter((d) => d.failed > 0)).toEqual([]);
     }
   }, 90_000);
 

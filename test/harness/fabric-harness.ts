@@ -13,6 +13,7 @@ import { adaptForNamespaces } from './adapt';
 import { pollUntil, run, runOk } from './exec';
 import { writeNodeProgram } from './node-program';
 import { Prober, ProberConfig, proberMain } from './prober';
+import { DisruptionSampler, SamplerTarget } from '../../e2e/lib/disruption-sampler';
 import {
   HARNESS_RUN_DIR, JOURNAL_FILE, loggerShim, ProcessInfo, SupervisorConfig, SupervisorEvent, supervisorMain, SUPERVISOR_SOCKET,
   systemctlShim, UnitStatus, UNIT_PATH,
@@ -58,6 +59,8 @@ export interface FabricInput {
    * network's eth3). @default none: the client is on the management network only
    */
   readonly clientAddresses?: Readonly<Record<string, string>>;
+  /** The frontends the disruption sampler watches (from the model). @default the GUI through the VIP, any body */
+  readonly frontends?: readonly SamplerTarget[];
 }
 
 export interface HarnessNode {
@@ -123,6 +126,7 @@ export class FabricHarness {
   readonly switchNs: string;
   readonly clientNs: string;
   readonly vip: string;
+  readonly frontends: readonly SamplerTarget[];
   /** Notes for the report (what was emulated or added). */
   readonly notes: string[] = [];
   private readonly namespaces: string[] = [];
@@ -143,6 +147,7 @@ export class FabricHarness {
     this.switchNs = `${this.runId}-sw`;
     this.clientNs = `${this.runId}-client`;
     this.vip = input.vip;
+    this.frontends = input.frontends ?? [{ name: 'gui', url: `https://${input.vip}/` }];
   }
 
   /** Builds the namespaces, lays out every node's files and starts the nodes. On any failure everything is removed again. */
@@ -564,6 +569,18 @@ export class FabricHarness {
     const file = path.join(this.dir, `prober-${Math.random().toString(36).slice(2, 8)}.js`);
     writeNodeProgram(file, proberMain, cfg);
     return new Prober('setpriv', ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', this.clientNs, process.execPath, file], (pid) => this.pids.set(pid, 'prober'), (pid) => this.pids.delete(pid));
+  }
+
+  /**
+   * Starts the disruption sampler in the client namespace: new and reused
+   * connections to every frontend, every 50 ms with a 2 s deadline, for at
+   * most `durationMs` (the sampler shared with the VM tier).
+   */
+  sampler(durationMs: number, targets: readonly SamplerTarget[] = this.frontends): DisruptionSampler {
+    return new DisruptionSampler(['setpriv', '--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', this.clientNs], { targets, durationMs }, {
+      onSpawn: (pid) => this.pids.set(pid, 'disruption sampler'),
+      onExit: (pid) => this.pids.delete(pid),
+    });
   }
 
   /** One request from the client (curl, as a person would). */

@@ -9,6 +9,7 @@ import { FabricModel } from '../../model/fabric-model';
 import { FabricSpec, LoadBalancerSpec, WatchdogSpec } from '../../model/fabric-spec';
 import { runOk } from './exec';
 import { FabricInput } from './fabric-harness';
+import { frontendTargets } from '../../e2e/lib/disruption-sampler';
 
 /** Where the database VIP is when a namespace fabric has the database cluster. */
 export const NAMESPACE_DATABASE_VIP = '198.51.100.20';
@@ -101,6 +102,7 @@ export function renderFabric(spec: FabricSpec, earlierSecrets?: FabricSecrets): 
     model,
     secrets,
     vip: model.vip,
+    frontends: frontendTargets(model),
     ...(model.deviceNetwork ? { clientAddresses: { [model.deviceNetwork.interfaceName]: deviceClientAddress(model.deviceNetwork.cidr) } } : {}),
     nodes: rendered.map(({ node, ci }) => ({ name: node.name, userData: ci.userData, files: ci.files, networkConfigData: ci.networkConfigData })),
     bundles: Object.fromEntries(rendered.map(({ node, ci }) => [node.name, ci.bundle])),

@@ -1,6 +1,7 @@
 import { nowMs, pollUntil, sleep, within } from './exec';
 import { FabricHarness, HarnessNode, NodeInput } from './fabric-harness';
 import { ProbeRecord } from './prober';
+import { describeDisruption, SamplerSummary } from '../../e2e/lib/disruption-sampler';
 
 /**
  * The failure scenarios, shared by the jest tests (which assert) and the
@@ -67,6 +68,10 @@ export interface FailoverRun {
   readonly sawTwoHolders: boolean;
   /** The longest stretch during which both nodes held the VIP (sampled every ~20 ms). */
   readonly twoHoldersMs: number;
+  /** How often the VIP moved, the old holder's return included. */
+  readonly vipMoves: number;
+  /** The disruption sampler's figures per frontend and connection kind. */
+  readonly disruption: readonly SamplerSummary[];
 }
 
 /** The keepalived VRRP child of a node, found as the keepalived process whose parent is the unit's main process. */
@@ -101,23 +106,28 @@ export async function waitSingleHolder(h: FabricHarness, timeoutMs: number, stab
 
 /**
  * Samples which nodes hold the VIP every ~20 ms in the background (bounded
- * by `maxMs`) and adds up how long more than one node held it.
+ * by `maxMs`), adds up how long more than one node held it, and counts the
+ * VIP's moves: each time a node that did not hold it at the last sample does.
  */
 class HolderTimeline {
   private stopped = false;
   private readonly done: Promise<void>;
   doubleMs = 0;
   longestDoubleMs = 0;
+  moves = 0;
 
   constructor(h: FabricHarness, maxMs: number) {
     this.done = (async () => {
       const start = nowMs();
       let last = nowMs();
       let since: number | undefined;
+      let before: string[] | undefined;
       for (let i = 0; i < Math.ceil(maxMs / 20) && !this.stopped && nowMs() - start < maxMs; i++) {
         const now = nowMs();
-        const double = h.vipHolders().length > 1;
-        if (double) {
+        const holders = h.vipHolders();
+        if (before) this.moves += holders.filter((n) => !before!.includes(n)).length;
+        before = holders;
+        if (holders.length > 1) {
           this.doubleMs += now - last;
           since ??= now;
           this.longestDoubleMs = Math.max(this.longestDoubleMs, now - since);
@@ -159,6 +169,7 @@ export async function vipFailover(h: FabricHarness, fault: VipFault, inputs: rea
   if (others.length !== 1) throw new Error(`expected one standby balancer, found ${others.length}`);
   const to = others[0];
   const prober = h.prober({ url: `https://${h.vip}/`, intervalMs: 25, timeoutMs: 300, durationMs: 20_000, maxRequests: 1000 });
+  const sampler = h.sampler(45_000);
   let timeline: HolderTimeline | undefined;
   try {
     const warm = await prober.waitFor((rs) => (rs.filter((r) => r.ok && r.mac === from.mac).length >= 3 ? true : undefined), 5000);
@@ -200,6 +211,7 @@ export async function vipFailover(h: FabricHarness, fault: VipFault, inputs: rea
     if (h.vipHolders().length > 1) sawTwoHolders = true;
     const holdersAfterReturn = await waitSingleHolder(h, 15_000, 1500);
     await timeline.stop();
+    const disruption = await sampler.stop();
     if (timeline.doubleMs > 0) sawTwoHolders = true;
     const run: FailoverRun = {
       fault,
@@ -212,12 +224,15 @@ export async function vipFailover(h: FabricHarness, fault: VipFault, inputs: rea
       holdersAfterReturn,
       sawTwoHolders,
       twoHoldersMs: timeline.longestDoubleMs,
+      vipMoves: timeline.moves,
+      disruption,
     };
-    log(`${fault} ${from.name}->${to.name}: takeover ${run.takeoverMs.toFixed(0)} ms, client ${run.clientMs.toFixed(0)} ms, outage ${run.outageMs.toFixed(0)} ms (${run.failedRequests} failed), holders after return [${holdersAfterReturn.join(', ')}]${sawTwoHolders ? `, two holders for up to ${run.twoHoldersMs.toFixed(0)} ms` : ''}`);
+    log(`${fault} ${from.name}->${to.name}: takeover ${run.takeoverMs.toFixed(0)} ms, client ${run.clientMs.toFixed(0)} ms, outage ${run.outageMs.toFixed(0)} ms (${run.failedRequests} failed), holders after return [${holdersAfterReturn.join(', ')}]${sawTwoHolders ? `, two holders for up to ${run.twoHoldersMs.toFixed(0)} ms` : ''}; VIP moves ${run.vipMoves}; ${describeDisruption(disruption)}`);
     return run;
   } finally {
     await timeline?.stop();
     await prober.stop();
+    await sampler.stop();
   }
 }
 
@@ -228,6 +243,8 @@ export interface HolderPauseResult {
   readonly vipMoved: boolean;
   /** How long two nodes held the VIP at once, in ms (longest stretch). */
   readonly twoHoldersMs: number;
+  readonly vipMoves: number;
+  readonly disruption: readonly SamplerSummary[];
 }
 
 /**
@@ -238,6 +255,7 @@ export interface HolderPauseResult {
 export async function holderPause(h: FabricHarness, pauseMs: number, log: Log = quiet): Promise<HolderPauseResult> {
   const holder = await soleHolder(h, 'the pause');
   const timeline = new HolderTimeline(h, pauseMs + 10_000);
+  const sampler = h.sampler(pauseMs + 15_000);
   let vipMoved = false;
   let frozen = false;
   // keepalived first on stopping and last on continuing: it is what must ride out the stall.
@@ -258,12 +276,14 @@ export async function holderPause(h: FabricHarness, pauseMs: number, log: Log = 
       await sleep(20);
     }
     await timeline.stop();
-    const result = { holder: holder.name, pauseMs, vipMoved, twoHoldersMs: timeline.longestDoubleMs };
-    log(`${holder.name} paused ${pauseMs} ms: the VIP ${vipMoved ? 'MOVED' : 'stayed'}${timeline.longestDoubleMs > 0 ? `, two holders for ${timeline.longestDoubleMs.toFixed(0)} ms` : ''}`);
+    const disruption = await sampler.stop();
+    const result = { holder: holder.name, pauseMs, vipMoved, twoHoldersMs: timeline.longestDoubleMs, vipMoves: timeline.moves, disruption };
+    log(`${holder.name} paused ${pauseMs} ms: the VIP ${vipMoved ? 'MOVED' : 'stayed'}${timeline.longestDoubleMs > 0 ? `, two holders for ${timeline.longestDoubleMs.toFixed(0)} ms` : ''}; ${describeDisruption(disruption)}`);
     return result;
   } finally {
     if (frozen) await freeze('SIGCONT').catch(() => undefined);
     await timeline.stop();
+    await sampler.stop();
     // Whatever happened, the next scenario starts from one holder.
     await waitSingleHolder(h, 15_000, 1500);
   }
@@ -277,6 +297,8 @@ export interface HaproxyCrashResult {
   /** Whether the VIP left the holder (keepalived's HAProxy tracker) or stayed (HAProxy was back first). */
   readonly vipMoved: boolean;
   readonly twoHoldersMs: number;
+  readonly vipMoves: number;
+  readonly disruption: readonly SamplerSummary[];
 }
 
 /**
@@ -290,6 +312,7 @@ export async function haproxyCrash(h: FabricHarness, log: Log = quiet): Promise<
   const holder = await soleHolder(h, 'the crash');
   const prober = h.prober({ url: `https://${h.vip}/`, intervalMs: 25, timeoutMs: 500, durationMs: 15_000, maxRequests: 700 });
   const timeline = new HolderTimeline(h, 20_000);
+  const sampler = h.sampler(20_000);
   let vipMoved = false;
   try {
     if (!(await prober.waitFor((rs) => (rs.filter((r) => r.ok).length >= 5 ? true : undefined), 5000))) throw new Error('the client gets no answers through the VIP before the crash');
@@ -309,13 +332,15 @@ export async function haproxyCrash(h: FabricHarness, log: Log = quiet): Promise<
     }
     const records = await prober.stop();
     await timeline.stop();
+    const disruption = await sampler.stop();
     if (back === undefined) throw new Error(`HAProxy killed on ${holder.name}: the client was not answered again within 12 s`);
-    const result = { holder: holder.name, clientBackMs: back, failedRequests: records.filter((r) => r.t0 >= t0 && !r.ok).length, vipMoved, twoHoldersMs: timeline.longestDoubleMs };
-    log(`HAProxy killed on ${holder.name}: clients answered again after ${back.toFixed(0)} ms (${result.failedRequests} failed), the VIP ${vipMoved ? 'moved' : 'stayed'}${timeline.longestDoubleMs > 0 ? `, two holders for ${timeline.longestDoubleMs.toFixed(0)} ms` : ''}`);
+    const result = { holder: holder.name, clientBackMs: back, failedRequests: records.filter((r) => r.t0 >= t0 && !r.ok).length, vipMoved, twoHoldersMs: timeline.longestDoubleMs, vipMoves: timeline.moves, disruption };
+    log(`HAProxy killed on ${holder.name}: clients answered again after ${back.toFixed(0)} ms (${result.failedRequests} failed), the VIP ${vipMoved ? 'moved' : 'stayed'}${timeline.longestDoubleMs > 0 ? `, two holders for ${timeline.longestDoubleMs.toFixed(0)} ms` : ''}; ${describeDisruption(disruption)}`);
     return result;
   } finally {
     await prober.stop();
     await timeline.stop();
+    await sampler.stop();
     await waitSingleHolder(h, 15_000, 1500);
   }
 }
@@ -390,6 +415,8 @@ export interface SilentLossResult {
   readonly slowestMs: number;
   /** When the balancer's checks marked the victim DOWN, in ms after its link went. */
   readonly markedDownMs: number;
+  /** The disruption sampler's figures (new and kept-alive connections), from the drop on. */
+  readonly disruption: readonly SamplerSummary[];
 }
 
 /**
@@ -414,6 +441,7 @@ export async function silentBackendLoss(h: FabricHarness, victimName: string, in
   if (!up) throw new Error(`${victim.name} is not UP on ${balancer.name} before the fault (${(await serverStatus(h, balancer, victim.name)) ?? 'not listed'})`);
   // A request gets 10 s: without a way to notice the silent server, HAProxy would wait out `timeout server` (60 s).
   const probers = Array.from({ length: streams }, () => h.prober({ url: `https://${h.vip}/`, intervalMs: 25, timeoutMs: 10_000, durationMs, maxRequests: Math.ceil(durationMs / 25) + 10 }));
+  const sampler = h.sampler(durationMs + 5000);
   let linkDown = false;
   try {
     for (const p of probers) {
@@ -427,6 +455,8 @@ export async function silentBackendLoss(h: FabricHarness, victimName: string, in
     const down = await pollUntil(async () => (/^DOWN/.test((await serverStatus(h, balancer, victim.name)) ?? '') ? nowMs() : undefined), 5000, 20);
     await within(Promise.all(probers.map((p) => p.done)), durationMs + 15_000);
     const records = (await Promise.all(probers.map((p) => p.stop()))).flat();
+    // From the SIGSTOP on: the samples sent to the victim from then on are the ones that wait on it.
+    const disruption = await sampler.stop(tDrop - hangMs);
     const result: SilentLossResult = {
       victim: victim.name,
       requests: records.length,
@@ -434,11 +464,13 @@ export async function silentBackendLoss(h: FabricHarness, victimName: string, in
       inFlight: records.filter((r) => r.t0 < tDrop && r.t1 > tDrop),
       slowestMs: Math.max(...records.map((r) => r.t1 - r.t0)),
       markedDownMs: down !== undefined ? down - tDrop : NaN,
+      disruption,
     };
-    log(`silent loss of ${victim.name} (balancer ${balancer.name}): ${result.requests} requests, ${result.failures.length} failed, ${result.inFlight.length} in flight at the drop (answered by ${result.inFlight.map((r) => r.body ?? r.error).join(', ')}), slowest ${result.slowestMs.toFixed(0)} ms, marked DOWN ${result.markedDownMs.toFixed(0)} ms after the drop`);
+    log(`silent loss of ${victim.name} (balancer ${balancer.name}): ${result.requests} requests, ${result.failures.length} failed, ${result.inFlight.length} in flight at the drop (answered by ${result.inFlight.map((r) => r.body ?? r.error).join(', ')}), slowest ${result.slowestMs.toFixed(0)} ms, marked DOWN ${result.markedDownMs.toFixed(0)} ms after the drop; ${describeDisruption(disruption)}`);
     return result;
   } finally {
     await Promise.all(probers.map((p) => p.stop()));
+    await sampler.stop();
     if (linkDown) h.linkUp(victim, inputs.find((n) => n.name === victim.name));
     await h.signal(victim, { unit, whom: 'main' }, 'SIGCONT').catch(() => undefined);
   }
