@@ -160,15 +160,15 @@ async function main(): Promise<number> {
   rows.push({ what: `HAProxy hangs on the VIP holder: VIP moved (after ${balancer.restarts} watchdog restarts)`, runs: 1, median: seconds(balancer.vipMovedMs), max: seconds(balancer.vipMovedMs), goal: 'moves', met: moved });
   rows.push({ what: '  clients answered again (through the new holder)', runs: 1, median: seconds(balancer.clientBackMs), max: seconds(balancer.clientBackMs), goal: '' });
 
-  const holderDiesForRows = [...(byAdvert.get(DEFAULT_ADVERT_INTERVAL_SECONDS)?.entries() ?? [])].filter(([fault]) => fault !== 'keepalived-kill').flatMap(([, list]) => list);
-  for (const [fault, list] of [['VIP holder dies', holderDiesForRows], ['VIP holder paused', pauses], ['HAProxy killed on the holder', haproxyCrashes], ['application node dies silently', silent]] as const) {
+  // The holder dies (its VRRP process crashes, or its link goes), with the shipped advert interval.
+  const holderDies = [...(byAdvert.get(DEFAULT_ADVERT_INTERVAL_SECONDS)?.entries() ?? [])].filter(([fault]) => fault !== 'keepalived-kill').flatMap(([, list]) => list);
+  for (const [fault, list] of [['VIP holder dies', holderDies], ['VIP holder paused', pauses], ['HAProxy killed on the holder', haproxyCrashes], ['application node dies silently', silent]] as const) {
     for (const [sampler, d] of Object.entries(disruptionOf(list))) {
       rows.push({ what: `Disruption, ${fault}: ${sampler} (${d.failed}/${d.samples} samples failed, slowest ${d.slowest_s.toFixed(2)} s)`, runs: list.length, median: `${d.disruption_s.median.toFixed(2)} s`, max: `${d.disruption_s.max.toFixed(2)} s`, goal: '' });
     }
   }
 
   printTable(rows);
-  const holderDies = [...(byAdvert.get(DEFAULT_ADVERT_INTERVAL_SECONDS)?.entries() ?? [])].filter(([fault]) => fault !== 'keepalived-kill').flatMap(([, list]) => list);
   const allRuns = [...byAdvert.values()].flatMap((m) => [...m.values()].flat());
   const s = (ms: number) => Math.round(ms) / 1000;
   const summary = (ms: number[]) => ({ median: s(median(ms)), max: s(Math.max(...ms)), runs: ms.length });

@@ -34,7 +34,7 @@ export function vrrpInstancesOf(model: FabricModel, node: NodeModel): VrrpInstan
  * RFC 5798 §6.1's master-down interval for the fabric VIP's first standby:
  * 3 × advert + (256 − priority) / 256 × advert, in seconds (two decimals).
  */
-export function masterDownSeconds(model: FabricModel): string {
+function masterDownSeconds(model: FabricModel): string {
   const vrrp = model.loadBalancer.vrrp;
   const standby = vrrp.members[1] ?? vrrp.members[0];
   const advert = vrrp.advertIntervalSeconds;

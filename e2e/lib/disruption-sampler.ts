@@ -34,21 +34,25 @@ export interface SamplerConfig {
   readonly durationMs: number;
 }
 
-/** One sample, as the worker prints it. */
-export interface SampleRecord {
-  /** The sampler: `<frontend>/new`, `<frontend>/reused` or `<frontend>/connect`. */
-  readonly s: string;
-  /** Wall-clock ms at the sample's start and end. */
+/** One timed request as a client saw it (the harness's prober records the same). */
+export interface TimedRequest {
+  /** Wall-clock ms at the request's start and end. */
   readonly t0: number;
   readonly t1: number;
   readonly ok: boolean;
   readonly status?: number;
   readonly body?: string;
   readonly error?: string;
+  /** The target's MAC in the client's ARP table right after the request (which node the VIP led to). */
+  readonly mac?: string;
+}
+
+/** One sample, as the worker prints it. */
+export interface SampleRecord extends TimedRequest {
+  /** The sampler: `<frontend>/new`, `<frontend>/reused` or `<frontend>/connect`. */
+  readonly s: string;
   /** Whether the sample went out on a connection that had served one before. */
   readonly reused?: boolean;
-  /** The target's MAC in the client's ARP table right after the sample. */
-  readonly mac?: string;
 }
 
 export interface SamplerSummary {

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { pollUntil, within } from './exec';
+import type { TimedRequest } from '../../e2e/lib/disruption-sampler';
 
 /**
  * The client: a small program run in the client namespace that sends
@@ -23,17 +24,8 @@ export interface ProberConfig {
   readonly sticky?: boolean;
 }
 
-export interface ProbeRecord {
+export interface ProbeRecord extends TimedRequest {
   readonly i: number;
-  /** Wall-clock ms when the request started and when it ended. */
-  readonly t0: number;
-  readonly t1: number;
-  readonly ok: boolean;
-  readonly status?: number;
-  readonly body?: string;
-  readonly error?: string;
-  /** The target's MAC in the client's ARP table right after the request. */
-  readonly mac?: string;
 }
 
 /* istanbul ignore next */
