@@ -400,10 +400,19 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
 }
 
 
-/** Shell commands that load the platform's watchdog driver, softdog when it has none. */
+/**
+ * Shell commands (bootcmd, every boot) that load the platform's watchdog
+ * driver. Without it (a kernel built without the driver, as Debian's cloud
+ * kernel lacks i6300esb) softdog stands in: it still reboots a node whose
+ * watchdog daemon stops, but a hung kernel stops its timer too, so nothing
+ * resets the VM. That is a degraded node, said on the console and in the
+ * journal at priority crit instead of silently.
+ */
 export function watchdogModuleCommands(model: FabricModel): string[] {
+  const module = model.watchdog.deviceModule;
+  const warning = `appliance-fabric: kernel $(uname -r) has no ${module} driver for the hypervisor's watchdog device: softdog instead, which cannot reset a hung kernel. Boot an image whose kernel has ${module} (on Debian the full kernel, linux-image-amd64, as in the generic image)`;
   return [
-    `[ -e /dev/watchdog ] || modprobe ${model.watchdog.deviceModule} || true`,
-    '[ -e /dev/watchdog ] || modprobe softdog || true',
+    `[ -e /dev/watchdog ] || modprobe ${module} || true`,
+    `[ -e /dev/watchdog ] || { echo "${warning}" | tee /dev/console | logger -p daemon.crit -t ${WATCHDOG_UNIT}; modprobe softdog || true; }`,
   ];
 }

@@ -46,9 +46,12 @@ export interface ImageFromTemplate {
 /** A base image that Terraform uploads into the KVM host's pool. */
 export interface ImageFromSource {
   /**
-   * qcow2 image with cloud-init (NoCloud), e.g. Debian 12 genericcloud: an
+   * qcow2 image with cloud-init (NoCloud), e.g. Debian 12 generic: an
    * http(s) URL or a path on the machine that runs Terraform. The provider
-   * reads it there and uploads it to each host that uses it.
+   * reads it there and uploads it to each host that uses it. Its kernel
+   * must have the i6300esb watchdog driver, which Debian's cloud kernel (the
+   * genericcloud image) lacks: without it a hung kernel is never reset
+   * (each boot then logs a critical message and falls back to softdog).
    */
   readonly source: string;
   /**

@@ -45,7 +45,7 @@ function referenced(plan: Plan, ref: string, type: string): Plan {
 const host = (name: string, extra: Partial<KvmHostProps> = {}): KvmHostProps => ({
   name,
   uri: `qemu+ssh://root@${name}.example.net/system`,
-  baseImage: { source: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2' },
+  baseImage: { source: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-generic-amd64.qcow2' },
   network: { bridge: 'br-mgmt' },
   ...extra,
 });
@@ -87,7 +87,7 @@ describe('kvm-fabric example stack', () => {
     const bases = (Object.values(plan.resource.libvirt_volume) as Plan[]).filter((v) => v.source !== undefined);
     expect(bases.map((b) => b.provider).sort()).toEqual(['libvirt.kvm1', 'libvirt.kvm2']);
     for (const base of bases) {
-      expect(base).toEqual(expect.objectContaining({ name: 'spacefab-base.qcow2', pool: 'default', format: 'qcow2', source: expect.stringMatching(/^https:\/\/cloud\.debian\.org\/.*debian-12-genericcloud-amd64\.qcow2$/) }));
+      expect(base).toEqual(expect.objectContaining({ name: 'spacefab-base.qcow2', pool: 'default', format: 'qcow2', source: expect.stringMatching(/^https:\/\/cloud\.debian\.org\/.*debian-12-generic-amd64\.qcow2$/) }));
     }
     expect(plan.resource.libvirt_pool).toBeUndefined();
   });

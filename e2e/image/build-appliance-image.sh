@@ -1,6 +1,8 @@
 #!/bin/bash
 # Builds the Debian 12 appliance test image for the end-to-end tier:
-# kernel, systemd, cloud-init (NoCloud only), keepalived, HAProxy, watchdog,
+# kernel (Debian's full one, as in the generic cloud image: the cloud kernel
+# has no i6300esb driver, so the watchdog device could not reset a hung
+# guest), systemd, cloud-init (NoCloud only), keepalived, HAProxy, watchdog,
 # MariaDB, chrony, curl, python3, the QEMU guest agent (through which the
 # tests run commands inside a VM), and OpenSSH's server with sudo (through
 # which Terraform's day-2 provisioners reach the fabric-admin user). debootstrap's --include cannot configure
@@ -15,7 +17,7 @@ set -euo pipefail
 SUITE=bookworm
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PACKAGES=(
-  linux-image-cloud-amd64 systemd systemd-sysv udev dbus ifupdown
+  linux-image-amd64 systemd systemd-sysv udev dbus ifupdown
   cloud-init keepalived haproxy watchdog mariadb-server mariadb-client
   chrony curl python3 iproute2 iputils-ping procps qemu-guest-agent
   ca-certificates locales zstd openssh-server sudo
@@ -140,7 +142,7 @@ mkfs.ext4 -q -L root -d "$rootfs" "$work/root.raw"
 qemu-img convert -O qcow2 "$work/root.raw" "$work/out/base.qcow2"
 
 # shellcheck disable=SC2016 # dpkg-query's own ${...} format, not the shell's
-versions=$(chroot "$rootfs" dpkg-query -W -f='${Package}=${Version}\n' cloud-init keepalived haproxy mariadb-server linux-image-cloud-amd64 2> /dev/null | paste -sd, -)
+versions=$(chroot "$rootfs" dpkg-query -W -f='${Package}=${Version}\n' cloud-init keepalived haproxy mariadb-server linux-image-amd64 2> /dev/null | paste -sd, -)
 seconds=$(($(date +%s) - start))
 size=$(stat -c %s "$work/out/base.qcow2")
 printf '{"recipe":"%s","buildSeconds":%d,"imageBytes":%d,"packages":"%s"}\n' "$recipe_hash" "$seconds" "$size" "$versions" > "$work/out/manifest.json"

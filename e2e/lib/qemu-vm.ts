@@ -55,10 +55,12 @@ export class QemuVm {
   private process?: ChildProcess;
   private readonly serialLog: string;
   private readonly agentSocket: string;
+  private readonly qmpSocket: string;
 
   constructor(readonly spec: VmSpec, private readonly image: VmImage) {
     this.serialLog = path.join(spec.dir, 'serial.log');
     this.agentSocket = path.join(spec.dir, 'qga.sock');
+    this.qmpSocket = path.join(spec.dir, 'qmp.sock');
   }
 
   get pid(): number | undefined {
@@ -109,6 +111,8 @@ export class QemuVm {
       '-chardev', `socket,path=${this.agentSocket},server=on,wait=off,id=qga0`,
       '-device', 'virtio-serial', '-device', 'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',
       '-serial', 'stdio', '-monitor', 'none',
+      // QEMU's own events (WATCHDOG when the device fires), read by nextEvent().
+      '-qmp', `unix:${this.qmpSocket},server=on,wait=off`,
     ];
     this.process = spawn('ip', args, { stdio: ['ignore', log, log], detached: true });
     closeSync(log);
@@ -136,6 +140,65 @@ export class QemuVm {
       /* already gone */
     }
     await waitFor(() => !this.running, 5000, 50);
+  }
+
+  /**
+   * A hypervisor stall (a vMotion stun, a host under load): QEMU stops
+   * (SIGSTOP), so the guest neither runs nor sends, for `ms`, then goes on
+   * as if nothing happened (SIGCONT). Returns how long it really stood.
+   */
+  async pause(ms: number): Promise<number> {
+    const pid = this.process?.pid;
+    if (!pid || !this.running) throw new Error(`${this.spec.name} is not running: nothing to pause`);
+    const stopped = Date.now();
+    process.kill(-pid, 'SIGSTOP');
+    try {
+      await sleep(ms);
+    } finally {
+      process.kill(-pid, 'SIGCONT');
+    }
+    return Date.now() - stopped;
+  }
+
+  /**
+   * Resolves with the wall-clock time QEMU reports `event` (e.g. WATCHDOG:
+   * the virtual watchdog device fired), or undefined after `timeoutMs`.
+   * Listens on the VM's QMP socket from the call on; `stop()` gives up early.
+   */
+  nextEvent(event: string, timeoutMs: number): { at: Promise<number | undefined>; stop(): void } {
+    const socket = connect(this.qmpSocket);
+    let settle: (at: number | undefined) => void = () => undefined;
+    const at = new Promise<number | undefined>((resolve) => (settle = resolve));
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    const done = (when: number | undefined) => {
+      clearTimeout(timer);
+      socket.destroy();
+      settle(when);
+    };
+    let buffer = '';
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (!line) continue;
+        const message = JSON.parse(line) as { QMP?: unknown; event?: string };
+        // The greeting: events flow only after capabilities are negotiated.
+        if (message.QMP) socket.write(JSON.stringify({ execute: 'qmp_capabilities' }) + '\n');
+        if (message.event === event) done(Date.now());
+      }
+    });
+    socket.on('error', () => done(undefined));
+    return { at, stop: () => done(undefined) };
+  }
+
+  /** The guest kernel's boot id (new at every boot, a watchdog reset's too). */
+  async bootId(timeoutMs = 20000): Promise<string> {
+    const r = await this.exec('cat /proc/sys/kernel/random/boot_id', timeoutMs);
+    const id = r.stdout.trim();
+    if (r.exitcode !== 0 || !/^[0-9a-f-]{36}$/.test(id)) throw new Error(`${this.spec.name}: reading the boot id exited ${r.exitcode}: ${id}`);
+    return id;
   }
 
 

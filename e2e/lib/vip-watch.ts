@@ -14,6 +14,8 @@ export class VipMoveWatch {
   private buffer = '';
   /** The VIP's MACs in the order they were seen (the first is the one before the step). */
   readonly macs: string[] = [];
+  /** When each MAC after the first was seen (wall-clock ms), in the same order. */
+  readonly movedAt: number[] = [];
 
   constructor(private readonly namespace: string, private readonly vip: string) {}
 
@@ -33,14 +35,17 @@ export class VipMoveWatch {
         const line = this.buffer.slice(0, nl);
         this.buffer = this.buffer.slice(nl + 1);
         const m = new RegExp(`^${this.vip.replace(/\./g, '\\.')} dev \\S+ lladdr (\\S+)`).exec(line);
-        if (m && m[1].toLowerCase() !== this.macs[this.macs.length - 1]) this.macs.push(m[1].toLowerCase());
+        if (m && m[1].toLowerCase() !== this.macs[this.macs.length - 1]) {
+          this.macs.push(m[1].toLowerCase());
+          if (this.macs.length > 1) this.movedAt.push(Date.now());
+        }
       }
     });
   }
 
   /** Stops watching; returns the number of moves and the MACs seen. */
-  stop(): { moves: number; macs: string[] } {
+  stop(): { moves: number; macs: string[]; movedAt: number[] } {
     if (this.monitor?.pid && this.monitor.exitCode === null) this.monitor.kill('SIGTERM');
-    return { moves: Math.max(0, this.macs.length - 1), macs: [...this.macs] };
+    return { moves: Math.max(0, this.macs.length - 1), macs: [...this.macs], movedAt: [...this.movedAt] };
   }
 }

@@ -111,7 +111,7 @@ export function checkApplianceImages(hosts: readonly KvmHostProps[], model: Fabr
 
 function checkImage(image: unknown, where: string, problems: ProblemCollector): void {
   if (!isObject(image)) {
-    problems.add(where, 'the base image is missing', "give { source: 'https://.../debian-12-genericcloud-amd64.qcow2' } or { volumeName: 'debian12.qcow2' }");
+    problems.add(where, 'the base image is missing', "give { source: 'https://.../debian-12-generic-amd64.qcow2' } or { volumeName: 'debian12.qcow2' }");
     return;
   }
   const fromSource = image.source !== undefined;
