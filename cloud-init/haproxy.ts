@@ -41,11 +41,30 @@ function deadServerLines(lb: FabricModel['loadBalancer']): string[] {
       ]
     : [
         '    # Sessions on a server marked DOWN are kept (closeSessionsOnServerDown off): closing them would',
-        '    # reset kept-alive clients; an unanswered idempotent request is retried elsewhere when',
-        '    # `timeout server` strikes.',
+        '    # reset kept-alive clients; an unanswered read is retried elsewhere when its timeout strikes.',
         `    ${FAST_SERVER_CHECKS}`,
       ];
   return [...keepalive, ...checks, ...sessions];
+}
+
+/** HAProxy's time format in whole milliseconds (`1500ms`), or seconds when whole (`60s`). */
+const haproxyTime = (seconds: number) => (Number.isInteger(seconds) ? `${seconds}s` : `${Math.round(seconds * 1000)}ms`);
+
+/**
+ * A read in flight to a node that lost power waits for an answer that never
+ * comes (no RST): a short server timeout for reads alone sends it to another
+ * server (retry-on response-timeout, redispatch) within readTimeoutSeconds,
+ * while writes and the reads that may take long keep `timeout server`.
+ */
+function readTimeoutLines(lb: FabricModel['loadBalancer']): string[] {
+  const long = ['{ req.hdr(upgrade) -m found }', '{ req.hdr(accept) -m sub text/event-stream }', ...(lb.longRequestPaths.length ? [`{ path_beg ${lb.longRequestPaths.join(' ')} }`] : [])];
+  return [
+    `    # A read not answered within ${lb.readTimeoutSeconds} s (readTimeoutSeconds) goes to another server: a node that lost`,
+    '    # power sends no RST, and this bounds how long a read in flight to it waits. WebSocket',
+    `    # upgrades, event streams${lb.longRequestPaths.length ? ' and longRequestPaths' : ''} keep \`timeout server\` (${lb.serverTimeoutSeconds} s); the later rule wins.`,
+    `    http-request set-timeout server ${haproxyTime(lb.readTimeoutSeconds)} if METH_GET || METH_HEAD || METH_OPTIONS`,
+    `    http-request set-timeout server ${lb.serverTimeoutSeconds}s if ${long.join(' || ')}`,
+  ];
 }
 
 /**
@@ -113,7 +132,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     // A dead node's connect attempts must fail fast so the retry lands elsewhere.
     '    timeout connect 1s',
     '    timeout client 60s',
-    // With closeSessionsOnServerDown off, also how long a request in flight to a node that lost power waits before it is retried elsewhere.
+    // For requests that may not be replayed, and the long reads (see readTimeoutLines).
     `    timeout server ${lb.serverTimeoutSeconds}s`,
     '    timeout http-request 10s',
     '    timeout check 1s',
@@ -121,7 +140,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     // clients see no error for idempotent requests.
     '    retries 3',
     '    option redispatch 1',
-    '    retry-on conn-failure empty-response response-timeout 503',
+    '    retry-on conn-failure empty-response junk-response response-timeout 503',
     '',
     '# Answers 200 while HAProxy runs; probed by the fabric watchdog on loopback.',
     'frontend health',
@@ -153,6 +172,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     `    cookie ${lb.stickyCookieName} insert indirect nocache httponly secure`,
     // Only idempotent requests may be replayed on another server.
     '    http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS || METH_PUT || METH_DELETE',
+    ...readTimeoutLines(lb),
     ...checkLines,
     ...deadServerLines(lb),
     ...serverLines,

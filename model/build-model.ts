@@ -215,6 +215,22 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   }
 
   const serverTimeoutSeconds = positiveInteger('loadBalancer.serverTimeoutSeconds', lb.serverTimeoutSeconds ?? D.DEFAULT_SERVER_TIMEOUT_SECONDS, problems);
+  // The default never exceeds a shorter serverTimeoutSeconds; only a given value above it is refused.
+  const readTimeoutSeconds = lb.readTimeoutSeconds ?? Math.min(D.DEFAULT_READ_TIMEOUT_SECONDS, serverTimeoutSeconds);
+  if (typeof readTimeoutSeconds !== 'number' || !Number.isFinite(readTimeoutSeconds) || readTimeoutSeconds < 0.1 || Math.round(readTimeoutSeconds * 1000) !== readTimeoutSeconds * 1000) {
+    problems.add('loadBalancer.readTimeoutSeconds', `read timeout ${String(readTimeoutSeconds)} s is not a number of seconds of at least 0.1, in whole milliseconds`, `give e.g. ${D.DEFAULT_READ_TIMEOUT_SECONDS} (the default), above the slowest GET the application answers`);
+  } else if (readTimeoutSeconds > serverTimeoutSeconds) {
+    problems.add('loadBalancer.readTimeoutSeconds', `read timeout ${readTimeoutSeconds} s is longer than serverTimeoutSeconds ${serverTimeoutSeconds} s`, `lower it, or raise serverTimeoutSeconds to at least ${Math.ceil(readTimeoutSeconds)}`);
+  }
+  const longRequestPaths = lb.longRequestPaths ?? [];
+  if (!Array.isArray(longRequestPaths)) problems.add('loadBalancer.longRequestPaths', 'is not a list', "give path prefixes, e.g. ['/reports/', '/export']");
+  else
+    longRequestPaths.forEach((p, i) => {
+      // HAProxy reads the prefixes as words of an ACL: no space, quote, brace or '#' may reach it.
+      if (typeof p !== 'string' || !/^\/[A-Za-z0-9/._~%!$&*+,;=:@-]*$/.test(p)) {
+        problems.add(`loadBalancer.longRequestPaths[${i}]`, `'${String(p)}' is not a URL path prefix`, "start it with '/' and use only URL path characters (no spaces, quotes, parentheses or '#')");
+      }
+    });
 
   // Watchdog.
   const wd = spec.watchdog ?? {};
@@ -291,6 +307,8 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       healthPort: HAPROXY_HEALTH_PORT,
       stickyCookieName: cookie,
       serverTimeoutSeconds,
+      readTimeoutSeconds,
+      longRequestPaths: Array.isArray(longRequestPaths) ? [...longRequestPaths] : [],
       closeSessionsOnServerDown: lb.closeSessionsOnServerDown ?? D.DEFAULT_CLOSE_SESSIONS_ON_SERVER_DOWN,
       serverTcpKeepAlive: lb.serverTcpKeepAlive ?? D.DEFAULT_SERVER_TCP_KEEPALIVE,
     },

@@ -56,6 +56,8 @@ export const DEFAULT_STATS_PORT = 8404;
 export const DEFAULT_STICKY_COOKIE_NAME = 'FABRICNODE';
 /** @defaultOf LoadBalancerSpec.serverTimeoutSeconds */
 export const DEFAULT_SERVER_TIMEOUT_SECONDS = 60;
+/** @defaultOf LoadBalancerSpec.readTimeoutSeconds */
+export const DEFAULT_READ_TIMEOUT_SECONDS = 1.5;
 /** @defaultOf LoadBalancerSpec.closeSessionsOnServerDown */
 export const DEFAULT_CLOSE_SESSIONS_ON_SERVER_DOWN = false;
 /** @defaultOf LoadBalancerSpec.serverTcpKeepAlive */

@@ -92,6 +92,10 @@ export interface LoadBalancerClusterModel {
   readonly stickyCookieName: string;
   /** HAProxy's `timeout server` for the application servers. */
   readonly serverTimeoutSeconds: number;
+  /** `http-request set-timeout server` for GET, HEAD and OPTIONS: replayed elsewhere after this. */
+  readonly readTimeoutSeconds: number;
+  /** Path prefixes whose GETs keep `serverTimeoutSeconds`. */
+  readonly longRequestPaths: readonly string[];
   /** `on-marked-down shutdown-sessions` on the application servers. */
   readonly closeSessionsOnServerDown: boolean;
   /** `option srvtcpka` towards the application servers. */

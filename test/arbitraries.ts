@@ -26,6 +26,9 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
     ports: fc.uniqueArray(fc.integer({ min: 1024, max: 65000 }), { minLength: 5, maxLength: 5 }).filter((p) => !p.includes(8405)),
     nbiCount: fc.integer({ min: 0, max: 2 }),
     serverTimeoutSeconds: fc.option(fc.integer({ min: 1, max: 3600 }), { nil: undefined }),
+    // At most 1 s, so that it stays within any serverTimeoutSeconds above.
+    readTimeoutSeconds: fc.option(fc.constantFrom(0.1, 0.25, 1), { nil: undefined }),
+    longRequestPaths: fc.option(fc.constantFrom<string[]>(['/reports/'], ['/export', '/api/v1/download/', '/a.b~c%20d']), { nil: undefined }),
     health: fc.constantFrom<'http' | 'tcp'>('http', 'tcp'),
     healthPath: fc.constantFrom('/healthz', '/status', '/api/v1/health?full=1'),
     customService: fc.boolean(),
@@ -74,6 +77,8 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
         statsPort,
         nbiPorts: [nbi1, nbi2].slice(0, r.nbiCount),
         serverTimeoutSeconds: r.serverTimeoutSeconds,
+        readTimeoutSeconds: r.readTimeoutSeconds,
+        longRequestPaths: r.longRequestPaths,
       },
       applicationServers: {
         service: {

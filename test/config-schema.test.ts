@@ -76,7 +76,7 @@ describe('YAML stack configs against the schema', () => {
 
   it('accepts checkIntervalSeconds, serverTimeoutSeconds and tcpPorts, and the model gets them', () => {
     const config = example('kvm-fabric-full.yaml');
-    config.fabric.highAvailability.checkIntervalSeconds = 5;
+    config.fabric.highAvailability = { ...config.fabric.highAvailability, checkIntervalSeconds: 5 };
     config.fabric.loadBalancer = { serverTimeoutSeconds: 30 };
     config.fabric.deviceNetwork.tcpPorts = [4334, 6514];
     const read = readStackConfig<KvmFabricConfig>(write('full.yaml', config), 'libvirt');

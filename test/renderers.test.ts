@@ -94,6 +94,24 @@ describe('haproxy.cfg', () => {
     expect(renderHaproxyCfg(short, short.nodes[0], TEST_SECRETS)).toContain('    timeout server 15s\n');
   });
 
+  it('gives reads 1.5 s before another server gets them, and keeps timeout server for upgrades, event streams and longRequestPaths', () => {
+    const backend = (c: string) => c.slice(c.indexOf('\nbackend application_servers'), c.indexOf('\n\n', c.indexOf('\nbackend application_servers')));
+    expect(backend(cfg)).toMatch(/^ {4}http-request set-timeout server 1500ms if METH_GET \|\| METH_HEAD \|\| METH_OPTIONS$/m);
+    expect(backend(cfg)).toMatch(/^ {4}http-request set-timeout server 60s if \{ req\.hdr\(upgrade\) -m found \} \|\| \{ req\.hdr\(accept\) -m sub text\/event-stream \}$/m);
+    // The later rule must win: the long timeout comes after the short one.
+    expect(backend(cfg).indexOf('set-timeout server 1500ms')).toBeLessThan(backend(cfg).indexOf('set-timeout server 60s'));
+    const tuned = model(threeNodeSpec({ loadBalancer: { readTimeoutSeconds: 3, longRequestPaths: ['/reports/', '/export'] } }));
+    const out = backend(renderHaproxyCfg(tuned, tuned.nodes[0], TEST_SECRETS));
+    expect(out).toMatch(/set-timeout server 3s if METH_GET/);
+    expect(out).toMatch(/\|\| \{ path_beg \/reports\/ \/export \}$/m);
+  });
+
+  it('refuses a read timeout above serverTimeoutSeconds, or below 0.1 s, and a long path that is not a path', () => {
+    expect(() => model(threeNodeSpec({ loadBalancer: { readTimeoutSeconds: 90 } }))).toThrow(/loadBalancer\.readTimeoutSeconds: read timeout 90 s is longer than serverTimeoutSeconds 60 s.*raise serverTimeoutSeconds to at least 90/s);
+    expect(() => model(threeNodeSpec({ loadBalancer: { readTimeoutSeconds: 0.05 } }))).toThrow(/loadBalancer\.readTimeoutSeconds: read timeout 0\.05 s is not/);
+    expect(() => model(threeNodeSpec({ loadBalancer: { longRequestPaths: ['/ok', 'reports }', '/a b'] } }))).toThrow(/longRequestPaths\[1\]: 'reports }' is not a URL path prefix[\s\S]*longRequestPaths\[2\]: '\/a b' is not/);
+  });
+
   it('keeps the sessions of an application server marked DOWN by default, and closes them and probes its connections when told to', () => {
     const backend = (c: string) => c.slice(c.indexOf('\nbackend application_servers'), c.indexOf('\n\n', c.indexOf('\nbackend application_servers')));
     expect(backend(cfg)).toMatch(/^ {4}default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2$/m);
