@@ -37,7 +37,8 @@ export function renderFailoverTable(m: MeasuredFailover): string {
     '',
     '| measurement | runs | median | max | goal |',
     '|---|---|---|---|---|',
-    ...m.rows.map((r) => `| ${cell(r.what)} | ${r.runs} | ${cell(r.median)} | ${cell(r.max)} | ${r.goal ? `${cell(r.goal)}${r.met === undefined ? '' : r.met ? ': met' : ': **missed**'}` : ''} |`),
+    // A row the bench indents belongs to the one above it: indented here too (non-breaking spaces).
+    ...m.rows.map((r) => `| ${/^\s/.test(r.what) ? '&nbsp;&nbsp;&nbsp;' : ''}${cell(r.what)} | ${r.runs} | ${cell(r.median)} | ${cell(r.max)} | ${r.goal ? `${cell(r.goal)}${r.met === undefined ? '' : r.met ? ': met' : ': **missed**'}` : ''} |`),
   ].join('\n');
 }
 

@@ -78,6 +78,8 @@ const BALANCING_TOLERANCE = 2;
  */
 const EMULATED_GUEST_TUNING = { checkIntervalSeconds: 5, probeIntervalSeconds: 5 };
 
+/** Issue 11: no request slower than this across an application node's power-off. */
+const APP_POWEROFF_GOAL_S = 2;
 /** The hypervisor stall of holder-pause: QEMU's default live-migration downtime. */
 const HOLDER_PAUSE_MS = 300;
 /** What /sys/class/watchdog/watchdog0/identity says when the i6300esb driver drives the device. */
@@ -705,7 +707,8 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           id: 'app-poweroff',
           scenario: `power off ${victim.spec.name} under a request stream`,
           outcome: s.failed === 0 && s.sent === expected ? 'pass' : 'fail',
-          detail: `${s.failed} failed of ${s.sent} GETs at ${perSecond}/s over kept-alive connections ${JSON.stringify(s.failures)}${s.failed ? ` ${JSON.stringify(s.failureDetails)}` : ''}; slowest answered ${(s.slowestMs / 1000).toFixed(1)} s`,
+          // Issue 11's goal (none slower than 2 s) is recorded, not yet required: under TCG the retry's answer adds to the 1.5 s read timeout.
+          detail: `${s.failed} failed of ${s.sent} GETs at ${perSecond}/s over kept-alive connections ${JSON.stringify(s.failures)}${s.failed ? ` ${JSON.stringify(s.failureDetails)}` : ''}; slowest answered ${(s.slowestMs / 1000).toFixed(2)} s (goal <= ${APP_POWEROFF_GOAL_S} s: ${s.maxLatencyMs / 1000 <= APP_POWEROFF_GOAL_S ? 'met' : 'missed'}; read timeout ${model.loadBalancer.readTimeoutSeconds} s)`,
           total: s.sent,
           failed: s.failed,
           max_latency_s: s.maxLatencyMs / 1000,

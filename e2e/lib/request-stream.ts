@@ -20,9 +20,10 @@ export interface StreamResult {
  * a browser sends them: over a few kept-alive TLS connections (closed by the
  * client after 5 s idle), so the measurement is about the fabric and not
  * about TLS handshakes on a slow emulated CPU. Each request has 90 s, as
- * long as a browser waits: a request in flight to a node that loses power
- * is answered only after HAProxy's server timeout retries it elsewhere. A
- * request not answered 200 by then is failed. Runs as a separate node
+ * long as a browser waits, so that a slow answer is measured rather than
+ * cut: a GET in flight to a node that loses power is retried elsewhere when
+ * HAProxy's read timeout strikes (readTimeoutSeconds). A request not
+ * answered 200 by then is failed. Runs as a separate node
  * process in the namespace (request-stream-worker.ts).
  */
 export function streamRequests(namespace: string, url: string, perSecond: number, durationMs: number): Promise<StreamResult> {
