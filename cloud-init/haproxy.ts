@@ -1,4 +1,5 @@
-import { FabricModel, NodeModel, nodeByName } from '../model/fabric-model';
+import { FabricModel, NodeModel, nodeByName, ServerChecks } from '../model/fabric-model';
+import { BACKEND_CONNECT_TIMEOUT_SECONDS } from '../model/server-checks';
 import { generatedHeader, RenderedFile } from './rendered-file';
 
 /** Secrets HAProxy needs; in a synthesized plan these are Terraform references, never literals. */
@@ -9,40 +10,55 @@ export interface HaproxySecrets {
   readonly tlsBundlePemBase64: string;
 }
 
-/** Probe every 200 ms, out after 2 failures: a dead server leaves rotation in under half a second. */
-const FAST_SERVER_CHECKS = 'default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2';
+/** How a backend notices a server that died without a word (a power loss sends no RST). */
+interface DeadServerHandling {
+  readonly checks: ServerChecks;
+  /** A TCP connect check, no answer to wait for. */
+  readonly connectOnly: boolean;
+  /** The prop names, for the comments: where an operator changes them. */
+  readonly props: { readonly checks: string; readonly sessions: string; readonly keepalive: string };
+  readonly closeSessionsOnServerDown: boolean;
+  readonly serverTcpKeepAlive: boolean;
+}
+
+/** The `default-server` line of a backend's checks; a DOWN server is checked every second, enough to bring it back. */
+const checkTiming = (c: ServerChecks) =>
+  `default-server inter ${haproxyTime(c.intervalSeconds)} fastinter ${haproxyTime(c.fastIntervalSeconds)} downinter 1s fall ${c.fall} rise ${c.rise}`;
 
 /**
- * How the application backend notices a server that died without a word (a
- * power loss sends no RST): its checks, and TCP keepalive on the connections
- * a request is waiting on. Each line says why, in the rendered file.
+ * A backend's checks, and TCP keepalive on the connections a request or a
+ * passed-through session is waiting on. Each line says why, in the rendered file.
  */
-function deadServerLines(lb: FabricModel['loadBalancer']): string[] {
-  const keepalive = lb.serverTcpKeepAlive
+function deadServerLines(d: DeadServerHandling): string[] {
+  const c = d.checks;
+  const keepalive = d.serverTcpKeepAlive
     ? [
         '    # A connection to a server that vanished fails after about 3 s of silence (first',
         '    # keepalive probe after 1 s idle, dead after 2 unanswered 1 s apart), even if the',
-        '    # checks never mark it DOWN (serverTcpKeepAlive).',
+        `    # checks never mark it DOWN (${d.props.keepalive}).`,
         '    option srvtcpka',
         '    srvtcpka-idle 1s',
         '    srvtcpka-intvl 1s',
         '    srvtcpka-cnt 2',
       ]
     : [];
+  const answer = d.connectOnly ? '' : ' or its answer over `timeout check` (1 s)';
   const checks = [
-    '    # Probe every 200 ms, out after 2 failures in a row. A check fails only without an',
-    '    # answer within `timeout check` (1 s), so a stall of 0.3 s (a hypervisor pause) is no DOWN.',
+    `    # Checked every ${c.intervalSeconds} s (${d.props.checks}). A check fails when its connect`,
+    `    # takes over ${c.checkConnectTimeoutSeconds} s${answer}; ${c.fall} failures in a row,`,
+    `    # ${c.fastIntervalSeconds} s apart, are a DOWN. A dead server is out within ${c.downWithinSeconds} s; a stall`,
+    `    # shorter than ${c.stallToleranceSeconds} s (a hypervisor pause) is no DOWN.`,
   ];
-  const sessions = lb.closeSessionsOnServerDown
+  const sessions = d.closeSessionsOnServerDown
     ? [
-        '    # Once DOWN, the sessions still open to it are closed (closeSessionsOnServerDown): a request',
-        '    # waiting on it does not wait out `timeout server`; a kept-alive client connection is reset.',
-        `    ${FAST_SERVER_CHECKS} on-marked-down shutdown-sessions`,
+        `    # Once DOWN, the sessions still open to it are closed (${d.props.sessions}): nothing waits`,
+        '    # on a dead server for its timeout; a kept-alive client connection is reset.',
+        `    ${checkTiming(c)} on-marked-down shutdown-sessions`,
       ]
     : [
-        '    # Sessions on a server marked DOWN are kept (closeSessionsOnServerDown off): closing them would',
-        '    # reset kept-alive clients; an unanswered read is retried elsewhere when its timeout strikes.',
-        `    ${FAST_SERVER_CHECKS}`,
+        `    # Sessions on a server marked DOWN are kept (${d.props.sessions} off): closing them would`,
+        '    # reset the clients that use them; they end when their own timeouts strike.',
+        `    ${checkTiming(c)}`,
       ];
   return [...keepalive, ...checks, ...sessions];
 }
@@ -130,7 +146,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    option dontlognull',
     '    load-server-state-from-file global',
     // A dead node's connect attempts must fail fast so the retry lands elsewhere.
-    '    timeout connect 1s',
+    `    timeout connect ${BACKEND_CONNECT_TIMEOUT_SECONDS}s`,
     '    timeout client 60s',
     // For requests that may not be replayed, and the long reads (see readTimeoutLines).
     `    timeout server ${lb.serverTimeoutSeconds}s`,
@@ -174,7 +190,13 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS || METH_PUT || METH_DELETE',
     ...readTimeoutLines(lb),
     ...checkLines,
-    ...deadServerLines(lb),
+    ...deadServerLines({
+      checks: lb.serverChecks,
+      connectOnly: hc.type !== 'http',
+      props: { checks: 'loadBalancer.serverChecks', sessions: 'closeSessionsOnServerDown', keepalive: 'serverTcpKeepAlive' },
+      closeSessionsOnServerDown: lb.closeSessionsOnServerDown,
+      serverTcpKeepAlive: lb.serverTcpKeepAlive,
+    }),
     ...serverLines,
     '',
     ...monitoringFrontend(model),
@@ -217,8 +239,14 @@ function deviceFrontends(model: FabricModel): string[] {
     '    mode tcp',
     '    balance leastconn',
     '    timeout server 1h',
-    '    # TCP connect check: out of rotation after two failed connects.',
-    `    ${FAST_SERVER_CHECKS}`,
+    '    # TCP connect checks.',
+    ...deadServerLines({
+      checks: dn.serverChecks,
+      connectOnly: true,
+      props: { checks: 'deviceNetwork.serverChecks', sessions: 'deviceNetwork.closeSessionsOnServerDown', keepalive: 'deviceNetwork.serverTcpKeepAlive' },
+      closeSessionsOnServerDown: dn.closeSessionsOnServerDown,
+      serverTcpKeepAlive: dn.serverTcpKeepAlive,
+    }),
     ...servers.map((s) => `    server ${s.name} ${s.managementAddress}:${port} check`),
     '',
   ]);

@@ -9,6 +9,7 @@ import {
   NodeModel,
   NodeRole,
   PlatformTraits,
+  ServerChecks,
   Sizing,
   VrrpInstance,
 } from './fabric-model';
@@ -16,6 +17,7 @@ import * as D from './defaults';
 import { ApplianceImageSpec, ApplianceSpec, ConfigurationDeliverySpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
 import { derivedMac, isDnsLabel } from './identifiers';
 import { RouterIdAllocator } from './vrrp-ids';
+import { buildServerChecks } from './server-checks';
 
 export const DEFAULT_SIZING: Sizing = { vcpus: D.DEFAULT_VCPUS, memoryMiB: D.DEFAULT_MEMORY_MIB, diskGiB: D.DEFAULT_DISK_GIB };
 /** The built-in demo application's unit name and port, when the user gives no service of their own. */
@@ -232,6 +234,8 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       }
     });
 
+  const appServerChecks = buildServerChecks('loadBalancer.serverChecks', lb.serverChecks, problems);
+
   // Watchdog.
   const wd = spec.watchdog ?? {};
   const watchdog = {
@@ -311,6 +315,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       longRequestPaths: Array.isArray(longRequestPaths) ? [...longRequestPaths] : [],
       closeSessionsOnServerDown: lb.closeSessionsOnServerDown ?? D.DEFAULT_CLOSE_SESSIONS_ON_SERVER_DOWN,
       serverTcpKeepAlive: lb.serverTcpKeepAlive ?? D.DEFAULT_SERVER_TCP_KEEPALIVE,
+      serverChecks: appServerChecks,
     },
     applicationServers: { members: appMembers, service },
     database: db
@@ -355,6 +360,9 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
           routes: device.routes,
           vrrp: deviceRouterId ? instance('device_vip', device.vip!, device.prefixLength, DEVICE_INTERFACE, deviceRouterId.id, lbMembers, { purpose: 'device' }) : undefined,
           tcpPorts: device.tcpPorts,
+          serverChecks: device.serverChecks,
+          closeSessionsOnServerDown: device.closeSessionsOnServerDown,
+          serverTcpKeepAlive: device.serverTcpKeepAlive,
         }
       : undefined,
     watchdog,
@@ -468,6 +476,9 @@ interface DeviceNetworkDraft {
   readonly routes: string[];
   readonly vip?: string;
   readonly tcpPorts: number[];
+  readonly serverChecks: ServerChecks;
+  readonly closeSessionsOnServerDown: boolean;
+  readonly serverTcpKeepAlive: boolean;
   addressOf(node: string): { deviceAddress: string; deviceMac: string };
 }
 
@@ -541,6 +552,9 @@ function buildDeviceNetwork(spec: FabricSpec, platform: PlatformTraits, applianc
     routes: dn.routes ?? [],
     vip: dn.vip,
     tcpPorts: Array.isArray(tcpPorts) ? tcpPorts : [],
+    serverChecks: buildServerChecks('deviceNetwork.serverChecks', dn.serverChecks, problems),
+    closeSessionsOnServerDown: dn.closeSessionsOnServerDown ?? D.DEFAULT_DEVICE_CLOSE_SESSIONS_ON_SERVER_DOWN,
+    serverTcpKeepAlive: dn.serverTcpKeepAlive ?? D.DEFAULT_DEVICE_SERVER_TCP_KEEPALIVE,
     addressOf: (node) => ({
       deviceAddress: addresses.get(node)!,
       deviceMac: derivedMac(platform.macPrefix, platform.macFourthOctetMask ?? 0xff, spec.name, node, DEVICE_INTERFACE),

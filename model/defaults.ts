@@ -62,6 +62,16 @@ export const DEFAULT_READ_TIMEOUT_SECONDS = 1.5;
 export const DEFAULT_CLOSE_SESSIONS_ON_SERVER_DOWN = false;
 /** @defaultOf LoadBalancerSpec.serverTcpKeepAlive */
 export const DEFAULT_SERVER_TCP_KEEPALIVE = false;
+/** @defaultOf ServerChecksSpec.intervalSeconds */
+export const DEFAULT_SERVER_CHECK_INTERVAL_SECONDS = 0.2;
+/** @defaultOf ServerChecksSpec.fall */
+export const DEFAULT_SERVER_CHECK_FALL = 2;
+/** @defaultOf ServerChecksSpec.rise */
+export const DEFAULT_SERVER_CHECK_RISE = 2;
+/** @defaultOf DeviceNetworkSpec.closeSessionsOnServerDown */
+export const DEFAULT_DEVICE_CLOSE_SESSIONS_ON_SERVER_DOWN = false;
+/** @defaultOf DeviceNetworkSpec.serverTcpKeepAlive */
+export const DEFAULT_DEVICE_SERVER_TCP_KEEPALIVE = false;
 
 /** @defaultOf DatabaseSpec.port */
 export const DEFAULT_DATABASE_PORT = 3306;

@@ -5,6 +5,27 @@
  */
 import { ApplianceImageSpec } from './fabric-spec';
 
+/** HAProxy's health checks of one backend's servers, with what follows from them. */
+export interface ServerChecks {
+  /** `inter`: between checks of a server that is UP. */
+  readonly intervalSeconds: number;
+  /** `fastinter`: between checks once one has failed, half the interval, so a DOWN is confirmed quickly. */
+  readonly fastIntervalSeconds: number;
+  readonly fall: number;
+  readonly rise: number;
+  /** A check's connect gives up after this: HAProxy takes the shorter of `timeout connect` and the interval. */
+  readonly checkConnectTimeoutSeconds: number;
+  /**
+   * The longest stall of a server (a hypervisor pause, a vMotion stun) that
+   * does not mark it DOWN. A check's connect gives up after the interval
+   * (HAProxy uses min(timeout connect, inter)); DOWN takes `fall` such
+   * failures in a row, `fastIntervalSeconds` apart.
+   */
+  readonly stallToleranceSeconds: number;
+  /** The time from a silent death to DOWN, at most: the wait for the next check, then `fall` failures. */
+  readonly downWithinSeconds: number;
+}
+
 /** Logical clusters a node can belong to. */
 export type NodeRole = 'load-balancer' | 'application-server' | 'database' | 'cassandra' | 'monitoring';
 
@@ -100,6 +121,8 @@ export interface LoadBalancerClusterModel {
   readonly closeSessionsOnServerDown: boolean;
   /** `option srvtcpka` towards the application servers. */
   readonly serverTcpKeepAlive: boolean;
+  /** Health checks of the application servers. */
+  readonly serverChecks: ServerChecks;
 }
 
 export interface ApplicationServerClusterModel {
@@ -148,6 +171,12 @@ export interface DeviceNetwork {
   readonly vrrp?: VrrpInstance;
   /** TCP ports HAProxy passes from the device VIP to the application servers. */
   readonly tcpPorts: readonly number[];
+  /** Connect checks of the servers behind tcpPorts. */
+  readonly serverChecks: ServerChecks;
+  /** `on-marked-down shutdown-sessions` on the servers behind tcpPorts. */
+  readonly closeSessionsOnServerDown: boolean;
+  /** `option srvtcpka` on the passed-through connections. */
+  readonly serverTcpKeepAlive: boolean;
 }
 
 export interface Watchdog {

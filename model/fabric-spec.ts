@@ -172,6 +172,29 @@ export interface ApplicationServiceSpec extends ServiceSpec {
   readonly packages?: string[];
 }
 
+/**
+ * HAProxy's health checks of a backend's servers. A check's connect gives up
+ * after the interval (HAProxy takes the shorter of it and the 1 s connect
+ * timeout) and its answer after 1 s (`timeout check`); after one failure the
+ * checks run twice as often until the server is DOWN or passes again; a DOWN
+ * server is checked every second.
+ */
+export interface ServerChecksSpec {
+  /**
+   * Seconds between checks of a server that is UP (`inter`). With `fall`
+   * this sets how soon a dead server leaves rotation (at most interval +
+   * fall x interval + (fall - 1) x interval / 2) and the longest stall it
+   * rides out (fall x interval + (fall - 1) x interval / 2; at least 0.3 s,
+   * a hypervisor pause, is required).
+   * @default 0.2
+   */
+  readonly intervalSeconds?: number;
+  /** Failed checks in a row that mark a server DOWN. @default 2 */
+  readonly fall?: number;
+  /** Passed checks in a row that bring a DOWN server back. @default 2 */
+  readonly rise?: number;
+}
+
 /** The load-balancer cluster: the pair that holds the fabric VIP and runs HAProxy. */
 export interface LoadBalancerSpec {
   /** Names of the appliances in the cluster, in priority order. @default - the first two appliances */
@@ -215,8 +238,8 @@ export interface LoadBalancerSpec {
    */
   readonly longRequestPaths?: string[];
   /**
-   * When the health checks mark an application server DOWN (two failed
-   * checks, 0.2 s apart), close the sessions still open to it
+   * When the health checks mark an application server DOWN (`serverChecks`:
+   * within 0.7 s of a silent death by default), close the sessions still open to it
    * (`on-marked-down shutdown-sessions`) instead of letting their requests
    * wait out `serverTimeoutSeconds`. Measured: a GET waiting on a node that
    * died silently, sent on a connection of its own, was answered by another
@@ -236,6 +259,13 @@ export interface LoadBalancerSpec {
    * Not yet measured on VMs, so off by default. @default false
    */
   readonly serverTcpKeepAlive?: boolean;
+  /**
+   * Health checks of the application servers behind the GUI and NBI
+   * frontends. The default takes a dead server out of rotation within
+   * 0.7 s and rides out a 0.5 s stall.
+   * @default - ServerChecksSpec's defaults: every 0.2 s, fall 2, rise 2
+   */
+  readonly serverChecks?: ServerChecksSpec;
 }
 
 /** The application-server cluster: every node that serves the application. */
@@ -365,6 +395,27 @@ export interface DeviceNetworkSpec {
    * @default []
    */
   readonly tcpPorts?: number[];
+  /** Connect checks of the application servers behind `tcpPorts`. @default - ServerChecksSpec's defaults: every 0.2 s, fall 2, rise 2 */
+  readonly serverChecks?: ServerChecksSpec;
+  /**
+   * When a server behind `tcpPorts` is marked DOWN, close the device
+   * sessions still passed through to it (`on-marked-down
+   * shutdown-sessions`), so each device reconnects through the VIP to a live
+   * server at once instead of when its own TCP timeout strikes. A DOWN that
+   * was false (a stall longer than the checks ride out) cuts that server's
+   * device sessions too. Not yet measured with devices, so off by default.
+   * @default false
+   */
+  readonly closeSessionsOnServerDown?: boolean;
+  /**
+   * TCP keepalive on the passed-through connections to the application
+   * servers (`option srvtcpka`: first probe after 1 s idle, then every
+   * second, dead after 2 unanswered): an idle device session to a server
+   * that vanished without a word is closed within about 3 s, and the device
+   * reconnects. Not yet measured with devices, so off by default.
+   * @default false
+   */
+  readonly serverTcpKeepAlive?: boolean;
 }
 
 /** The whole fabric, platform aside. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { FabricSpec } from '../model/fabric-spec';
+import { FabricSpec, ServerChecksSpec } from '../model/fabric-spec';
 import { PlatformTraits } from '../model/fabric-model';
 
 export const PLATFORMS: PlatformTraits[] = [
@@ -28,6 +28,10 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
     serverTimeoutSeconds: fc.option(fc.integer({ min: 1, max: 3600 }), { nil: undefined }),
     // At most 1 s, so that it stays within any serverTimeoutSeconds above.
     readTimeoutSeconds: fc.option(fc.constantFrom(0.1, 0.25, 1), { nil: undefined }),
+    serverChecks: fc.option(fc.constantFrom<ServerChecksSpec>({ intervalSeconds: 0.5, fall: 3, rise: 1 }, { intervalSeconds: 2 }, { fall: 4 }, { intervalSeconds: 0.15, fall: 2, rise: 10 }), { nil: undefined }),
+    deviceServerChecks: fc.option(fc.constantFrom<ServerChecksSpec>({ intervalSeconds: 1, fall: 1 }, { intervalSeconds: 0.1, fall: 3 }), { nil: undefined }),
+    deviceCloseSessions: fc.option(fc.boolean(), { nil: undefined }),
+    deviceServerTcpKeepAlive: fc.option(fc.boolean(), { nil: undefined }),
     longRequestPaths: fc.option(fc.constantFrom<string[]>(['/reports/'], ['/export', '/api/v1/download/', '/a.b~c%20d']), { nil: undefined }),
     health: fc.constantFrom<'http' | 'tcp'>('http', 'tcp'),
     healthPath: fc.constantFrom('/healthz', '/status', '/api/v1/health?full=1'),
@@ -69,7 +73,7 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
       ...(r.database === 'none' ? {} : { database: { vip: addr(100 + (r.vipHost % 20)), members: r.database === 'last-two' ? names.slice(-2) : undefined } }),
       ...(monitoring.length > 0 ? { monitoring: { members: monitoring, vip: monitoring.length === 2 ? addr(121 + (r.vipHost % 5)) : undefined } } : {}),
       ...(cassandra.length >= 2 ? { cassandra: { members: cassandra } } : {}),
-      ...(r.device === 'none' ? {} : { deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: r.device === 'plain' ? undefined : '203.0.113.10', tcpPorts: r.device === 'vip-ports' ? [appPort, guiPort] : undefined } }),
+      ...(r.device === 'none' ? {} : { deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: r.device === 'plain' ? undefined : '203.0.113.10', tcpPorts: r.device === 'vip-ports' ? [appPort, guiPort] : undefined, serverChecks: r.deviceServerChecks, closeSessionsOnServerDown: r.deviceCloseSessions, serverTcpKeepAlive: r.deviceServerTcpKeepAlive } }),
       loadBalancer: {
         members: lbFromEnd ? names.slice(-2).reverse() : undefined,
         virtualRouterId: r.routerId,
@@ -79,6 +83,7 @@ export const validFabricSpec: fc.Arbitrary<FabricSpec> = fc
         serverTimeoutSeconds: r.serverTimeoutSeconds,
         readTimeoutSeconds: r.readTimeoutSeconds,
         longRequestPaths: r.longRequestPaths,
+        serverChecks: r.serverChecks,
       },
       applicationServers: {
         service: {
@@ -122,6 +127,7 @@ export const corruptions: [string, Corruption][] = [
   ['Cassandra on one node', (s) => ({ ...s, cassandra: { members: [s.appliances![0].name] } })],
   ['device ports without a device VIP', (s) => ({ ...s, deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', tcpPorts: [4334] } })],
   ['device port listed twice', (s) => ({ ...s, deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334, 4334] } })],
+  ['server checks that a short stall marks DOWN', (s) => ({ ...s, loadBalancer: { ...s.loadBalancer, serverChecks: { intervalSeconds: 0.05, fall: 2 } } })],
   ['device network overlapping management', (s) => ({ ...s, deviceNetwork: { cidr: '198.51.100.0/24', firstAddress: '198.51.100.200' } })],
   ['clashing explicit router ids', (s) => ({ ...s, loadBalancer: { ...s.loadBalancer, virtualRouterId: 42 }, database: { vip: '198.51.100.199', virtualRouterId: 42 } })],
 ];

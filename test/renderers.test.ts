@@ -122,6 +122,20 @@ describe('haproxy.cfg', () => {
     expect(closing).toMatch(/^ {4}option srvtcpka\n {4}srvtcpka-idle 1s\n {4}srvtcpka-intvl 1s\n {4}srvtcpka-cnt 2$/m);
   });
 
+  it('renders loadBalancer.serverChecks, with the DOWN time and the stall it rides out in the comment', () => {
+    const backend = (c: string) => c.slice(c.indexOf('\nbackend application_servers'), c.indexOf('\n\n', c.indexOf('\nbackend application_servers')));
+    expect(backend(cfg)).toContain('A dead server is out within 0.7 s; a stall\n    # shorter than 0.5 s (a hypervisor pause) is no DOWN.');
+    const slow = model(threeNodeSpec({ loadBalancer: { serverChecks: { intervalSeconds: 0.5, fall: 3, rise: 4 } } }));
+    const out = backend(renderHaproxyCfg(slow, slow.nodes[0], TEST_SECRETS));
+    expect(out).toMatch(/^ {4}default-server inter 500ms fastinter 250ms downinter 1s fall 3 rise 4$/m);
+    // 3 connects of 0.5 s, 0.25 s apart: 2 s; the next check may be 0.5 s away.
+    expect(out).toContain('within 2.5 s; a stall\n    # shorter than 2 s');
+    // Above 1 s the check's connect is bounded by timeout connect, not by the interval.
+    const rare = model(threeNodeSpec({ loadBalancer: { serverChecks: { intervalSeconds: 5, fall: 2 } } }));
+    expect(rare.loadBalancer.serverChecks).toMatchObject({ checkConnectTimeoutSeconds: 1, fastIntervalSeconds: 2.5, stallToleranceSeconds: 4.5, downWithinSeconds: 9.5 });
+    expect(backend(renderHaproxyCfg(rare, rare.nodes[0], TEST_SECRETS))).toMatch(/^ {4}default-server inter 5s fastinter 2500ms downinter 1s fall 2 rise 2$/m);
+  });
+
   it('terminates TLS on the VIP for the GUI and each NBI port', () => {
     expect(cfg).toContain('bind 198.51.100.10:443 ssl crt /etc/haproxy/certs/fabric.pem');
     expect(cfg).toContain('bind 198.51.100.10:8443 ssl crt /etc/haproxy/certs/fabric.pem');
@@ -254,6 +268,27 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
   const secrets = { ...TEST_SECRETS, databaseReplicationPassword: 'ReplTestOnly0', databaseApplicationPassword: 'AppTestOnly0' };
   const files = (name: string) => renderNodeCloudInit(full, full.nodes.find((n) => n.name === name)!, secrets).files;
   const file = (name: string, path: string) => files(name).find((f) => f.path === path)?.content ?? '';
+
+  it('checks the servers behind the device ports and keeps their sessions by default, and closes them and probes them when told to', () => {
+    const device = (c: string) => c.slice(c.indexOf('\nbackend device_4334'), c.indexOf('\n\n', c.indexOf('\nbackend device_4334')));
+    const cfg = device(file('node1', '/etc/haproxy/haproxy.cfg'));
+    expect(cfg).toMatch(/^ {4}default-server inter 200ms fastinter 100ms downinter 1s fall 2 rise 2$/m);
+    expect(cfg).toContain('# Checked every 0.2 s (deviceNetwork.serverChecks). A check fails when its connect\n    # takes over 0.2 s; 2 failures');
+    expect(cfg).not.toMatch(/shutdown-sessions|srvtcpka|timeout check/);
+    expect(cfg).toContain('server node3 198.51.100.13:4334 check');
+    const tuned = model(
+      threeNodeSpec({
+        deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334], serverChecks: { intervalSeconds: 0.1, fall: 3 }, closeSessionsOnServerDown: true, serverTcpKeepAlive: true },
+      }),
+    );
+    const on = device(renderHaproxyCfg(tuned, tuned.nodes[0], TEST_SECRETS));
+    expect(on).toMatch(/^ {4}default-server inter 100ms fastinter 50ms downinter 1s fall 3 rise 2 on-marked-down shutdown-sessions$/m);
+    expect(on).toMatch(/^ {4}option srvtcpka\n {4}srvtcpka-idle 1s\n {4}srvtcpka-intvl 1s\n {4}srvtcpka-cnt 2$/m);
+    expect(on).toContain('(deviceNetwork.closeSessionsOnServerDown)');
+    // The application backend keeps its own settings.
+    const app = renderHaproxyCfg(tuned, tuned.nodes[0], TEST_SECRETS);
+    expect(app.slice(app.indexOf('backend application_servers'), app.indexOf('\n\n', app.indexOf('backend application_servers')))).not.toMatch(/shutdown-sessions|srvtcpka|inter 100ms/);
+  });
 
   it('gives every VRRP instance a distinct router id', () => {
     const ids = [full.loadBalancer.vrrp, full.database!.vrrp, full.monitoring.vrrp!].map((i) => i.virtualRouterId);
