@@ -10,12 +10,12 @@
  * systemd-tmpfiles. Uses only 198.51.100.0/24, inside namespaces it creates
  * and removes. Exits 1 when a goal is missed.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_ADVERT_INTERVAL_SECONDS } from '../model/defaults';
 import { PROJECT_ROOT } from '../stacks/project-root';
 import { SamplerSummary } from '../e2e/lib/disruption-sampler';
+import { measuredCommit } from '../e2e/lib/measured-commit';
 import { median } from '../test/harness/exec';
 import { FabricHarness } from '../test/harness/fabric-harness';
 import { namespaceFabricSpec, renderFabric, RenderedFabric } from '../test/harness/render';
@@ -181,7 +181,7 @@ async function main(): Promise<number> {
       {
         runs_per_fault: runs,
         measured_at: new Date(started).toISOString(),
-        commit: commitOf(),
+        commit: measuredCommit(),
         seconds: Math.round((Date.now() - started) / 1000),
         advert_interval_s: DEFAULT_ADVERT_INTERVAL_SECONDS,
         // The holder dies (its VRRP process crashes, or its link goes): from the fault to the client's first answer through the new holder.
@@ -218,16 +218,6 @@ async function main(): Promise<number> {
   process.stdout.write(`\nwritten: ${path.relative(PROJECT_ROOT, file)}\n`);
   process.stdout.write(`\n${runs} runs per measurement; ${((Date.now() - started) / 1000).toFixed(0)} s in all. Times are from the fault to the client's first answer from the new holder (VIP) or from the service.\n`);
   return rows.some((r) => r.met === false) ? 1 : 0;
-}
-
-/** The commit measured, `-dirty` when the work tree differs from it. */
-function commitOf(): string {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
-  try {
-    return `${git('rev-parse', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? '-dirty' : ''}`;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
 }
 
 /** Per sampler over the runs of one fault: disruption median and max, failed samples, the slowest sample. */

@@ -48,7 +48,8 @@ import { CONFIG_DIR, PROJECT_ROOT } from '../stacks/main';
 import { readStackConfig } from '../stacks/stack-config';
 import { DAY2_IDS, runDay2 } from './day2';
 import { judgeCloudInit } from './lib/cloud-init-result';
-import { sleep, trySh, waitFor } from './lib/host-commands';
+import { firstSuccess, sleep, trySh, waitFor } from './lib/host-commands';
+import { measuredCommit } from './lib/measured-commit';
 import { evaluateCloudInitDisks, terraformAvailable } from './lib/plan-evaluation';
 import { describeDisruption, DisruptionSampler, frontendTargets, SamplerSummary } from './lib/disruption-sampler';
 import { applianceVm, KERNEL_COMMAND_LINE, QEMU_CPU, QemuVm, VM_MEMORY_MIB, VmImage } from './lib/qemu-vm';
@@ -80,6 +81,10 @@ const EMULATED_GUEST_TUNING = { checkIntervalSeconds: 5, probeIntervalSeconds: 5
 
 /** Issue 11: no request slower than this across an application node's power-off. */
 const APP_POWEROFF_GOAL_S = 2;
+/** The request stream's connections across the application node's power-off (see app-poweroff). */
+const APP_POWEROFF_CONNECTIONS = 16;
+/** Each request of the probes that time a recovery after a fault, as the disruption samplers' deadline. */
+const AFTER_FAULT_DEADLINE_S = 2;
 /** The hypervisor stall of holder-pause: QEMU's default live-migration downtime. */
 const HOLDER_PAUSE_MS = 300;
 /** What /sys/class/watchdog/watchdog0/identity says when the i6300esb driver drives the device. */
@@ -356,6 +361,12 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         return { ...r, node };
       };
       const vipAnswers = async () => (await vipAnswer()).node !== undefined;
+      /**
+       * After a fault, a new request starts every 100 ms with its own deadline
+       * (firstSuccess), as the disruption samplers do: the first answer is when a
+       * client could have been served again, not when one attempt's timeout ran out.
+       */
+      const vipServes = async () => (await vipAnswer(AFTER_FAULT_DEADLINE_S)).node !== undefined;
       /** Each running guest's IPv4 addresses, asked inside it; a guest that cannot answer throws. */
       const addressesInGuests = async (): Promise<{ vm: QemuVm; addresses: string }[]> => {
         const running = vms.filter((v) => v.running);
@@ -428,6 +439,10 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         return r.ok && monitoringNodes.includes(r.body) && vmNamed(r.body)?.running ? r.body : undefined;
       };
       const monitoringUp = async () => (await monitoringAnswer()) !== undefined;
+      const monitoringServes = async () => {
+        const r = await get(`http://${monitoringAddress}:${monitoringPort}/`, AFTER_FAULT_DEADLINE_S);
+        return r.ok && monitoringNodes.includes(r.body) && vmNamed(r.body)?.running === true;
+      };
       if (dedicatedMonitoring) {
         await scenario('monitoring-vip', 'monitoring VIP answers from a monitoring node', async () => {
           const up = await waitFor(monitoringUp, 60000, 500);
@@ -435,7 +450,8 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           record({ id: 'monitoring-vip', scenario: 'monitoring VIP answers from a monitoring node', outcome: up !== undefined && by ? 'pass' : 'fail', seconds: up, detail: `http://${monitoringAddress}:${monitoringPort}/ answered by ${by ?? 'nobody'}` });
         });
       }
-      const pingDevice = async () => deviceVip !== undefined && (await network.tryNsAsync(4000, 'ping', '-c', '1', '-W', '1', '-I', network.deviceBridge, deviceVip)).ok;
+      const pingDevice = async (deadlineS = 1) => deviceVip !== undefined && (await network.tryNsAsync((deadlineS + 3) * 1000, 'ping', '-c', '1', '-W', String(deadlineS), '-I', network.deviceBridge, deviceVip)).ok;
+      const deviceServes = () => pingDevice(AFTER_FAULT_DEADLINE_S);
       if (deviceVip) {
         await scenario('device-vip', 'device VIP answers on the device network', async () => {
           const up = await waitFor(pingDevice, 30000, 500);
@@ -557,7 +573,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           const killed = await holder.exec(`kill -KILL ${before}`);
           if (killed.exitcode !== 0) throw new Error(`kill -KILL ${before} on ${holder.spec.name} exited ${killed.exitcode}: ${killed.stdout.trim()}`);
           [answered, restarted] = await Promise.all([
-            waitFor(async () => watch.movedAt.length > 0 && (await vipAnswers()), 30000, 100, killedAt),
+            firstSuccess(async () => watch.movedAt.length > 0 && (await vipServes()), 30000, 100, killedAt),
             waitFor(async () => {
               const now = await haproxyPid().catch(() => 0);
               return now > 0 && now !== before;
@@ -576,7 +592,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           scenario: `HAProxy (main PID ${before}) SIGKILLed on VIP holder ${holder.spec.name}`,
           outcome: ok && disruption.length > 0 ? 'pass' : 'fail',
           seconds: longestDisruption(disruption),
-          detail: `longest disruption ${longestDisruption(disruption)?.toFixed(2) ?? '-'} s (samplers below); VIP moved ${moves.moves} time(s)${movedS !== undefined ? `, first after ${movedS.toFixed(2)} s` : ''} (vrrp_track_process, nopreempt: it stays); a client's curl through the new holder answered ${answered?.toFixed(2) ?? '-'} s after the kill (polled); HAProxy restarted by systemd after ${restarted?.toFixed(2) ?? '-'} s; held by [${after.map((h) => h.spec.name).join(', ')}] after; ${describeDisruption(disruption)}`,
+          detail: `longest disruption ${longestDisruption(disruption)?.toFixed(2) ?? '-'} s (samplers below); VIP moved ${moves.moves} time(s)${movedS !== undefined ? `, first after ${movedS.toFixed(2)} s` : ''} (vrrp_track_process, nopreempt: it stays); the first client request through the new holder answered ${answered?.toFixed(2) ?? '-'} s after the kill (a new one every 100 ms); HAProxy restarted by systemd after ${restarted?.toFixed(2) ?? '-'} s; held by [${after.map((h) => h.spec.name).join(', ')}] after; ${describeDisruption(disruption)}`,
           measured: { vip_moved_s: movedS, haproxy_restarted_s: restarted, vip_moves: moves.moves, disruption },
         });
       });
@@ -619,7 +635,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
             throw new Error(`${holder.spec.name}: no kernel panic on the serial console within 20 s of the sysrq trigger`);
           }
           const since = hungAt;
-          vipBack = await waitFor(vipAnswers, 30000, 100, since);
+          vipBack = await firstSuccess(vipServes, 30000, 100, since);
           disruption = await sampler.stop();
           // QEMU's WATCHDOG event: the device fired and (-action watchdog=reset, as the plan's domain asks) reset the VM.
           const firedAt = await watchdogFired.at;
@@ -699,19 +715,34 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         const perSecond = 20;
         const durationMs = 15000;
         const expected = Math.round((perSecond * durationMs) / 1000);
-        const stream = streamRequests(network.namespace, `https://${vip}/`, perSecond, durationMs);
+        // Enough connections that the requests held by the dying node (a third of those sent before
+        // its checks mark it DOWN, each for up to the read timeout) do not queue the others in this
+        // client; the slowest request's queue time is recorded to show it.
+        const stream = streamRequests(network.namespace, `https://${vip}/`, perSecond, durationMs, APP_POWEROFF_CONNECTIONS);
         await sleep(5000);
+        const offAt = Date.now();
         await victim.powerOff();
         const s = await stream;
+        // The goal is about the requests the power-off could touch: those still waiting at that moment
+        // or sent after it. The stream's first requests each open a TLS connection on the emulated
+        // balancer and may be slow for that alone, seconds before the fault; they are reported apart.
+        const offAtMs = offAt - s.startedAt;
+        const across = s.answered.filter(([sentAtMs, latencyMs]) => sentAtMs + latencyMs >= offAtMs);
+        const acrossSlowestS = Math.max(0, ...across.map(([, latencyMs]) => latencyMs)) / 1000;
+        const goalMet = acrossSlowestS <= APP_POWEROFF_GOAL_S;
+        const overall = s.slowest
+          ? `; the slowest of the whole stream took ${(s.slowest.latencyMs / 1000).toFixed(2)} s, sent ${((s.slowest.sentAtMs - offAtMs) / 1000).toFixed(2)} s from the power-off, queued ${(s.slowest.queuedMs / 1000).toFixed(2)} s in the client, on a ${s.slowest.reusedConnection ? 'reused' : 'new'} connection`
+          : '';
         record({
           id: 'app-poweroff',
           scenario: `power off ${victim.spec.name} under a request stream`,
           outcome: s.failed === 0 && s.sent === expected ? 'pass' : 'fail',
           // Issue 11's goal (none slower than 2 s) is recorded, not yet required: under TCG the retry's answer adds to the 1.5 s read timeout.
-          detail: `${s.failed} failed of ${s.sent} GETs at ${perSecond}/s over kept-alive connections ${JSON.stringify(s.failures)}${s.failed ? ` ${JSON.stringify(s.failureDetails)}` : ''}; slowest answered ${(s.slowestMs / 1000).toFixed(2)} s (goal <= ${APP_POWEROFF_GOAL_S} s: ${s.maxLatencyMs / 1000 <= APP_POWEROFF_GOAL_S ? 'met' : 'missed'}; read timeout ${model.loadBalancer.readTimeoutSeconds} s)`,
+          detail: `${s.failed} failed of ${s.sent} GETs at ${perSecond}/s over ${APP_POWEROFF_CONNECTIONS} kept-alive connections ${JSON.stringify(s.failures)}${s.failed ? ` ${JSON.stringify(s.failureDetails)}` : ''}; of the ${across.length} waiting at the power-off or sent after it, the slowest answered in ${acrossSlowestS.toFixed(2)} s (goal <= ${APP_POWEROFF_GOAL_S} s: ${goalMet ? 'met' : 'missed'}; read timeout ${model.loadBalancer.readTimeoutSeconds} s)${overall}`,
           total: s.sent,
           failed: s.failed,
-          max_latency_s: s.maxLatencyMs / 1000,
+          max_latency_s: acrossSlowestS,
+          measured: { across_power_off: across.length, stream_slowest_s: s.slowestMs / 1000, stream_max_latency_s: s.maxLatencyMs / 1000, goal_s: APP_POWEROFF_GOAL_S, goal_met: goalMet },
         });
       });
 
@@ -736,11 +767,11 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
 
       /** The fabric VIP after `holder` lost power: answers from a running application server. */
       const recordVipBack = (holder: QemuVm, seconds: number | undefined, by: string | undefined, same: string) =>
-        record({ id: 'vip-holder-poweroff', scenario: `power off fabric VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined && by ? 'pass' : 'fail', seconds, detail: `HTTP 200 from ${by ?? 'nobody'}, measured from the client from the power-off, polled every 100 ms` });
+        record({ id: 'vip-holder-poweroff', scenario: `power off fabric VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined && by ? 'pass' : 'fail', seconds, detail: `HTTP 200 from ${by ?? 'nobody'}, measured from the client from the power-off, a new request every 100 ms (${AFTER_FAULT_DEADLINE_S} s each)` });
       const recordMonitoringBack = (holder: QemuVm, seconds: number | undefined, by: string | undefined, same: string) =>
-        record({ id: 'monitoring-vip-poweroff', scenario: `power off monitoring VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined && by !== undefined && by !== holder.spec.name ? 'pass' : 'fail', seconds, detail: `answered by ${by ?? 'nobody'}, polled every 100 ms from the power-off` });
+        record({ id: 'monitoring-vip-poweroff', scenario: `power off monitoring VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined && by !== undefined && by !== holder.spec.name ? 'pass' : 'fail', seconds, detail: `answered by ${by ?? 'nobody'}, a new request every 100 ms (${AFTER_FAULT_DEADLINE_S} s each) from the power-off` });
       const recordDeviceBack = (holder: QemuVm, seconds: number | undefined, same: string) =>
-        record({ id: 'device-vip-poweroff', scenario: `power off device VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined ? 'pass' : 'fail', seconds, detail: 'ping on the eth3 bridge, polled every 100 ms from the power-off' });
+        record({ id: 'device-vip-poweroff', scenario: `power off device VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined ? 'pass' : 'fail', seconds, detail: `ping on the eth3 bridge, a new one every 100 ms (${AFTER_FAULT_DEADLINE_S} s each) from the power-off` });
 
       // 5. Power off the database primary: the standby is promoted and takes writes through the database VIP.
       if (dbVip) {
@@ -759,9 +790,9 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           await old.powerOff();
           const [dbBack, vipBack, monitoringBack, deviceBack] = await Promise.all([
             waitFor(() => writes('after-failover'), 180000, 500, offAt),
-            withVip ? waitFor(vipAnswers, 60000, 100, offAt) : Promise.resolve(undefined),
-            withMonitoring ? waitFor(monitoringUp, 60000, 100, offAt) : Promise.resolve(undefined),
-            withDevice ? waitFor(pingDevice, 60000, 100, offAt) : Promise.resolve(undefined),
+            withVip ? firstSuccess(vipServes, 60000, 100, offAt) : Promise.resolve(undefined),
+            withMonitoring ? firstSuccess(monitoringServes, 60000, 100, offAt) : Promise.resolve(undefined),
+            withDevice ? firstSuccess(deviceServes, 60000, 100, offAt) : Promise.resolve(undefined),
           ]);
           const holders = await holdersOf(dbVip);
           newPrimary = holders.length === 1 && holders[0] !== old ? holders[0] : undefined;
@@ -824,7 +855,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           if (withDevice && (await soleHolder(deviceVip, 'device VIP')) !== holder) throw new Error('the device VIP is not on the fabric VIP holder');
           const offAt = Date.now();
           await holder.powerOff();
-          const [vipBack, deviceBack] = await Promise.all([waitFor(vipAnswers, 60000, 100, offAt), withDevice ? waitFor(pingDevice, 60000, 100, offAt) : Promise.resolve(undefined)]);
+          const [vipBack, deviceBack] = await Promise.all([firstSuccess(vipServes, 60000, 100, offAt), withDevice ? firstSuccess(deviceServes, 60000, 100, offAt) : Promise.resolve(undefined)]);
           recordVipBack(holder, vipBack, (await vipAnswer()).node, '');
           if (withDevice) recordDeviceBack(holder, deviceBack, ' (the same power-off as the fabric VIP holder)');
         });
@@ -835,7 +866,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           const holder = await soleHolder(monitoringAddress, 'monitoring VIP');
           const offAt = Date.now();
           await holder.powerOff();
-          const back = await waitFor(monitoringUp, 60000, 100, offAt);
+          const back = await firstSuccess(monitoringServes, 60000, 100, offAt);
           recordMonitoringBack(holder, back, await monitoringAnswer(), '');
         });
       }
@@ -857,7 +888,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
   if (left) results.fail('teardown', 'teardown', `processes left: ${left}`);
   const seconds = (Date.now() - stackStarted) / 1000;
   console.log(`[e2e] ${stack}: ${seconds.toFixed(0)} s`);
-  const file = results.write(RESULTS_DIR, { ci: IN_CI, settings_differing_from_shipped: differences });
+  const file = results.write(RESULTS_DIR, { ci: IN_CI, day2: REQUIRED_IDS[stack].includes(DAY2_IDS[0]), measured_at: new Date(stackStarted).toISOString(), commit: measuredCommit(), settings_differing_from_shipped: differences });
   console.log(`[e2e] ${stack}: results in ${path.relative(PROJECT_ROOT, file)}`);
 }
 

@@ -41,3 +41,33 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
   return undefined;
 }
+
+/**
+ * When a service came back, as a client sees it: a new attempt of `probe`
+ * starts every `everyMs` without waiting for the ones before (each is
+ * bounded by its own deadline), until one succeeds or `timeoutMs` passes.
+ * Returns the seconds from `since` to the end of the first successful
+ * attempt, or undefined. Polling one attempt after another would measure the
+ * attempt's own timeout instead: a connection sent to the dead holder just
+ * before the VIP moved waits out its SYN retransmission (1 s) while a new
+ * one would already be answered.
+ */
+export async function firstSuccess(probe: () => Promise<boolean>, timeoutMs: number, everyMs = 100, since = Date.now()): Promise<number | undefined> {
+  const start = Date.now();
+  let answeredAt: number | undefined;
+  const attempts: Promise<void>[] = [];
+  for (let i = 0; answeredAt === undefined && Date.now() - start < timeoutMs && i < Math.ceil(timeoutMs / everyMs) + 1; i++) {
+    attempts.push(
+      probe().then(
+        (ok) => {
+          if (ok) answeredAt ??= Date.now();
+        },
+        () => undefined,
+      ),
+    );
+    await sleep(everyMs);
+  }
+  // The attempts still running end within their own deadlines; none is left behind.
+  await Promise.all(attempts);
+  return answeredAt === undefined ? undefined : (answeredAt - since) / 1000;
+}

@@ -1,6 +1,6 @@
 /**
  * The request stream's worker (request-stream.ts starts it inside the
- * client's namespace): `node request-stream-worker.js URL PER_SECOND DURATION_MS`.
+ * client's namespace): `node request-stream-worker.js URL PER_SECOND DURATION_MS [CONNECTIONS]`.
  * Sends PER_SECOND idempotent GETs per second for DURATION_MS (or until a
  * line arrives on stdin), waits for the requests in flight, and prints one
  * JSON StreamResult on stdout.
@@ -22,6 +22,16 @@ const DRAIN_MS = REQUEST_DEADLINE_MS + 10_000;
 /** Failures described one by one (time, kind, connection); the rest are only counted. */
 const MAX_DESCRIBED = 20;
 
+/** The slowest answered request, taken apart: how much of its time was the client's own queue. */
+export interface SlowestRequest {
+  /** When it was sent, in ms from the stream's start. */
+  readonly sentAtMs: number;
+  readonly latencyMs: number;
+  /** How long it waited in the client for one of its connections before it went out. */
+  readonly queuedMs: number;
+  readonly reusedConnection: boolean;
+}
+
 export interface FailureDetail {
   /** When the request was sent, in ms from the stream's start. */
   readonly sentAtMs: number;
@@ -32,15 +42,16 @@ export interface FailureDetail {
   readonly reusedConnection: boolean;
 }
 
-const [url, perSecondArg, durationArg] = process.argv.slice(2);
+const [url, perSecondArg, durationArg, connectionsArg = '4'] = process.argv.slice(2);
 const perSecond = Number(perSecondArg);
 const durationMs = Number(durationArg);
-if (!url || !(perSecond > 0) || !(durationMs > 0)) {
-  process.stderr.write('usage: request-stream-worker URL PER_SECOND DURATION_MS\n');
+const connections = Number(connectionsArg);
+if (!url || !(perSecond > 0) || !(durationMs > 0) || !(Number.isInteger(connections) && connections > 0)) {
+  process.stderr.write('usage: request-stream-worker URL PER_SECOND DURATION_MS [CONNECTIONS]\n');
   process.exit(64);
 }
 
-const agent = new https.Agent({ keepAlive: true, maxSockets: 4, timeout: IDLE_SOCKET_MS, rejectUnauthorized: false });
+const agent = new https.Agent({ keepAlive: true, maxSockets: connections, timeout: IDLE_SOCKET_MS, rejectUnauthorized: false });
 const started = Date.now();
 let total = Math.round((perSecond * durationMs) / 1000);
 let sent = 0;
@@ -48,11 +59,14 @@ let done = 0;
 let failed = 0;
 let slowestMs = 0;
 let maxLatencyMs = 0;
+let slowest: SlowestRequest | undefined;
+/** Every answered request as [sentAtMs, latencyMs]: the caller picks those that ran across its fault. */
+const answered: [number, number][] = [];
 const failures: Record<string, number> = {};
 const failureDetails: FailureDetail[] = [];
 
 function report(extra: { unfinished?: number } = {}): never {
-  const result = { sent, failed, failures, failureDetails, slowestMs, maxLatencyMs };
+  const result = { startedAt: started, sent, failed, failures, failureDetails, slowestMs, maxLatencyMs, slowest, answered };
   if (extra.unfinished) {
     result.failed += extra.unfinished;
     failures.unfinished = extra.unfinished;
@@ -65,6 +79,7 @@ function report(extra: { unfinished?: number } = {}): never {
 function sendOne(): void {
   sent++;
   const t0 = Date.now();
+  let onConnectionAt: number | undefined;
   let settled = false;
   const settle = (kind: string | undefined, reusedConnection: boolean) => {
     if (settled) return;
@@ -73,7 +88,9 @@ function sendOne(): void {
     const latencyMs = Date.now() - t0;
     maxLatencyMs = Math.max(maxLatencyMs, latencyMs);
     if (kind === undefined) {
+      if (latencyMs > slowestMs) slowest = { sentAtMs: t0 - started, latencyMs, queuedMs: (onConnectionAt ?? t0) - t0, reusedConnection };
       slowestMs = Math.max(slowestMs, latencyMs);
+      answered.push([t0 - started, latencyMs]);
     } else {
       failed++;
       failures[kind] = (failures[kind] ?? 0) + 1;
@@ -94,6 +111,8 @@ function sendOne(): void {
     settle('deadline', req.reusedSocket);
   }, REQUEST_DEADLINE_MS);
   req.on('error', (e: NodeJS.ErrnoException) => settle(e.code ?? e.message, req.reusedSocket));
+  // The agent hands the request a connection (a kept-alive one, or a new one) when one of its CONNECTIONS is free.
+  req.on('socket', () => (onConnectionAt = Date.now()));
 }
 
 // A line on stdin ends the stream early: nothing more is sent, the requests in flight are waited for.

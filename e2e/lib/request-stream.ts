@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { FailureDetail } from './request-stream-worker';
+import type { FailureDetail, SlowestRequest } from './request-stream-worker';
 
 export interface StreamResult {
   readonly sent: number;
@@ -13,12 +13,18 @@ export interface StreamResult {
   readonly slowestMs: number;
   /** The slowest request, answered or failed, in milliseconds. */
   readonly maxLatencyMs: number;
+  /** The slowest successful request taken apart (absent when none succeeded). */
+  readonly slowest?: SlowestRequest;
+  /** When the worker started sending (epoch ms, this host's clock): `sentAtMs` counts from here. */
+  readonly startedAt: number;
+  /** Every answered request as [sentAtMs, latencyMs]. */
+  readonly answered: readonly (readonly [number, number])[];
 }
 
 /**
  * A steady, bounded stream of idempotent GETs from inside the namespace, as
- * a browser sends them: over a few kept-alive TLS connections (closed by the
- * client after 5 s idle), so the measurement is about the fabric and not
+ * a browser sends them: over `connections` kept-alive TLS connections (closed
+ * by the client after 5 s idle), so the measurement is about the fabric and not
  * about TLS handshakes on a slow emulated CPU. Each request has 90 s, as
  * long as a browser waits, so that a slow answer is measured rather than
  * cut: a GET in flight to a node that loses power is retried elsewhere when
@@ -26,8 +32,8 @@ export interface StreamResult {
  * answered 200 by then is failed. Runs as a separate node
  * process in the namespace (request-stream-worker.ts).
  */
-export function streamRequests(namespace: string, url: string, perSecond: number, durationMs: number): Promise<StreamResult> {
-  return startStream(namespace, url, perSecond, durationMs).result;
+export function streamRequests(namespace: string, url: string, perSecond: number, durationMs: number, connections = 4): Promise<StreamResult> {
+  return startStream(namespace, url, perSecond, durationMs, connections).result;
 }
 
 /**
@@ -44,9 +50,9 @@ export function requestStream(namespace: string, url: string, perSecond: number,
   };
 }
 
-function startStream(namespace: string, url: string, perSecond: number, durationMs: number): { stop(): void; result: Promise<StreamResult> } {
+function startStream(namespace: string, url: string, perSecond: number, durationMs: number, connections = 4): { stop(): void; result: Promise<StreamResult> } {
   const worker = path.join(__dirname, 'request-stream-worker.js');
-  const p = spawn('ip', ['netns', 'exec', namespace, process.execPath, worker, url, String(perSecond), String(durationMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const p = spawn('ip', ['netns', 'exec', namespace, process.execPath, worker, url, String(perSecond), String(durationMs), String(connections)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const result = new Promise<StreamResult>((resolve, reject) => {
     let out = '';
     p.stdout.on('data', (d) => (out += d));
