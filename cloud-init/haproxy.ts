@@ -83,6 +83,27 @@ function readTimeoutLines(lb: FabricModel['loadBalancer']): string[] {
   ];
 }
 
+/** TLS 1.2 suites: ECDHE with AES-GCM or ChaCha20-Poly1305, for ECDSA and RSA certificates (a certificate brought by the operator may be RSA). */
+const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+];
+
+/**
+ * Browsers that reached the GUI or NBI over HTTPS stay on HTTPS. A browser
+ * ignores the header on a connection whose certificate it does not trust
+ * (RFC 6797, 8.1), so the generated self-signed certificate does not lock
+ * anyone out: the header takes effect once the certificate is trusted.
+ */
+const HSTS = '    http-response set-header Strict-Transport-Security "max-age=31536000"';
+
+/** The stats page's and the metrics' accounts. */
+const STATS_USERLIST = 'stats_users';
+
 /**
  * On a reload the old process would close its idle keep-alive connections at
  * once, racing a client that is just sending its next request on one (the VM
@@ -136,6 +157,8 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    daemon',
     '    # Saved by fabric-apply-bundle just before a reload, so server states survive it.',
     `    server-state-file ${HAPROXY_SERVER_STATE_FILE}`,
+    '    # TLS 1.3, and TLS 1.2 with forward secrecy and AEAD only: no CBC, no SHA-1 MACs, no RSA key exchange.',
+    `    ssl-default-bind-ciphers ${TLS12_CIPHERS.join(':')}`,
     '    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256',
     '    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets',
     '',
@@ -170,6 +193,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    option forwardfor',
     IDLE_CLOSE_ON_RESPONSE,
     '    http-request set-header X-Forwarded-Proto https',
+    HSTS,
     '    default_backend application_servers',
     '',
     ...lb.nbiPorts.flatMap((port) => [
@@ -179,6 +203,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
       '    option forwardfor',
       IDLE_CLOSE_ON_RESPONSE,
       '    http-request set-header X-Forwarded-Proto https',
+      HSTS,
       '    default_backend application_servers',
       '',
     ]),
@@ -201,17 +226,22 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '',
     ...monitoringFrontend(model),
     ...deviceFrontends(model),
+    `userlist ${STATS_USERLIST}`,
+    // Not hashed: a crypt hash made by Terraform (bcrypt) changes on every plan. The file is 0640 root:haproxy.
+    `    user ${STATS_USER} insecure-password ${secrets.statsPassword}`,
+    '',
     '# Stats page and Prometheus metrics: on this node\'s own address, management network only, password required.',
     'frontend stats',
     `    bind ${node.managementAddress}:${lb.statsPort}`,
     `    acl management_network src ${cidr} 127.0.0.0/8`,
     '    http-request deny unless management_network',
+    '    # Before the exporter: the metrics name every server and its state, as the stats page does.',
+    `    http-request auth realm appliance-fabric unless { http_auth(${STATS_USERLIST}) }`,
     '    http-request use-service prometheus-exporter if { path /metrics }',
     '    stats enable',
     '    stats uri /stats',
     '    stats refresh 5s',
-    `    stats auth ${STATS_USER}:${secrets.statsPassword}`,
-    '    stats realm appliance-fabric',
+    '    stats hide-version',
     '',
   ].join('\n');
 }

@@ -3,7 +3,7 @@ import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
-import { Fn, TerraformProvider, TerraformStack } from 'cdktf';
+import { Fn, TerraformProvider, TerraformStack, TerraformVariable, VariableType } from 'cdktf';
 import { Construct } from 'constructs';
 import { FabricSecrets, SshHostKey } from '../cloud-init/cloud-config';
 import { FabricModel } from '../model/fabric-model';
@@ -26,20 +26,10 @@ export class FabricSecretsConstruct extends Construct {
 
     // Letters and digits only: the password sits unquoted in haproxy.cfg.
     const statsPassword = new Password(this, 'haproxy_stats_password', { length: 32, special: false });
-    const key = new PrivateKey(this, 'tls_key', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
-    // Self-signed so a new fabric works at once; shared by both balancers so a failover does not change it.
-    const cert = new SelfSignedCert(this, 'tls_certificate', {
-      privateKeyPem: key.privateKeyPem,
-      subject: [{ commonName: `${model.name}.${model.network.searchDomains[0] ?? 'fabric.invalid'}`, organization: 'appliance-fabric' }],
-      ipAddresses: [model.vip],
-      dnsNames: [`${model.name}.${model.network.searchDomains[0] ?? 'fabric.invalid'}`],
-      validityPeriodHours: 24 * 825,
-      earlyRenewalHours: 24 * 30,
-      allowedUses: ['key_encipherment', 'digital_signature', 'server_auth'],
-    });
+    const tls = model.loadBalancer.tlsCertificate === 'terraform-variables' ? providedCertificate(this, model) : generatedCertificate(this, model);
     const tokens: Record<string, string> = {
       statsPassword: statsPassword.result,
-      tlsBundlePemBase64: Fn.base64encode(Fn.join('', [cert.certPem, key.privateKeyPem])),
+      tlsBundlePemBase64: Fn.base64encode(Fn.join('', [tls.certificatePem, tls.privateKeyPem])),
     };
     if (model.database) {
       tokens.databaseReplicationPassword = new Password(this, 'database_replication_password', { length: 32, special: false }).result;
@@ -48,6 +38,52 @@ export class FabricSecretsConstruct extends Construct {
     this.tokens = tokens as unknown as FabricSecrets;
     this.placeholders = Object.fromEntries(Object.keys(tokens).map((k) => [k, `__appliance_fabric_secret_${k}__`])) as unknown as FabricSecrets;
   }
+}
+
+/** Self-signed so a new fabric works at once; shared by both balancers so a failover does not change it. */
+function generatedCertificate(scope: Construct, model: FabricModel): { certificatePem: string; privateKeyPem: string } {
+  const key = new PrivateKey(scope, 'tls_key', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
+  const hostName = `${model.name}.${model.network.searchDomains[0] ?? 'fabric.invalid'}`;
+  const cert = new SelfSignedCert(scope, 'tls_certificate', {
+    privateKeyPem: key.privateKeyPem,
+    subject: [{ commonName: hostName, organization: 'appliance-fabric' }],
+    ipAddresses: [model.vip],
+    dnsNames: [hostName],
+    validityPeriodHours: 24 * 825,
+    earlyRenewalHours: 24 * 30,
+    allowedUses: ['key_encipherment', 'digital_signature', 'server_auth'],
+  });
+  return { certificatePem: cert.certPem, privateKeyPem: key.privateKeyPem };
+}
+
+/** The names of the variables that carry an operator's own certificate and key. */
+export function tlsVariableNames(model: FabricModel): { certificate: string; privateKey: string } {
+  const prefix = model.name.replace(/-/g, '_');
+  return { certificate: `${prefix}_tls_certificate_pem`, privateKey: `${prefix}_tls_private_key_pem` };
+}
+
+/**
+ * The operator's certificate and key, from sensitive variables: in the state
+ * and the user-data as the generated ones are, never in the synthesized JSON.
+ * Terraform refuses a value that is not PEM before anything is created.
+ */
+function providedCertificate(scope: Construct, model: FabricModel): { certificatePem: string; privateKeyPem: string } {
+  const names = tlsVariableNames(model);
+  const pemVariable = (name: string, what: string, condition: (pem: string) => unknown, shown: string) => {
+    const v = new TerraformVariable(scope, name, {
+      type: VariableType.STRING,
+      sensitive: true,
+      nullable: false,
+      description: `${what} of fabric ${model.name}'s GUI and NBI frontends, PEM (loadBalancer.tlsCertificate is terraform-variables)`,
+    });
+    v.overrideLogicalId(name);
+    v.addValidation({ condition: condition(Fn.trimspace(v.stringValue)), errorMessage: `${name} must be PEM that starts with ${shown}, as openssl writes it: ${what.toLowerCase()}.` });
+    return v.stringValue;
+  };
+  const certificatePem = pemVariable(names.certificate, 'The certificate (then its intermediates)', (pem) => Fn.startswith(pem, '-----BEGIN CERTIFICATE-----'), '-----BEGIN CERTIFICATE-----');
+  const privateKeyPem = pemVariable(names.privateKey, 'The private key', (pem) => Fn.can(Fn.regex('^-----BEGIN (EC |RSA )?PRIVATE KEY-----', pem)), '-----BEGIN PRIVATE KEY----- (or EC / RSA PRIVATE KEY)');
+  // HAProxy reads the key after the certificates; each PEM block must end in a newline.
+  return { certificatePem: Fn.join('', [Fn.trimspace(certificatePem), '\n']), privateKeyPem: Fn.join('', [Fn.trimspace(privateKeyPem), '\n']) };
 }
 
 /** One node's SSH host key, generated by Terraform (in the state, never in the JSON). */

@@ -235,6 +235,10 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     });
 
   const appServerChecks = buildServerChecks('loadBalancer.serverChecks', lb.serverChecks, problems);
+  const tlsCertificate = lb.tlsCertificate ?? D.DEFAULT_TLS_CERTIFICATE;
+  if (tlsCertificate !== 'generated' && tlsCertificate !== 'terraform-variables') {
+    problems.add('loadBalancer.tlsCertificate', `certificate source '${String(tlsCertificate)}' is unknown`, "use 'generated' (the default, self-signed) or 'terraform-variables' (your own certificate and key)");
+  }
 
   // Watchdog.
   const wd = spec.watchdog ?? {};
@@ -316,6 +320,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       closeSessionsOnServerDown: lb.closeSessionsOnServerDown ?? D.DEFAULT_CLOSE_SESSIONS_ON_SERVER_DOWN,
       serverTcpKeepAlive: lb.serverTcpKeepAlive ?? D.DEFAULT_SERVER_TCP_KEEPALIVE,
       serverChecks: appServerChecks,
+      tlsCertificate,
     },
     applicationServers: { members: appMembers, service },
     database: db

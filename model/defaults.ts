@@ -62,6 +62,8 @@ export const DEFAULT_READ_TIMEOUT_SECONDS = 1.5;
 export const DEFAULT_CLOSE_SESSIONS_ON_SERVER_DOWN = false;
 /** @defaultOf LoadBalancerSpec.serverTcpKeepAlive */
 export const DEFAULT_SERVER_TCP_KEEPALIVE = false;
+/** @defaultOf LoadBalancerSpec.tlsCertificate */
+export const DEFAULT_TLS_CERTIFICATE = 'generated';
 /** @defaultOf ServerChecksSpec.intervalSeconds */
 export const DEFAULT_SERVER_CHECK_INTERVAL_SECONDS = 0.2;
 /** @defaultOf ServerChecksSpec.fall */

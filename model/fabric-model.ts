@@ -3,7 +3,7 @@
  * `buildFabricModel`; the cloud-init renderers and the platforms read only
  * this. Plain data: no construct, no token logic.
  */
-import { ApplianceImageSpec } from './fabric-spec';
+import { ApplianceImageSpec, TlsCertificateSource } from './fabric-spec';
 
 /** HAProxy's health checks of one backend's servers, with what follows from them. */
 export interface ServerChecks {
@@ -123,6 +123,8 @@ export interface LoadBalancerClusterModel {
   readonly serverTcpKeepAlive: boolean;
   /** Health checks of the application servers. */
   readonly serverChecks: ServerChecks;
+  /** Where the frontends' certificate comes from. */
+  readonly tlsCertificate: TlsCertificateSource;
 }
 
 export interface ApplicationServerClusterModel {

@@ -172,6 +172,9 @@ export interface ApplicationServiceSpec extends ServiceSpec {
   readonly packages?: string[];
 }
 
+/** Where HAProxy's TLS certificate and key come from (see LoadBalancerSpec.tlsCertificate). */
+export type TlsCertificateSource = 'generated' | 'terraform-variables';
+
 /**
  * HAProxy's health checks of a backend's servers. A check's connect gives up
  * after the interval (HAProxy takes the shorter of it and the 1 s connect
@@ -266,6 +269,20 @@ export interface LoadBalancerSpec {
    * @default - ServerChecksSpec's defaults: every 0.2 s, fall 2, rise 2
    */
   readonly serverChecks?: ServerChecksSpec;
+  /**
+   * Where the GUI and NBI frontends' certificate comes from; both balancers
+   * serve the same one, so a failover does not change it.
+   * `generated`: a self-signed ECDSA P-256 certificate for the VIP and
+   * `<name>.<first search domain>`, made by Terraform's tls provider and kept
+   * in its state; clients must be told to trust it.
+   * `terraform-variables`: your own, from two sensitive variables the plan
+   * declares, `<name>_tls_certificate_pem` (the certificate, then its
+   * intermediates) and `<name>_tls_private_key_pem` (`-` in the fabric's name
+   * becomes `_`). Set them with `TF_VAR_...` or a `.tfvars` file kept out of
+   * version control; a value that is not PEM is refused at plan time.
+   * @default generated
+   */
+  readonly tlsCertificate?: TlsCertificateSource;
 }
 
 /** The application-server cluster: every node that serves the application. */

@@ -140,7 +140,7 @@ describe('kvm-fabric example stack', () => {
       expect(userData.startsWith('#cloud-config\n')).toBe(true);
       if (/node[12]/.test(seed.name)) {
         // The balancers carry the HAProxy stats password: as a reference to random_password.
-        expect(userData).toMatch(/stats auth stats:\$\{random_password\.[A-Za-z0-9_]+\.result\}/);
+        expect(userData).toMatch(/user stats insecure-password \$\{random_password\.[A-Za-z0-9_]+\.result\}/);
       }
     }
     const text = JSON.stringify(plan);

@@ -145,8 +145,23 @@ describe('haproxy.cfg', () => {
     expect(cfg).toContain('bind 198.51.100.11:8404');
     expect(cfg).toContain('acl management_network src 198.51.100.0/24 127.0.0.0/8');
     expect(cfg).toContain('http-request deny unless management_network');
-    expect(cfg).toContain(`stats auth stats:${TEST_SECRETS.statsPassword}`);
-    expect(cfg).toContain('prometheus-exporter');
+    expect(cfg).toContain(`userlist stats_users\n    user stats insecure-password ${TEST_SECRETS.statsPassword}\n`);
+    // The password guards the metrics as well as the page: the auth rule comes before the exporter.
+    const stats = cfg.slice(cfg.indexOf('frontend stats'));
+    expect(stats.indexOf('http-request auth realm appliance-fabric unless { http_auth(stats_users) }')).toBeGreaterThan(0);
+    expect(stats.indexOf('http-request auth')).toBeLessThan(stats.indexOf('prometheus-exporter'));
+    expect(stats).toContain('stats hide-version');
+  });
+
+  it('offers TLS 1.3 and TLS 1.2 AEAD suites only, and sends HSTS on the GUI and every NBI port', () => {
+    const ciphers = cfg.match(/^ {4}ssl-default-bind-ciphers (\S+)$/m)?.[1].split(':') ?? [];
+    expect(ciphers.length).toBeGreaterThan(0);
+    for (const c of ciphers) expect(c).toMatch(/^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/);
+    expect(cfg).toContain('ssl-default-bind-options ssl-min-ver TLSv1.2');
+    for (const fe of ['frontend gui', 'frontend nbi_8443']) {
+      const block = cfg.slice(cfg.indexOf(fe), cfg.indexOf('\n\n', cfg.indexOf(fe)));
+      expect(block).toContain('http-response set-header Strict-Transport-Security "max-age=31536000"');
+    }
   });
 
   it('uses a TCP check when the service has no HTTP health endpoint', () => {

@@ -34,7 +34,7 @@ describe('synthesized plans', () => {
     const text = plans.get(stack)!;
     expect(text).not.toMatch(/PRIVATE KEY/);
     // The stats password appears only as a Terraform reference.
-    const statsAuth = [...unescapeTerraform(text).matchAll(/stats auth stats:(\S+?)\\n/g)].map((m) => m[1]);
+    const statsAuth = [...unescapeTerraform(text).matchAll(/user stats insecure-password (\S+?)\\n/g)].map((m) => m[1]);
     expect(statsAuth.length).toBeGreaterThan(0);
     for (const value of statsAuth) expect(value).toMatch(/^\$\{random_password\.[A-Za-z0-9_]+\.result\}$/);
     const plan = JSON.parse(text);

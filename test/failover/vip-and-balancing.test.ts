@@ -32,7 +32,16 @@ describe('a running fabric: the VIP and the balancing behind it', () => {
     expect(tls.ok).toBe(true);
     expect(tls.stderr).toMatch(/subject: CN=fabric\.test/);
     const lb = fabric.rendered().model.loadBalancer;
-    const stats = h.curl(`http://198.51.100.11:${lb.statsPort}/stats`, ['-o', '/dev/null', '-w', '%{http_code}']);
-    expect(stats.body).toBe('401');
+    const code = (path: string, withPassword: boolean) =>
+      // The password goes to curl on stdin (-K -), never on a command line.
+      h.curl(`http://198.51.100.11:${lb.statsPort}${path}`, ['-o', '/dev/null', '-w', '%{http_code}', ...(withPassword ? ['-K', '-'] : [])], withPassword ? `user = "stats:${fabric.rendered().secrets.statsPassword}"\n` : undefined).body;
+    expect(code('/stats', false)).toBe('401');
+    expect(code('/metrics', false)).toBe('401');
+    expect(code('/metrics', true)).toBe('200');
+    expect(code('/stats', true)).toBe('200');
+    // TLS 1.2 with a CBC suite is refused; TLS 1.2 with an AEAD suite and TLS 1.3 are served, with HSTS.
+    expect(h.curl(`https://${h.vip}/`, ['--tlsv1.2', '--tls-max', '1.2', '--ciphers', 'ECDHE-ECDSA-AES128-SHA']).ok).toBe(false);
+    expect(h.curl(`https://${h.vip}/`, ['--tlsv1.2', '--tls-max', '1.2', '--ciphers', 'ECDHE-ECDSA-AES128-GCM-SHA256']).ok).toBe(true);
+    expect(h.curl(`https://${h.vip}/`, ['-D', '-', '-o', '/dev/null']).body).toMatch(/^strict-transport-security: max-age=31536000\r?$/im);
   });
 });

@@ -584,8 +584,8 @@ export class FabricHarness {
   }
 
   /** One request from the client (curl, as a person would). */
-  curl(url: string, extra: string[] = []): { ok: boolean; body: string; stderr: string } {
-    const r = run('ip', ['netns', 'exec', this.clientNs, 'curl', '-k', '-sS', '--max-time', '3', ...extra, url], { timeoutMs: 10_000 });
+  curl(url: string, extra: string[] = [], stdin?: string): { ok: boolean; body: string; stderr: string } {
+    const r = run('ip', ['netns', 'exec', this.clientNs, 'curl', '-k', '-sS', '--max-time', '3', ...extra, url], { timeoutMs: 10_000, input: stdin });
     return { ok: r.status === 0, body: r.stdout.trim(), stderr: r.stderr };
   }
 

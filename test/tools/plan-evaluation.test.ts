@@ -53,7 +53,7 @@ if (!hasTerraform && process.env.CI === 'true') {
   it('splices the generated secrets in where the plan referenced them', () => {
     const node1 = parse(evaluation.seeds[0].userData);
     const haproxy = node1.write_files.find((f: { path: string }) => f.path === '/etc/haproxy/haproxy.cfg').content as string;
-    expect(haproxy).toContain(`stats auth stats:${statsPassword}`);
+    expect(haproxy).toContain(`user stats insecure-password ${statsPassword}\n`);
     const pem = Buffer.from(node1.write_files.find((f: { path: string }) => f.path === '/etc/haproxy/certs/fabric.pem').content, 'base64').toString();
     expect(pem).toMatch(/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----/);
     expect(evaluation.seeds[0].userData).not.toMatch(/random_password|tls_private_key/);
