@@ -142,10 +142,27 @@ function buildImage(): VmImage {
   return JSON.parse(last) as VmImage;
 }
 
-function tuned(fabric: FabricSpec): FabricSpec {
+/**
+ * The advert interval of the stack that runs day 2 (kvm-fabric). With the
+ * shipped 0.2 s the fabric VIP moved during day 2 in some runs (in one: 3
+ * times in day2-grow (186 s into the 415 s apply, while node4 booted) and 2
+ * times in day2-shrink), with 4 TCG guests on the host's 2 cores. The likely
+ * cause, not isolated yet, is a balancer's guest going without CPU longer than
+ * the standby's 0.61 s master-down interval; the namespace tier's day-2 tests
+ * move nothing at 0.2 s. kvm-fabric-full keeps the shipped interval and
+ * measures the failover goals of issue 11 with it.
+ */
+const DAY2_EMULATED_ADVERT_INTERVAL_SECONDS = 1;
+
+function tuned(fabric: FabricSpec, stack: string): FabricSpec {
+  const day2 = REQUIRED_IDS[stack].includes(DAY2_IDS[0]);
   return {
     ...fabric,
-    highAvailability: { ...fabric.highAvailability, checkIntervalSeconds: EMULATED_GUEST_TUNING.checkIntervalSeconds },
+    highAvailability: {
+      ...fabric.highAvailability,
+      checkIntervalSeconds: EMULATED_GUEST_TUNING.checkIntervalSeconds,
+      ...(day2 ? { advertIntervalSeconds: DAY2_EMULATED_ADVERT_INTERVAL_SECONDS } : {}),
+    },
     watchdog: { ...fabric.watchdog, probeIntervalSeconds: EMULATED_GUEST_TUNING.probeIntervalSeconds },
   };
 }
@@ -157,7 +174,7 @@ function synthesize(stack: string, dir: string, edit: (fabric: FabricSpec) => Fa
   const shipped = new KvmFabricStack(new App({ outdir: path.join(dir, 'shipped') }), stack, config);
   const app = new App({ outdir: dir });
   // The e2e's own lock: its fabric is not the project's example as deployed (day 2 keeps one lock across its steps).
-  const booted = new KvmFabricStack(app, stack, { ...config, fabric: edit(tuned(config.fabric)) }, { lockFile: lockFile ?? path.join(dir, 'appliance-fabric.lock.json') });
+  const booted = new KvmFabricStack(app, stack, { ...config, fabric: edit(tuned(config.fabric, stack)) }, { lockFile: lockFile ?? path.join(dir, 'appliance-fabric.lock.json') });
   app.synth();
   const planFile = path.join(dir, 'stacks', stack, 'cdk.tf.json');
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Json;
