@@ -98,7 +98,11 @@ export function withE2eTable(readme: string, table: string): string {
 export function measuredRuns(dir: string = MEASURED_DIR): { file: string; run: MeasuredE2e }[] {
   return readdirSync(dir)
     .filter((f) => FILE_PATTERN.test(f))
-    .sort()
+    // By stack name: a plain sort of the file names puts kvm-fabric-full before kvm-fabric ('-' < '.').
+    .sort((a, b) => {
+      const [x, y] = [FILE_PATTERN.exec(a)![1], FILE_PATTERN.exec(b)![1]];
+      return x < y ? -1 : x > y ? 1 : 0;
+    })
     .map((f) => {
       const file = path.join(dir, f);
       const run = JSON.parse(readFileSync(file, 'utf8')) as MeasuredE2e;
