@@ -1,3 +1,5 @@
+import { Token } from 'cdktf';
+
 /**
  * Terraform interpolates `${...}` and `%{...}` in every string. Rendered
  * files are full of literal `${` (shell), so the whole document is escaped
@@ -16,4 +18,23 @@ export function withSecrets<T extends { readonly [K in keyof T]: string }>(text:
     out = out.split(placeholders[key]).join(tokens[key]);
   }
   return out;
+}
+
+/**
+ * A deep copy of `props` with every plain string escaped, so that Terraform
+ * reads it as the literal it is: a `${file("/etc/passwd")}` given as a pool
+ * name stays that text instead of being evaluated. A string holding a CDKTF
+ * token (a variable's or a resource's attribute, given on purpose) is kept
+ * as it is: it is a reference.
+ */
+export function terraformLiterals<T>(props: T): T {
+  const copy = (value: unknown): unknown => {
+    if (typeof value === 'string') return Token.isUnresolved(value) ? value : escapeForTerraform(value);
+    if (Array.isArray(value)) return value.map(copy);
+    if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
+    }
+    return value;
+  };
+  return copy(props) as T;
 }

@@ -17,6 +17,8 @@ import * as D from './defaults';
 import { ApplianceImageSpec, ApplianceSpec, ConfigurationDeliverySpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
 import { derivedMac, isDnsLabel } from './identifiers';
 import { RouterIdAllocator } from './vrrp-ids';
+import { checkHttpsUrl, checkSafeName, refuseSecretPlaceholders } from './safe-strings';
+import { MIN_RSA_BITS, rsaModulusBits } from './ssh-keys';
 import { buildServerChecks } from './server-checks';
 
 export const DEFAULT_SIZING: Sizing = { vcpus: D.DEFAULT_VCPUS, memoryMiB: D.DEFAULT_MEMORY_MIB, diskGiB: D.DEFAULT_DISK_GIB };
@@ -34,6 +36,7 @@ const HAPROXY_HEALTH_PORT = 8405;
  */
 export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, constructPath: string): FabricModel {
   const problems = new ProblemCollector(constructPath);
+  refuseSecretPlaceholders(spec, problems);
 
   if (!isDnsLabel(spec.name)) {
     problems.add('name', `fabric name '${String(spec.name)}' is not a DNS label`, "use lower-case letters, digits and '-', at most 63 characters, e.g. 'fabric1'");
@@ -184,6 +187,13 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       problems.add('cassandra.members', `Cassandra has ${members.length} members`, 'run Cassandra on at most 8 appliances, as the original supports');
     }
     seeds = cassandra.seeds ?? members.slice(0, members.length >= 5 ? 3 : 2);
+    // Written into cassandra.yaml, cassandra-rackdc.properties and the root installer script.
+    if (cassandra.clusterName !== undefined) checkSafeName(cassandra.clusterName, 'cassandra.clusterName', 'Cassandra cluster name', problems);
+    if (cassandra.datacenter !== undefined) checkSafeName(cassandra.datacenter, 'cassandra.datacenter', 'Cassandra datacenter', problems);
+    const apt = cassandra.aptSource;
+    if (apt?.url !== undefined) checkHttpsUrl(apt.url, 'cassandra.aptSource.url', 'Cassandra repository URL', problems);
+    if (apt?.keyUrl !== undefined) checkHttpsUrl(apt.keyUrl, 'cassandra.aptSource.keyUrl', 'Cassandra signing key URL', problems);
+    if (apt?.suite !== undefined) checkSafeName(apt.suite, 'cassandra.aptSource.suite', 'Cassandra repository suite', problems);
     seeds.forEach((s, i) => {
       if (!members.includes(s)) problems.add(`cassandra.seeds[${i}]`, `seed '${s}' is not a member of the Cassandra cluster`, `choose seeds among ${members.join(', ')}`);
     });
@@ -258,6 +268,19 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
       problems.add(`sshAuthorizedKeys[${i}]`, 'this is a private key, not a public one', 'give the public key (the .pub file); never put a private key in the fabric config');
     } else if (!isOpensshKey(key, USER_KEY_TYPES)) {
       problems.add(`sshAuthorizedKeys[${i}]`, `'${key.slice(0, 24)}...' is not an OpenSSH public key`, "give one key per entry, in the form 'ssh-ed25519 AAAA... comment'");
+    } else {
+      // sshd on the nodes would refuse these at login; say so now rather than at the first apply.
+      const [type, blob] = key.trim().split(' ');
+      const bits = type === 'ssh-rsa' ? rsaModulusBits(blob) : undefined;
+      if (type === 'ssh-dss') {
+        problems.add(`sshAuthorizedKeys[${i}]`, `'${key.slice(0, 24)}...' is a DSA key, which sshd on the nodes refuses`, 'make an Ed25519 key (ssh-keygen -t ed25519) and give its .pub file');
+      } else if (type === 'ssh-rsa' && (bits === undefined || bits < MIN_RSA_BITS)) {
+        problems.add(
+          `sshAuthorizedKeys[${i}]`,
+          `'${key.slice(0, 24)}...' is an RSA key of ${bits === undefined ? 'unreadable size' : `${bits} bits`}; sshd on the nodes refuses RSA keys under ${MIN_RSA_BITS} bits`,
+          `make an Ed25519 key (ssh-keygen -t ed25519), or an RSA key of at least ${MIN_RSA_BITS} bits (ssh-keygen -t rsa -b 4096)`,
+        );
+      }
     }
   });
 
@@ -720,11 +743,24 @@ function buildService(s: ServiceSpec, where: string, defaults: { name: string; p
   if (!['http', 'tcp', 'command'].includes(healthCheck.type)) {
     problems.add(`${where}.healthCheck.type`, `health check type '${String(healthCheck.type)}' is unknown`, "use 'http', 'tcp' or 'command'");
   }
-  if (healthCheck.type === 'http' && !/^\/[\x21-\x7e]*$/.test(healthCheck.path)) {
-    problems.add(`${where}.healthCheck.path`, `health check path '${healthCheck.path}' is not an absolute URL path`, "start it with '/' and use no spaces, e.g. '/healthz'");
+  // The path goes into haproxy.cfg (where '#' starts a comment and quotes quote) and into the
+  // watchdog's '|'-separated probe records: URL path and query characters that mean nothing to either.
+  if (healthCheck.type === 'http' && !/^\/[A-Za-z0-9._~%/+=:@,?&!-]*$/.test(healthCheck.path)) {
+    problems.add(
+      `${where}.healthCheck.path`,
+      `health check path ${JSON.stringify(healthCheck.path)} is not a plain absolute URL path`,
+      "start it with '/' and use letters, digits and . _ ~ % / + = : @ , ? & ! - only (percent-encode anything else), e.g. '/healthz'",
+    );
   }
   if (healthCheck.type === 'command' && !healthCheck.command) {
     problems.add(`${where}.healthCheck.command`, 'a command health check has no command', 'give the shell command that exits 0 when the service is healthy');
+  }
+  if (healthCheck.type === 'command' && typeof healthCheck.command === 'string' && /[|\n\r]/.test(healthCheck.command)) {
+    problems.add(
+      `${where}.healthCheck.command`,
+      `health check command ${JSON.stringify(healthCheck.command)} holds '|' or a line break, which separate the watchdog's probe records`,
+      'put a pipeline or a multi-line check into a script on the node (a package or an image file) and give its path as the command',
+    );
   }
   return {
     name,

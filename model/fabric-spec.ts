@@ -490,7 +490,7 @@ export interface FabricSpec {
   readonly vip: string;
   /** Default sizing of every appliance. @default - SizingSpec's defaults */
   readonly sizing?: SizingSpec;
-  /** SSH public keys for the `fabric-admin` user (sudo); private keys are rejected. Empty: console login only. @default [] */
+  /** SSH public keys for the `fabric-admin` user (sudo), the only user sshd lets in: Ed25519, ECDSA, or RSA of at least 3072 bits (sshd refuses DSA and smaller RSA keys, and so does synth); private keys are rejected. Empty: console login only. @default [] */
   readonly sshAuthorizedKeys?: string[];
   /** How `terraform apply` delivers configuration changes to running nodes. @default - ConfigurationDeliverySpec's defaults */
   readonly configurationDelivery?: ConfigurationDeliverySpec;

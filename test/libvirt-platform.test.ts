@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from 'cdktf';
+import { App, DefaultTokenResolver, StringConcat, TerraformStack, TerraformVariable, Testing, Tokenization } from 'cdktf';
 import { parse } from 'yaml';
 import { Fabric } from '../constructs/fabric';
 import { KvmHostProps } from '../constructs/platforms/libvirt/kvm-host';
@@ -179,6 +179,30 @@ describe('libvirt platform resources', () => {
     const disk1 = referenced(plan, node1.disk[0].volume_id, 'libvirt_volume');
     expect(disk1).toEqual(expect.objectContaining({ base_volume_name: 'debian12.qcow2', base_volume_pool: 'images', pool: expect.stringMatching(/^\$\{libvirt_pool\..+\.name\}$/) }));
     expect(disk1.base_volume_id).toBeUndefined();
+  });
+});
+
+describe('libvirt props reach Terraform as literals', () => {
+  it('escapes an interpolation in a prop, so Terraform reads the text instead of evaluating it', () => {
+    const hostile = '${file("/etc/passwd")}';
+    const platform = new LibvirtPlatform({ hosts: [host('kvm1', { baseImage: { volumeName: 'debian12.qcow2', pool: hostile }, network: { libvirtNetwork: `mgmt%{ if true }x%{ endif }` } })] });
+    const stack = new TerraformStack(testApp(), 'stack');
+    new Fabric(stack, 'Fabric', { ...threeNodeSpec(), platform });
+    const plan: Plan = JSON.parse(Testing.synth(stack));
+    const domain = (Object.values(plan.resource.libvirt_domain) as Plan[])[0];
+    expect(domain.network_interface[0].network_name).toBe('mgmt%%{ if true }x%%{ endif }');
+    expect(referenced(plan, domain.disk[0].volume_id, 'libvirt_volume').base_volume_pool).toBe('$${file("/etc/passwd")}');
+    // Nowhere in the plan is the hostile text an interpolation.
+    expect(JSON.stringify(plan)).not.toMatch(/(^|[^$])\$\{file\(/);
+  });
+
+  it('keeps a CDKTF token given as a prop a reference', () => {
+    const stack = new TerraformStack(testApp(), 'stack');
+    const network = new TerraformVariable(stack, 'mgmt_network', { type: 'string' });
+    const platform = new LibvirtPlatform({ hosts: [host('kvm1', { network: { libvirtNetwork: network.stringValue } })] });
+    new Fabric(stack, 'Fabric', { ...threeNodeSpec(), platform });
+    const plan: Plan = JSON.parse(Testing.synth(stack));
+    expect((Object.values(plan.resource.libvirt_domain) as Plan[])[0].network_interface[0].network_name).toBe('${var.mgmt_network}');
   });
 });
 

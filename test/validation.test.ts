@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { buildFabricModel } from '../model/build-model';
 import { FabricValidationError } from '../model/errors';
 import { FabricSpec } from '../model/fabric-spec';
@@ -15,8 +16,21 @@ function problemsOf(spec: FabricSpec): string[] {
   throw new Error('expected a FabricValidationError');
 }
 
+const cassandraSpec = (cassandra: Partial<NonNullable<FabricSpec['cassandra']>>) => threeNodeSpec({ cassandra: { members: ['node1', 'node2'], ...cassandra } });
+
 const withAppliances = (...addresses: [string, string][]) =>
   threeNodeSpec({ appliances: addresses.map(([name, managementAddress]) => ({ name, managementAddress })) });
+
+/** An OpenSSH `ssh-rsa` public key line of the given size (RFC 4253 6.6 wire format), made with Node's crypto. */
+function rsaAuthorizedKey(bits: number): string {
+  const jwk = generateKeyPairSync('rsa', { modulusLength: bits }).publicKey.export({ format: 'jwk' });
+  const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, 0].map((_, i) => (b.length >>> (24 - 8 * i)) & 0xff)), b]);
+  const mpint = (b64url: string) => {
+    const b = Buffer.from(b64url, 'base64url');
+    return field(b[0] & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+  };
+  return `ssh-rsa ${Buffer.concat([field(Buffer.from('ssh-rsa')), mpint(jwk.e!), mpint(jwk.n!)]).toString('base64')} operator@example`;
+}
 
 describe('fabric validation', () => {
   it('accepts the reference fabric', () => {
@@ -70,9 +84,39 @@ describe('fabric validation', () => {
     ['checks that a 0.3 s stall would mark DOWN', threeNodeSpec({ loadBalancer: { serverChecks: { intervalSeconds: 0.1, fall: 1 } } }), /loadBalancer\.serverChecks: checks every 0\.1 s with fall 1 mark a server DOWN after a stall of 0\.1 s .*Fix: raise fall or intervalSeconds/],
     ['a zero server timeout', threeNodeSpec({ loadBalancer: { serverTimeoutSeconds: 0 } }), /loadBalancer.serverTimeoutSeconds: 0 is not a positive whole number\. Fix: give a positive whole number/],
     ['both appliances and an address plan', threeNodeSpec({ addressPlan: { count: 3, firstAddress: '198.51.100.11' } }), /appliances: both appliances and addressPlan are given/],
+    // The review's demonstrations: each reached a root script, a config file or a world-readable file.
+    ['a shell command in the Cassandra key URL', cassandraSpec({ aptSource: { keyUrl: "'; id > /tmp/pwned; echo '" } }), /cassandra\.aptSource\.keyUrl: Cassandra signing key URL "'; id > \/tmp\/pwned; echo '" is not a plain https URL\. Fix: give an https:\/\/ URL/],
+    ['a plain http repository', cassandraSpec({ aptSource: { url: 'http://debian.cassandra.apache.org' } }), /cassandra\.aptSource\.url: Cassandra repository URL "http:\/\/debian\.cassandra\.apache\.org" is not a plain https URL/],
+    ['a query string in a URL', cassandraSpec({ aptSource: { keyUrl: 'https://example.org/KEYS?x=$(id)' } }), /cassandra\.aptSource\.keyUrl: .* is not a plain https URL/],
+    ['a newline in the Cassandra datacenter', cassandraSpec({ datacenter: 'dc1\nprefer_local=false' }), /cassandra\.datacenter: Cassandra datacenter "dc1\\nprefer_local=false" is not a plain name\. Fix: use 1-64 letters/],
+    ['a quote in the Cassandra cluster name', cassandraSpec({ clusterName: "it's" }), /cassandra\.clusterName: Cassandra cluster name "it's" is not a plain name/],
+    ['a space in the repository suite', cassandraSpec({ aptSource: { suite: '50x main' } }), /cassandra\.aptSource\.suite: Cassandra repository suite "50x main" is not a plain name/],
+    [
+      "a '#' in a health path (a comment in haproxy.cfg)",
+      threeNodeSpec({ applicationServers: { service: { healthCheck: { path: '/healthz#x' } } } } as Partial<FabricSpec>),
+      /applicationServers\.service\.healthCheck\.path: health check path "\/healthz#x" is not a plain absolute URL path\. Fix: start it with '\/'/,
+    ],
+    [
+      "a '|' in a command health check (the watchdog's record separator)",
+      threeNodeSpec({ applicationServers: { service: { healthCheck: { type: 'command', command: 'pgrep -f app | grep -q .' } } } } as Partial<FabricSpec>),
+      /applicationServers\.service\.healthCheck\.command: health check command "pgrep -f app \| grep -q \." holds '\|' or a line break, which separate the watchdog's probe records\. Fix: put a pipeline/,
+    ],
+    [
+      'the secret placeholder in a health path',
+      threeNodeSpec({ applicationServers: { service: { healthCheck: { path: '/__appliance_fabric_secret_statsPassword__' } } } } as Partial<FabricSpec>),
+      /applicationServers\.service\.healthCheck\.path: the value "\/__appliance_fabric_secret_statsPassword__" holds '__appliance_fabric_secret_', which appliance-fabric replaces with secrets\. Fix: remove '__appliance_fabric_secret_' from it/,
+    ],
   ])('rejects %s with the path, value and fix', (_what, spec, expected) => {
     const problems = problemsOf(spec);
     expect(problems.join('\n')).toMatch(expected);
+  });
+
+  it('refuses login keys sshd on the nodes would refuse: DSA, and RSA under 3072 bits', () => {
+    const problems = problemsOf(threeNodeSpec({ sshAuthorizedKeys: [rsaAuthorizedKey(2048), 'ssh-dss AAAAB3NzaC1kc3MAAACBAP8= old@example', rsaAuthorizedKey(3072)] }));
+    expect(problems).toEqual([
+      expect.stringMatching(/^stack\/Fabric\/sshAuthorizedKeys\[0\]: 'ssh-rsa .*' is an RSA key of 2048 bits; sshd on the nodes refuses RSA keys under 3072 bits\. Fix: make an Ed25519 key/),
+      expect.stringMatching(/^stack\/Fabric\/sshAuthorizedKeys\[1\]: 'ssh-dss .*' is a DSA key, which sshd on the nodes refuses\. Fix: make an Ed25519 key \(ssh-keygen -t ed25519\)/),
+    ]);
   });
 
   it('reports every problem at once', () => {

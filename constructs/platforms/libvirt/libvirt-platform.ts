@@ -10,6 +10,7 @@ import { KvmHostProps } from './kvm-host';
 import { APPLIANCE_RESOURCE_IDS, LibvirtHost } from './libvirt-host';
 import { placeAppliances, separatedGroupsOf } from './placement';
 import { WATCHDOG_MODEL } from './watchdog-xslt';
+import { terraformLiterals } from '../../terraform-strings';
 
 export interface LibvirtPlatformProps {
   /**
@@ -36,7 +37,12 @@ export class LibvirtPlatform implements FabricPlatform {
     macPrefix: '52:54:00',
   };
 
-  constructor(private readonly props: LibvirtPlatformProps) {}
+  private readonly props: LibvirtPlatformProps;
+
+  /** Every string prop becomes a Terraform literal here, once (see terraformLiterals). */
+  constructor(props: LibvirtPlatformProps) {
+    this.props = terraformLiterals(props);
+  }
 
   validate(model: FabricModel): void {
     const problems = new ProblemCollector(model.constructPath);

@@ -16,6 +16,7 @@ import { FabricModel, NodeModel, PlatformTraits } from '../../../model/fabric-mo
 import { shortDigest } from '../../../model/identifiers';
 import { LockedImage } from '../../../model/identity';
 import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from '../platform';
+import { terraformLiterals } from '../../terraform-strings';
 
 /** cloud-init's VMware datasource reads these (and their `.encoding`). */
 const GUESTINFO_METADATA = 'guestinfo.metadata';
@@ -82,7 +83,12 @@ export class VspherePlatform implements FabricPlatform {
     macFourthOctetMask: 0x3f,
   };
 
-  constructor(private readonly props: VspherePlatformProps) {}
+  private readonly props: VspherePlatformProps;
+
+  /** Every string prop becomes a Terraform literal here, once (see terraformLiterals). */
+  constructor(props: VspherePlatformProps) {
+    this.props = terraformLiterals(props);
+  }
 
   validate(model: FabricModel): void {
     const problems = new ProblemCollector(model.constructPath);
