@@ -6,7 +6,8 @@ import { HaproxySecrets, haproxyFiles } from './haproxy';
 import { keepalivedFiles, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { metaDataOf, networkConfigOf } from './network-config';
 import { RenderedFile } from './rendered-file';
-import { watchdogFiles, watchdogModuleCommands, WATCHDOG_UNIT } from './watchdog';
+import { ADMIN_USER, sshFiles } from './ssh';
+import { watchdogFiles, WATCHDOG_UNIT } from './watchdog';
 import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cassandra';
 import { DatabaseSecrets, databaseFiles, DATABASE_UNIT } from './database';
 import { monitoringFiles } from './monitoring';
@@ -52,7 +53,7 @@ export interface SshHostKey {
   readonly publicKeyOpenssh: string;
 }
 
-export const ADMIN_USER = 'fabric-admin';
+export { ADMIN_USER };
 const BASE_PACKAGES = ['chrony', 'curl', 'watchdog'];
 
 export { toYaml };
@@ -67,6 +68,7 @@ export function nodeFiles(model: FabricModel, node: NodeModel, secrets: FabricSe
     ...cassandraFiles(model, node),
     ...watchdogFiles(model, node),
     ...applyBundleAgentFiles(model, node),
+    ...sshFiles(model, node),
   ];
   // Services that share a file (the demo service script) render it identically.
   const byPath = new Map<string, RenderedFile>();
@@ -139,7 +141,6 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
     ...(net.ntpServers.length > 0 ? { ntp: { enabled: true, ntp_client: 'chrony', servers: [...net.ntpServers] } } : {}),
     // A non-empty package list makes cloud-init run apt-get update first.
     ...(model.installPackagesOnBoot ? { packages: [...packages].sort() } : {}),
-    bootcmd: watchdogModuleCommands(model),
     // Deferred: written after the packages are installed, so no package overwrites or prompts about them.
     write_files: files.map((f) => ({
       path: f.path,
@@ -157,6 +158,8 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
       ['systemd-tmpfiles', '--create', '/etc/tmpfiles.d/appliance-fabric.conf'],
       ['sysctl', '--system'],
       ['systemctl', 'daemon-reload'],
+      // sshd started before write_files wrote its drop-in (ssh.ts); first, so a later failing step leaves it applied.
+      ['systemctl', 'try-reload-or-restart', 'ssh.service'],
       ['systemctl', 'enable', ...units, ...afterwards],
       // restart, not start: packaged daemons may already run with their stock configuration.
       ...(units.length > 0 ? [['systemctl', 'restart', ...units]] : []),

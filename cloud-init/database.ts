@@ -116,7 +116,9 @@ const COMMON = `set -u
 # shellcheck source=/dev/null
 . ${DATABASE_ENV}
 log() { logger -t fabric-database -p daemon.warning -- "$*"; }
-sql() { mariadb --protocol=socket --batch --skip-column-names -e "$1"; }
+# Statements go to the client on stdin, never as -e: some hold a password, and a command line is
+# in every user's ps.
+sql() { mariadb --protocol=socket --batch --skip-column-names <<< "$1"; }
 `;
 
 /** keepalived's check: is the local server up? (mariadb-admin ping exits 0 even when access is denied.) */
@@ -224,7 +226,7 @@ new_peer_client_cnf() {
 peer_sql() {
   local cnf rc
   cnf=$(new_peer_client_cnf) || return 1
-  mariadb --defaults-extra-file="$cnf" --connect-timeout=5 --batch --skip-column-names -e "$1" 2> /dev/null
+  mariadb --defaults-extra-file="$cnf" --connect-timeout=5 --batch --skip-column-names <<< "$1" 2> /dev/null
   rc=$?
   rm -f "$cnf"
   return "$rc"

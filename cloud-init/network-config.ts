@@ -48,3 +48,16 @@ function deviceInterfaceOf(model: FabricModel, node: NodeModel): Record<string, 
 export function metaDataOf(model: FabricModel, node: NodeModel): Record<string, unknown> {
   return { 'instance-id': instanceIdOf(model.name, node.name), 'local-hostname': node.name };
 }
+
+/**
+ * The guestinfo keys cloud-init's VMware datasource overwrites with `---`
+ * once it has read them (`redact` in the meta-data): the user-data holds
+ * every secret of the node, and guestinfo can be read by any process in the
+ * guest (vmware-rpctool) and by anyone with read rights on the VM in vCenter.
+ */
+export const REDACTED_GUESTINFO_KEYS = ['userdata', 'vendordata'];
+
+/** vSphere guestinfo meta-data: the NoCloud meta-data, the network-config, and the keys to clear after reading. */
+export function guestinfoMetaDataOf(model: FabricModel, node: NodeModel, network: unknown): Record<string, unknown> {
+  return { ...metaDataOf(model, node), network, redact: [...REDACTED_GUESTINFO_KEYS] };
+}

@@ -374,7 +374,7 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
         generatedHeader(model, node, 'Debian defaults of the watchdog daemon'),
         'run_watchdog=1',
         'run_wd_keepalive=0',
-        // The module is loaded at boot (with softdog as fallback); the daemon must not load another.
+        // The module is loaded by our ExecStartPre (with softdog as fallback); the daemon must not load another.
         'watchdog_module="none"',
         'watchdog_options=""',
         '',
@@ -387,6 +387,7 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
       permissions: '0644',
     },
   ];
+  files.push(...watchdogDriverFiles(model, node));
   if (vrrpInstancesOf(model, node).length > 0) {
     files.push(
       { path: REMOVE_STALE_VIPS_SCRIPT, content: renderRemoveStaleVipsScript(model, node), permissions: '0755' },
@@ -400,19 +401,41 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
 }
 
 
+/** Loads the hypervisor watchdog's driver before the watchdog daemon opens /dev/watchdog. */
+export const WATCHDOG_DRIVER_SCRIPT = `${LIB_DIR}/load-watchdog-driver`;
+
 /**
- * Shell commands (bootcmd, every boot) that load the platform's watchdog
- * driver. Without it (a kernel built without the driver, as Debian's cloud
- * kernel lacks i6300esb) softdog stands in: it still reboots a node whose
- * watchdog daemon stops, but a hung kernel stops its timer too, so nothing
- * resets the VM. That is a degraded node, said on the console and in the
- * journal at priority crit instead of silently.
+ * The script that loads the platform's watchdog driver, run by watchdog.service
+ * before the daemon starts, at every boot. Without the driver (a kernel built
+ * without it, as Debian's cloud kernel lacks i6300esb) softdog stands in: it
+ * still reboots a node whose watchdog daemon stops, but a hung kernel stops
+ * its timer too, so nothing resets the VM. That is a degraded node, said on
+ * the console and in the journal at priority crit instead of silently.
  */
-export function watchdogModuleCommands(model: FabricModel): string[] {
+export function renderWatchdogDriverScript(model: FabricModel, node: NodeModel): string {
   const module = model.watchdog.deviceModule;
   const warning = `appliance-fabric: kernel $(uname -r) has no ${module} driver for the hypervisor's watchdog device: softdog instead, which cannot reset a hung kernel. Boot an image whose kernel has ${module} (on Debian the full kernel, linux-image-amd64, as in the generic image)`;
   return [
+    '#!/bin/sh',
+    generatedHeader(model, node, 'Watchdog driver loader'),
+    '# A unit, not cloud-init\'s bootcmd: on vSphere the user-data is cleared from',
+    '# guestinfo after the first boot (redact), and bootcmd would go with it.',
     `[ -e /dev/watchdog ] || modprobe ${module} || true`,
     `[ -e /dev/watchdog ] || { echo "${warning}" | tee /dev/console | logger -p daemon.crit -t ${WATCHDOG_UNIT}; modprobe softdog || true; }`,
+    // Never fail the daemon's start: with softdog or without a device it still logs why.
+    'exit 0',
+    '',
+  ].join('\n');
+}
+
+/** The script and the drop-in that runs it before the watchdog daemon at every start. */
+function watchdogDriverFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
+  return [
+    { path: WATCHDOG_DRIVER_SCRIPT, content: renderWatchdogDriverScript(model, node), permissions: '0755' },
+    {
+      path: '/etc/systemd/system/watchdog.service.d/40-appliance-fabric-driver.conf',
+      content: [generatedHeader(model, node, 'watchdog driver before the watchdog daemon'), '[Service]', `ExecStartPre=${WATCHDOG_DRIVER_SCRIPT}`, ''].join('\n'),
+      permissions: '0644',
+    },
   ];
 }

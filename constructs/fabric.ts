@@ -3,7 +3,7 @@ import { Annotations, App, DataResource, ITerraformDependable, TerraformOutput, 
 import { Construct } from 'constructs';
 import { renderNodeCloudInit, toYaml } from '../cloud-init/cloud-config';
 import { FabricModel, vrrpInstances } from '../model/fabric-model';
-import { metaDataOf } from '../cloud-init/network-config';
+import { guestinfoMetaDataOf } from '../cloud-init/network-config';
 import { buildFabricModel } from '../model/build-model';
 import { ProblemCollector } from '../model/errors';
 import { checkAgainstLock, LockedFabric, LockedImage, lockedFabricOf } from '../model/identity';
@@ -88,7 +88,7 @@ export class Fabric extends Construct {
         userData: appliance.userDataLocal.asString,
         metaData: escapeForTerraform(cloudInit.metaData),
         networkConfig: escapeForTerraform(cloudInit.networkConfig),
-        metaDataWithNetwork: escapeForTerraform(toYaml({ ...metaDataOf(this.model, node), network: cloudInit.networkConfigData })),
+        metaDataWithNetwork: escapeForTerraform(toYaml(guestinfoMetaDataOf(this.model, node, cloudInit.networkConfigData))),
       });
       return appliance;
     });

@@ -200,13 +200,27 @@ describe('watchdog', () => {
     expect(conf).toContain('PROBE=fabric-app|fabric-app.service|http|http://198.51.100.11:8080/healthz|-');
   });
 
+  it('gives sshd its drop-in and reloads it, since sshd started before write_files ran', () => {
+    const ci = renderNodeCloudInit(m, m.nodes[0], TEST_SECRETS);
+    expect(ci.files.find((f) => f.path === '/etc/ssh/sshd_config.d/40-appliance-fabric.conf')?.content).toMatch(/^AllowUsers fabric-admin$/m);
+    expect(parse(ci.userData).runcmd).toContainEqual(['systemctl', 'try-reload-or-restart', 'ssh.service']);
+  });
+
   it('loads the platform watchdog driver, falls back to softdog loudly, and keeps systemd off the device', () => {
     const ci = renderNodeCloudInit(m, m.nodes[0], TEST_SECRETS);
     const doc = parse(ci.userData);
-    expect(doc.bootcmd).toHaveLength(2);
-    expect(doc.bootcmd[0]).toBe('[ -e /dev/watchdog ] || modprobe i6300esb || true');
+    // Not bootcmd: on vSphere the user-data is redacted after the first boot, and bootcmd would go with it.
+    expect(doc.bootcmd).toBeUndefined();
+    const dropIn = ci.files.find((f) => f.path === '/etc/systemd/system/watchdog.service.d/40-appliance-fabric-driver.conf');
+    expect(dropIn?.content).toMatch(/^\[Service\]\nExecStartPre=\/usr\/local\/lib\/appliance-fabric\/load-watchdog-driver$/m);
+    const loader = ci.files.find((f) => f.path === '/usr/local/lib/appliance-fabric/load-watchdog-driver');
+    expect(loader?.permissions).toBe('0755');
+    const lines = loader!.content.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(lines[0]).toBe('[ -e /dev/watchdog ] || modprobe i6300esb || true');
     // softdog cannot reset a hung kernel: the fallback says so on the console and in the journal (crit), with the fix.
-    expect(doc.bootcmd[1]).toMatch(/^\[ -e \/dev\/watchdog \] \|\| \{ echo ".*no i6300esb driver.*linux-image-amd64.*" \| tee \/dev\/console \| logger -p daemon\.crit -t fabric-watchdog; modprobe softdog \|\| true; \}$/);
+    expect(lines[1]).toMatch(/^\[ -e \/dev\/watchdog \] \|\| \{ echo ".*no i6300esb driver.*linux-image-amd64.*" \| tee \/dev\/console \| logger -p daemon\.crit -t fabric-watchdog; modprobe softdog \|\| true; \}$/);
+    // A failing ExecStartPre would keep the daemon, and with it the device, from starting.
+    expect(lines[2]).toBe('exit 0');
     const systemConf = ci.files.find((f) => f.path === '/etc/systemd/system.conf.d/50-appliance-fabric-watchdog.conf');
     expect(systemConf?.content).toContain('RuntimeWatchdogSec=off');
     const wd = ci.files.find((f) => f.path === '/etc/watchdog.conf');

@@ -73,6 +73,15 @@ describe('vsphere-fabric', () => {
     }
   });
 
+  it('has cloud-init clear the user-data from guestinfo once it has read it (every secret of the node is in it)', () => {
+    for (const vm of vms) {
+      const literal = /^\$\{base64encode\("(.*)"\)\}$/s.exec(vm.extra_config['guestinfo.metadata'])![1];
+      const metaData = parse(unescapeTerraform(JSON.parse(`"${literal}"`)));
+      expect(metaData.redact).toEqual(['userdata', 'vendordata']);
+      expect(metaData['instance-id']).toBe(`spacefab-${metaData['local-hostname']}`);
+    }
+  });
+
   it('keeps every appliance on its own ESXi host with a mandatory anti-affinity rule', () => {
     const rules = Object.values(vsphere.resource.vsphere_compute_cluster_vm_anti_affinity_rule) as Plan[];
     expect(rules).toHaveLength(1);

@@ -12,7 +12,7 @@ export interface ApplianceMachineSpec {
   readonly userData: string;
   readonly metaData: string;
   readonly networkConfig: string;
-  /** Meta-data with the network-config embedded, for datasources that read both from one place (VMware guestinfo). */
+  /** Meta-data with the network-config embedded and the keys to clear after reading, for the VMware guestinfo datasource. */
   readonly metaDataWithNetwork: string;
   /**
    * Address (`terraform_data.<name>`) of the appliance's replacement marker:

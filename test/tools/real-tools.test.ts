@@ -2,13 +2,14 @@ import { copyFileSync, mkdtempSync, appendFileSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import { renderNodeCloudInit } from '../../cloud-init/cloud-config';
+import { ADMIN_USER, renderNodeCloudInit } from '../../cloud-init/cloud-config';
 import { RenderedFile } from '../../cloud-init/rendered-file';
+import { SSHD_DROP_IN } from '../../cloud-init/ssh';
 import { buildFabricModel } from '../../model/build-model';
 import { FabricValidationError } from '../../model/errors';
 import { corruptions, PLATFORMS, validFabricSpec } from '../arbitraries';
 import { rawUserDataByNode, synthExamples, unescapeTerraform } from '../synth-helpers';
-import { describeComplaints, NodeUnderTest, ToolBench } from './real-tools';
+import { describeComplaints, NodeUnderTest, sshdCheck, ToolBench } from './real-tools';
 
 /**
  * Tier 2: the real tools accept what we render, for every node of every
@@ -127,7 +128,51 @@ describe(`tier 2: the real tools accept ${RANDOM_FABRICS} random valid fabrics`,
   }, 300000);
 });
 
+describe("tier 2: sshd accepts the nodes' drop-in and applies it", () => {
+  const dropIns = () => exampleNodes().map((n) => ({ label: n.label, file: n.files.find((f) => f.path === SSHD_DROP_IN) }));
+
+  it('is on every node of every example stack, and sshd -t accepts it', () => {
+    const all = dropIns();
+    expect(all.filter((d) => !d.file).map((d) => d.label)).toEqual([]);
+    // Nodes render it identically: one check per distinct content.
+    const distinct = [...new Map(all.map((d) => [d.file!.content.replace(/^# .*$/gm, ''), d])).values()];
+    expect(distinct.map((d) => `${d.label}: ${sshdCheck(bench.dir, d.file!, ADMIN_USER).complaint ?? 'ok'}`)).toEqual(distinct.map((d) => `${d.label}: ok`));
+  });
+
+  it('lets only the admin in, with keys only, Ed25519/ECDSA/RSA-SHA2 of at least 3072 bits, and no forwarding', () => {
+    const { effective } = sshdCheck(bench.dir, dropIns()[0].file!, ADMIN_USER);
+    expect({
+      allowusers: effective.get('allowusers'),
+      permitrootlogin: effective.get('permitrootlogin'),
+      passwordauthentication: effective.get('passwordauthentication'),
+      kbdinteractiveauthentication: effective.get('kbdinteractiveauthentication'),
+      authenticationmethods: effective.get('authenticationmethods'),
+      requiredrsasize: effective.get('requiredrsasize'),
+      allowtcpforwarding: effective.get('allowtcpforwarding'),
+      allowagentforwarding: effective.get('allowagentforwarding'),
+      x11forwarding: effective.get('x11forwarding'),
+    }).toEqual({
+      allowusers: ADMIN_USER,
+      permitrootlogin: 'no',
+      passwordauthentication: 'no',
+      kbdinteractiveauthentication: 'no',
+      authenticationmethods: 'publickey',
+      requiredrsasize: '3072',
+      allowtcpforwarding: 'no',
+      allowagentforwarding: 'no',
+      x11forwarding: 'no',
+    });
+    const algorithms = effective.get('pubkeyacceptedalgorithms')!.split(',');
+    expect(algorithms).toEqual(expect.arrayContaining(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256']));
+    expect(algorithms.filter((a) => a === 'ssh-rsa' || a.startsWith('ssh-dss'))).toEqual([]);
+  });
+});
+
 describe('tier 2: the tools do reject broken output (the checks can fail)', () => {
+  it('flags an sshd drop-in with an unknown keyword', () => {
+    const file = exampleNodes()[0].files.find((f) => f.path === SSHD_DROP_IN)!;
+    expect(sshdCheck(bench.dir, { ...file, content: `${file.content}PermitEverything yes\n` }, ADMIN_USER).complaint).toMatch(/Bad configuration option: PermitEverything/);
+  });
   it('flags a keepalived.conf with an unknown keyword', () => {
     const [node] = exampleNodes();
     const broken = node.files.map((f) => (f.path === '/etc/keepalived/keepalived.conf' ? { ...f, content: f.content.replace('nopreempt', 'no_preempt_please') } : f));

@@ -316,6 +316,36 @@ export class ToolBench {
   }
 }
 
+/** The sshd drop-in's settings as `sshd -T` reports them for a login, lower-case keys (sshd's own output). */
+export type SshdEffective = ReadonlyMap<string, string>;
+
+/**
+ * `sshd -t` (syntax and values) and `sshd -T` (the effective settings for a
+ * login as `user` from 198.51.100.1) on a node's sshd drop-in, included by a
+ * minimal main config with a scratch host key, as Debian's sshd_config
+ * includes sshd_config.d. In a private mount namespace with its own /run:
+ * sshd wants /run/sshd, which the test host need not have.
+ */
+export function sshdCheck(dir: string, dropIn: RenderedFile, user: string): { complaint?: string; effective: SshdEffective } {
+  const work = mkdtempSync(path.join(dir, 'sshd-'));
+  const hostKey = path.join(work, 'host_key');
+  const keygen = run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  if (keygen.status !== 0) throw new Error(`ssh-keygen failed: ${keygen.output}`);
+  writeFileSync(path.join(work, 'drop-in.conf'), dropIn.content);
+  writeFileSync(path.join(work, 'sshd_config'), `Include ${path.join(work, 'drop-in.conf')}\nHostKey ${hostKey}\n`);
+  const sshd = `/usr/sbin/sshd -f ${path.join(work, 'sshd_config')}`;
+  const script = ['set -e', 'mount -t tmpfs tmpfs /run', 'mkdir -m 0755 /run/sshd', `${sshd} -t`, `${sshd} -T -C user=${user},host=client.example,addr=198.51.100.1`].join('\n');
+  const r = run('unshare', ['--mount', 'sh', '-c', script], undefined, 30000);
+  const effective = new Map(
+    r.output
+      .split('\n')
+      .map((l) => /^(\S+) (.*)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1], m[2]] as [string, string]),
+  );
+  return r.status === 0 ? { effective } : { complaint: `exit ${r.status}: ${r.output.slice(0, 2000)}`, effective };
+}
+
 /** Formats complaints so a failing test shows each tool's own words. */
 export function describeComplaints(complaints: readonly ToolComplaint[]): string {
   return complaints.map((c) => `[${c.tool}] ${c.label}: ${c.message}`).join('\n');

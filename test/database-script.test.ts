@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { DATABASE_ENV, renderDatabaseBootstrap, renderDatabaseEnv } from '../cloud-init/database';
+import { buildFabricModel } from '../model/build-model';
+import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
+
+/**
+ * The rendered database bootstrap run by the real bash, with stand-ins for
+ * the MariaDB client that record what each call got on its command line and
+ * on stdin: the passwords must reach the server, and never through argv
+ * (which every user on the node sees in ps).
+ */
+describe('the database bootstrap script', () => {
+  const model = buildFabricModel(threeNodeSpec({ database: { vip: '198.51.100.20' } }), TEST_PLATFORM, 'stack/Fabric');
+  const db = model.database!;
+  const node = model.nodes.find((n) => n.name === db.members[0])!;
+  const secrets = { replicationPassword: 'ReplicationTestOnly7', applicationPassword: 'ApplicationTestOnly8' };
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'afdb-'));
+    mkdirSync(path.join(dir, 'bin'));
+    // mariadb: each call appends its argv (one line) and its stdin (between markers).
+    const stub = (name: string, body: string) => {
+      writeFileSync(path.join(dir, 'bin', name), `#!/bin/bash\n${body}\n`);
+      chmodSync(path.join(dir, 'bin', name), 0o755);
+    };
+    stub('mariadb', `printf '%s\\n' "$*" >> '${dir}/argv.log'\n{ echo '--- stdin'; cat; echo; } >> '${dir}/stdin.log'\nexit 0`);
+    stub('mariadb-admin', `printf '%s\\n' "$*" >> '${dir}/argv.log'\nexit 0`);
+    stub('logger', `printf '%s\\n' "$*" >> '${dir}/logger.log'\nexit 0`);
+    writeFileSync(path.join(dir, 'database.env'), renderDatabaseEnv(model, node, db, secrets));
+    // The script sources its settings from a fixed path on the node; here from the test's copy.
+    writeFileSync(path.join(dir, 'bootstrap'), renderDatabaseBootstrap(model, node).split(DATABASE_ENV).join(path.join(dir, 'database.env')));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates both accounts with their passwords given on stdin, never on a command line', () => {
+    const r = spawnSync('bash', [path.join(dir, 'bootstrap')], { env: { PATH: `${dir}/bin:/usr/bin:/bin` }, encoding: 'utf8', timeout: 20000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const argv = readFileSync(path.join(dir, 'argv.log'), 'utf8');
+    const stdin = readFileSync(path.join(dir, 'stdin.log'), 'utf8');
+    expect(argv).toMatch(/^--protocol=socket --batch --skip-column-names$/m);
+    expect(stdin).toContain(`CREATE USER IF NOT EXISTS '${db.replicationUser}'@`);
+    expect(stdin).toContain(`IDENTIFIED BY '${secrets.replicationPassword}'`);
+    expect(stdin).toContain(`IDENTIFIED BY '${secrets.applicationPassword}'`);
+    for (const password of Object.values(secrets)) expect(argv).not.toContain(password);
+    expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain(`users and database '${db.databaseName}' are in place`);
+  });
+});
