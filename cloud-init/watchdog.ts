@@ -400,13 +400,12 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
   return files;
 }
 
-
 /** Loads the hypervisor watchdog's driver before the watchdog daemon opens /dev/watchdog. */
 export const WATCHDOG_DRIVER_SCRIPT = `${LIB_DIR}/load-watchdog-driver`;
 
 /**
  * The script that loads the platform's watchdog driver, run by watchdog.service
- * before the daemon starts, at every boot. Without the driver (a kernel built
+ * before each start of the daemon (so at every boot). Without the driver (a kernel built
  * without it, as Debian's cloud kernel lacks i6300esb) softdog stands in: it
  * still reboots a node whose watchdog daemon stops, but a hung kernel stops
  * its timer too, so nothing resets the VM. That is a degraded node, said on
