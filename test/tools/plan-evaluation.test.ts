@@ -2,25 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { evaluateCloudInitDisks, terraformAvailable } from '../../e2e/lib/plan-evaluation';
+import { evaluateCloudInitDisks } from '../../e2e/lib/plan-evaluation';
+import { describeWithTerraform } from './terraform-tier';
 import { synthExamples } from '../synth-helpers';
 
 /**
  * The real terraform binary evaluates what the KVM plan hands libvirt: the
  * escaping of shell `${...}` and the splicing of secrets must survive it.
  */
-const hasTerraform = terraformAvailable();
-if (!hasTerraform && process.env.CI === 'true') {
-  describe('the plan-evaluation tier', () => {
-    it('has a terraform binary (CI may not skip it)', () => {
-      throw new Error('no terraform binary on PATH, so the plan cannot be evaluated. Fix: install terraform >= 1.5 on the CI machine');
-    });
-  });
-} else if (!hasTerraform) {
-  console.warn('SKIPPED test/tools/plan-evaluation.test.ts: no terraform binary on PATH (install terraform >= 1.5 to run it)');
-}
-
-(hasTerraform ? describe : describe.skip)('terraform evaluates the kvm-fabric cloud-init disks', () => {
+describeWithTerraform('test/tools/plan-evaluation.test.ts', 'terraform evaluates the kvm-fabric cloud-init disks', () => {
   // In beforeAll, not the describe body: jest runs the body of a skipped describe too.
   let dir: string;
   let evaluation: ReturnType<typeof evaluateCloudInitDisks>;

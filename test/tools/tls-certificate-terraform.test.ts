@@ -7,24 +7,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { FabricSecretsConstruct, tlsVariableNames } from '../../constructs/fabric-secrets';
-import { terraformAvailable, terraformSync, writeTfvars } from '../../e2e/lib/offline-terraform';
+import { terraformSync, writeTfvars } from '../../e2e/lib/offline-terraform';
 import { buildFabricModel } from '../../model/build-model';
 import { runOk } from '../harness/exec';
 import { TEST_PLATFORM, threeNodeSpec } from '../fixtures';
 import { testApp } from '../synth-helpers';
+import { describeWithTerraform } from './terraform-tier';
 
-const hasTerraform = terraformAvailable();
-if (!hasTerraform && process.env.CI === 'true') {
-  describe('the TLS certificate variables', () => {
-    it('have a terraform binary to check them (CI may not skip it)', () => {
-      throw new Error('no terraform binary on PATH. Fix: install terraform >= 1.5 on the CI machine');
-    });
-  });
-} else if (!hasTerraform) {
-  console.warn('SKIPPED test/tools/tls-certificate-terraform.test.ts: no terraform binary on PATH (install terraform >= 1.5 to run it)');
-}
-
-(hasTerraform ? describe : describe.skip)("terraform evaluates the operator's own certificate", () => {
+describeWithTerraform('test/tools/tls-certificate-terraform.test.ts', "terraform evaluates the operator's own certificate", () => {
   let dir: string;
   let certificate: string;
   let key: string;
