@@ -1,5 +1,6 @@
 import { FabricModel, NodeModel } from '../model/fabric-model';
 import { readAsset } from './assets';
+import { FIREWALL_CONFIG } from './firewall';
 import { HAPROXY_ADMIN_SOCKET, HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE } from './haproxy';
 import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_RELOAD_TIME_FILE, vrrpInstancesOf, vrrpStateFile } from './keepalived';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, STATE_DIR } from './rendered-file';
@@ -74,6 +75,7 @@ export function renderApplyBundleConf(model: FabricModel, node: NodeModel): stri
     generatedHeader(model, node, `Settings of ${APPLY_BUNDLE_SCRIPT}`),
     '# Read by the agent that applies configuration bundles on this running node; every bundle brings its own copy.',
     `STATE_DIR=${STATE_DIR}`,
+    `FIREWALL_CONFIG=${FIREWALL_CONFIG}`,
     'HAPROXY_UNIT=haproxy.service',
     `HAPROXY_CONFIG=${HAPROXY_CONFIG}`,
     `HAPROXY_ADMIN_SOCKET=${HAPROXY_ADMIN_SOCKET}`,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { FabricModel, NodeModel } from '../model/fabric-model';
 import { APPLY_BUNDLE_CONF, APPLY_BUNDLE_SCRIPT } from './apply-bundle-agent';
 import { DATABASE_ENV } from './database';
+import { FIREWALL_CONFIG } from './firewall';
 import { HAPROXY_CONFIG, TLS_BUNDLE_PATH } from './haproxy';
 import { KEEPALIVED_CONFIG } from './keepalived';
 import { RenderedFile } from './rendered-file';
@@ -20,13 +21,15 @@ import { WATCHDOG_CONF } from './watchdog';
  */
 
 /** What takes a changed bundle file up on a running node (the agent knows exactly these). */
-export type BundleReload = 'haproxy' | 'keepalived' | 'fabric-watchdog' | 'none';
+export type BundleReload = 'nftables' | 'haproxy' | 'keepalived' | 'fabric-watchdog' | 'none';
 
 /**
  * Every bundle file, with what takes it up and what it depends on. A path not
  * listed here is a first-boot file.
  */
 const BUNDLE_FILES: ReadonlyMap<string, BundleReload> = new Map<string, BundleReload>([
+  // Who may reach the node: peers, balancers, application servers (membership) and the operator networks.
+  [FIREWALL_CONFIG, 'nftables'],
   // Backends (membership), timeouts, health checks, sticky cookie, ports, the stats password.
   [HAPROXY_CONFIG, 'haproxy'],
   // The certificate.

@@ -4,6 +4,9 @@ import { toYaml } from './yaml';
 
 export const CASSANDRA_INSTALL_SCRIPT = `${LIB_DIR}/install-cassandra`;
 export const CASSANDRA_UNIT = 'cassandra.service';
+/** Cassandra's own defaults (cassandra.yaml leaves them): internode traffic and CQL clients. */
+export const CASSANDRA_STORAGE_PORT = 7000;
+export const CASSANDRA_NATIVE_PORT = 9042;
 
 /**
  * The essentials of cassandra.yaml for one member; everything else keeps

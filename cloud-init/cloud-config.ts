@@ -10,6 +10,7 @@ import { ADMIN_USER, sshFiles } from './ssh';
 import { watchdogFiles, WATCHDOG_UNIT } from './watchdog';
 import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cassandra';
 import { DatabaseSecrets, databaseFiles, DATABASE_UNIT } from './database';
+import { firewallFiles, FIREWALL_UNIT } from './firewall';
 import { monitoringFiles } from './monitoring';
 import { DATABASE_BOOTSTRAP_SCRIPT } from './node-paths';
 import { toYaml } from './yaml';
@@ -69,6 +70,7 @@ export function nodeFiles(model: FabricModel, node: NodeModel, secrets: FabricSe
     ...watchdogFiles(model, node),
     ...applyBundleAgentFiles(model, node),
     ...sshFiles(model, node),
+    ...firewallFiles(model, node),
   ];
   // Services that share a file (the demo service script) render it identically.
   const byPath = new Map<string, RenderedFile>();
@@ -111,6 +113,7 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
   if (model.monitoring.members.includes(node.name)) model.monitoring.service.packages.forEach((p) => packages.add(p));
   // ping: the promotion hook's isolation check.
   if (node.roles.includes('database')) ['mariadb-server', 'mariadb-client', 'iputils-ping'].forEach((p) => packages.add(p));
+  if (model.firewall.enabled) packages.add('nftables');
 
   const net = model.network;
   const units = servicesOf(model, node);
@@ -158,6 +161,8 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
       ['systemd-tmpfiles', '--create', '/etc/tmpfiles.d/appliance-fabric.conf'],
       ['sysctl', '--system'],
       ['systemctl', 'daemon-reload'],
+      // The firewall first, before any service of ours listens; enabled, it loads at every later boot before the network.
+      ...(model.firewall.enabled ? [['systemctl', 'enable', FIREWALL_UNIT], ['systemctl', 'restart', FIREWALL_UNIT]] : []),
       // sshd started before write_files wrote its drop-in (ssh.ts); first, so a later failing step leaves it applied.
       ['systemctl', 'try-reload-or-restart', 'ssh.service'],
       ['systemctl', 'enable', ...units, ...afterwards],

@@ -107,7 +107,7 @@ const E2E_SAMPLER = {
  * before REQUIRED_IDS, which reads it through withDay2(). */
 const DAY2_ONLY = process.env.E2E_DAY2_ONLY === '1';
 /** The ids every example stack must record (besides every node's boot), as issues 9 and 11 list them. */
-const FABRIC_IDS = ['vip-after-boot', 'balancing', 'app-kill', 'app-hang', 'holder-pause', 'haproxy-crash', 'kernel-hang', 'db-write', 'app-poweroff', 'db-primary-poweroff', 'vip-holder-poweroff', 'db-old-primary-returns', 'one-vip-holder'];
+const FABRIC_IDS = ['vip-after-boot', 'balancing', 'firewall', 'app-kill', 'app-hang', 'holder-pause', 'haproxy-crash', 'kernel-hang', 'db-write', 'app-poweroff', 'db-primary-poweroff', 'vip-holder-poweroff', 'db-old-primary-returns', 'one-vip-holder'];
 /**
  * Per stack, fixed rather than derived from the model: a model that lost a
  * role shows as a failed id, not as a scenario that quietly did not run.
@@ -164,6 +164,9 @@ function tuned(fabric: FabricSpec, stack: string): FabricSpec {
       ...(day2 ? { advertIntervalSeconds: DAY2_EMULATED_ADVERT_INTERVAL_SECONDS } : {}),
     },
     watchdog: { ...fabric.watchdog, probeIntervalSeconds: EMULATED_GUEST_TUNING.probeIntervalSeconds },
+    // The client writes through the database VIP (db-write), standing for a reporting tool: the
+    // firewall lets only the application servers and the peer in otherwise.
+    ...(fabric.database ? { firewall: { ...fabric.firewall, databaseClientCidrs: [`${CLIENT}/32`] } } : {}),
   };
 }
 
@@ -447,6 +450,36 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           total: BALANCING_REQUESTS,
           failed,
           max_latency_s: maxLatency,
+        });
+      });
+
+      // 2. The host firewall: loaded on every node, it drops what the client may not reach (an
+      // application server's own port: only the balancers), and lets an operator network in (the
+      // client is in the management network, the default adminCidrs: a balancer's stats port).
+      await scenario('firewall', 'every node drops what the client may not reach', async () => {
+        const tables = await Promise.all(
+          vms.filter((v) => v.running).map(async (vm) => {
+            const r = await vm.exec('nft list table inet appliance_fabric', 20000).catch((e) => ({ exitcode: -1, stdout: String(e) }));
+            return { node: vm.spec.name, loaded: r.exitcode === 0 && /policy drop;/.test(r.stdout) };
+          }),
+        );
+        /** A TCP connect from the client, bounded to 2 s: 0 connected, 124 no answer (dropped), other refused. */
+        const connect = async (host: string, port: number) => {
+          const r = await network.tryNsAsync(8000, 'bash', '-c', `timeout 2 bash -c 'exec 3<> /dev/tcp/${host}/${port}' 2> /dev/null; echo "rc=$?"`);
+          const rc = /rc=(\d+)/.exec(r.out)?.[1];
+          return rc === '0' ? 'connected' : rc === '124' ? 'no answer' : `refused (${rc ?? r.out.trim()})`;
+        };
+        const appOnly = model.applicationServers.members.find((n) => !model.loadBalancer.members.includes(n)) ?? model.applicationServers.members[0];
+        const appPort = model.applicationServers.service.port;
+        const balancer = model.loadBalancer.members[0];
+        const dropped = await connect(addresses[appOnly], appPort);
+        const stats = await connect(addresses[balancer], model.loadBalancer.statsPort);
+        const ok = tables.every((t) => t.loaded) && dropped === 'no answer' && stats === 'connected';
+        record({
+          id: 'firewall',
+          scenario: 'every node drops what the client may not reach',
+          outcome: ok ? 'pass' : 'fail',
+          detail: `ruleset loaded with input policy drop on ${tables.filter((t) => t.loaded).map((t) => t.node).join(', ') || 'no node'}${tables.some((t) => !t.loaded) ? ` (missing on ${tables.filter((t) => !t.loaded).map((t) => t.node).join(', ')})` : ''}; the client to ${appOnly}:${appPort} (balancers only): ${dropped}; to ${balancer}:${model.loadBalancer.statsPort} (operator networks): ${stats}`,
         });
       });
 

@@ -20,6 +20,7 @@ import { RouterIdAllocator } from './vrrp-ids';
 import { checkHttpsUrl, checkSafeName, refuseSecretPlaceholders } from './safe-strings';
 import { MIN_RSA_BITS, rsaModulusBits } from './ssh-keys';
 import { buildServerChecks } from './server-checks';
+import { buildFirewall } from './firewall';
 
 export const DEFAULT_SIZING: Sizing = { vcpus: D.DEFAULT_VCPUS, memoryMiB: D.DEFAULT_MEMORY_MIB, diskGiB: D.DEFAULT_DISK_GIB };
 /** The built-in demo application's unit name and port, when the user gives no service of their own. */
@@ -285,6 +286,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   });
 
   const configurationDelivery = buildConfigurationDelivery(spec.configurationDelivery ?? {}, sshAuthorizedKeys.length, problems);
+  const firewall = network ? buildFirewall(spec.firewall, { network, hasDatabase: spec.database !== undefined, delivery: configurationDelivery }, problems) : undefined;
   const replaceAppliances = spec.replaceAppliances ?? [];
   checkMembers('replaceAppliances', 'list of appliances to replace', replaceAppliances, seenNames, problems);
 
@@ -394,6 +396,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
         }
       : undefined,
     watchdog,
+    firewall: firewall!,
     sshAuthorizedKeys: sshAuthorizedKeys.map((k) => k.trim()),
     configurationDelivery,
     installPackagesOnBoot: spec.installPackagesOnBoot ?? D.DEFAULT_INSTALL_PACKAGES_ON_BOOT,

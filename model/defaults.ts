@@ -113,3 +113,8 @@ export const DEFAULT_COMMON_RELOAD_DELAY_SECONDS = 300;
 export const DEFAULT_BASTION_PORT = 22;
 /** @defaultOf SshBastionSpec.user */
 export const DEFAULT_BASTION_USER = 'fabric-admin';
+
+/** @defaultOf FirewallSpec.enabled */
+export const DEFAULT_FIREWALL_ENABLED = true;
+/** @defaultOf FirewallSpec.databaseClientCidrs */
+export const DEFAULT_DATABASE_CLIENT_CIDRS: readonly string[] = [];

@@ -192,6 +192,17 @@ export interface Watchdog {
   readonly deviceModule: string;
 }
 
+/** Who may reach what on a node beyond the fabric's own traffic (the ruleset is derived from the clusters). */
+export interface Firewall {
+  readonly enabled: boolean;
+  /** Normalized CIDRs (`a.b.c.d/n`): SSH, HAProxy stats and metrics. */
+  readonly adminCidrs: readonly string[];
+  /** Normalized CIDRs allowed to the database port besides the application servers and the peer. */
+  readonly databaseClientCidrs: readonly string[];
+  /** Normalized CIDRs allowed to the monitoring service. */
+  readonly monitoringClientCidrs: readonly string[];
+}
+
 /** What the model needs to know about the platform it will run on. */
 export interface PlatformTraits {
   /** `vsphere`, `libvirt`, ... */
@@ -219,6 +230,7 @@ export interface FabricModel {
   readonly monitoring: MonitoringClusterModel;
   readonly deviceNetwork?: DeviceNetwork;
   readonly watchdog: Watchdog;
+  readonly firewall: Firewall;
   readonly sshAuthorizedKeys: readonly string[];
   readonly configurationDelivery: ConfigurationDelivery;
   /** Let cloud-init install the packages (and so run apt-get update) at first boot. */

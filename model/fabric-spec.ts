@@ -477,6 +477,31 @@ export interface SshBastionSpec {
   readonly hostKey: string;
 }
 
+/**
+ * The host firewall (nftables) of every node: input is dropped unless the
+ * fabric needs it. Loaded before any service starts; a configuration bundle
+ * reloads it on a running node.
+ */
+export interface FirewallSpec {
+  /** Render and load the ruleset. Turn it off only where another firewall filters every node's traffic. @default true */
+  readonly enabled?: boolean;
+  /**
+   * Operator networks (IPv4 CIDR, or one address): the only sources of SSH and
+   * of HAProxy's stats and metrics. Include the host that runs `terraform
+   * apply` (configuration delivery logs in over SSH), or the bastion.
+   * @default - the management network
+   */
+  readonly adminCidrs?: string[];
+  /**
+   * Networks allowed to the database port besides the application servers and
+   * the database peer (a reporting tool, an operator's client).
+   * @default []
+   */
+  readonly databaseClientCidrs?: string[];
+  /** Networks allowed to the monitoring service (its own VIP, or the fabric VIP without dedicated nodes). @default - the management network */
+  readonly monitoringClientCidrs?: string[];
+}
+
 export interface FabricSpec {
   /** Fabric name: a DNS label; seeds the VRRP router ids and names the VMs. */
   readonly name: string;
@@ -510,6 +535,8 @@ export interface FabricSpec {
   readonly deviceNetwork?: DeviceNetworkSpec;
   /** Watchdog tuning. @default - WatchdogSpec's defaults */
   readonly watchdog?: WatchdogSpec;
+  /** The nodes' host firewall. @default - FirewallSpec's defaults: on, operators on the management network */
+  readonly firewall?: FirewallSpec;
   /**
    * Install the packages each appliance needs (keepalived, HAProxy, watchdog,
    * chrony, curl, the service's) at first boot. cloud-init then runs

@@ -4,6 +4,7 @@ import { APPLIED_BUNDLE_FILE, APPLY_BUNDLE_ASSET, APPLY_BUNDLE_CONF, APPLY_BUNDL
 import { assetPath, readAsset } from '../cloud-init/assets';
 import { bundleDirectoryEntries, bundleReloadOf, nodeBundle, sha256Hex, splitNodeFiles } from '../cloud-init/bundle';
 import { NodeCloudInit, renderNodeCloudInit } from '../cloud-init/cloud-config';
+import { FIREWALL_CONFIG } from '../cloud-init/firewall';
 import { HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE, TLS_BUNDLE_PATH } from '../cloud-init/haproxy';
 import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_RELOAD_TIME_FILE } from '../cloud-init/keepalived';
 import { WATCHDOG_CONF } from '../cloud-init/watchdog';
@@ -32,12 +33,13 @@ describe('the configuration bundle: what a running node takes up again', () => {
       [TLS_BUNDLE_PATH, 'haproxy'],
       [HAPROXY_CONFIG, 'haproxy'],
       [KEEPALIVED_CONFIG, 'keepalived'],
+      [FIREWALL_CONFIG, 'nftables'],
     ]);
     const { firstBoot } = splitNodeFiles(node1.files);
     expect(firstBoot.map((f) => f.path)).toEqual(expect.arrayContaining([APPLY_BUNDLE_SCRIPT, '/etc/systemd/system/fabric-watchdog.service', '/usr/local/lib/appliance-fabric/fabric-watchdog']));
     expect(firstBoot.some((f) => bundleReloadOf(f.path))).toBe(false);
     // An application server has no HAProxy or keepalived of its own.
-    expect(before.get('node3')!.bundle.files.map((f) => f.path)).toEqual([APPLY_BUNDLE_CONF, WATCHDOG_CONF]);
+    expect(before.get('node3')!.bundle.files.map((f) => f.path)).toEqual([APPLY_BUNDLE_CONF, WATCHDOG_CONF, FIREWALL_CONFIG]);
   });
 
   it('is written at first boot too: every bundle file is among the node\'s write_files, byte for byte', () => {
@@ -64,7 +66,8 @@ describe('the configuration bundle: what a running node takes up again', () => {
     const [b, a] = [render(spec), render(withFourth(spec))];
     for (const name of ['node1', 'node2']) {
       const changed = a.get(name)!.bundle.files.filter((f) => f.content !== b.get(name)!.bundle.files.find((x) => x.path === f.path)?.content).map((f) => f.path);
-      expect(changed.sort()).toEqual(['/etc/appliance-fabric/database.env', HAPROXY_CONFIG]);
+      // The firewall lets the new application server reach the database.
+      expect(changed.sort()).toEqual(['/etc/appliance-fabric/database.env', HAPROXY_CONFIG, FIREWALL_CONFIG]);
       expect(a.get(name)!.identityHash).toBe(b.get(name)!.identityHash);
     }
   });

@@ -252,7 +252,7 @@ describe('cloud-config document', () => {
     expect(doc.users[0].ssh_authorized_keys).toEqual(['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly operator@example']);
     expect(doc.ssh_pwauth).toBe(false);
     expect(doc.ntp.servers).toEqual(['198.51.100.123']);
-    expect(doc.packages).toEqual(['chrony', 'curl', 'haproxy', 'keepalived', 'python3', 'watchdog']);
+    expect(doc.packages).toEqual(['chrony', 'curl', 'haproxy', 'keepalived', 'nftables', 'python3', 'watchdog']);
   });
 
   it('writes every file after package installation, and starts services in dependency order', () => {

@@ -3,7 +3,7 @@
 # kernel (Debian's full one, as in the generic cloud image: the cloud kernel
 # has no i6300esb driver, so the watchdog device could not reset a hung
 # guest), systemd, cloud-init (NoCloud only), keepalived, HAProxy, watchdog,
-# MariaDB, chrony, curl, python3, the QEMU guest agent (through which the
+# MariaDB, nftables, chrony, curl, python3, the QEMU guest agent (through which the
 # tests run commands inside a VM), and OpenSSH's server with sudo (through
 # which Terraform's day-2 provisioners reach the fabric-admin user). debootstrap's --include cannot configure
 # cloud-init's Python dependencies, so a minbase system is bootstrapped first
@@ -18,7 +18,7 @@ SUITE=bookworm
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PACKAGES=(
   linux-image-amd64 systemd systemd-sysv udev dbus ifupdown
-  cloud-init keepalived haproxy watchdog mariadb-server mariadb-client
+  cloud-init keepalived haproxy watchdog mariadb-server mariadb-client nftables
   chrony curl python3 iproute2 iputils-ping procps qemu-guest-agent
   ca-certificates locales zstd openssh-server sudo
 )

@@ -9,6 +9,8 @@ import { assembleBundle, bundleDirectoryEntries, bundleTextOf, NodeBundle } from
 import { HAPROXY_ADMIN_SOCKET } from '../../cloud-init/haproxy';
 import { RenderedFile, STATE_DIR } from '../../cloud-init/rendered-file';
 import { SCRIPT_USER } from '../../cloud-init/keepalived';
+import { FIREWALL_CONFIG, FIREWALL_UNIT } from '../../cloud-init/firewall';
+import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT } from '../../cloud-init/cassandra';
 import { adaptForNamespaces } from './adapt';
 import { pollUntil, run, runOk } from './exec';
 import { writeNodeProgram } from './node-program';
@@ -111,9 +113,21 @@ function ownPath(nodeDir: string, nodePath: string): string {
   }
   return path.join(nodeDir, 'root', nodePath);
 }
+/**
+ * Oneshot units of the runcmd: the boot script runs each one's command before
+ * the supervisor starts, as systemd runs them before the network is up.
+ */
+const BOOT_ONESHOTS: Record<string, readonly string[]> = {
+  [FIREWALL_UNIT]: ['nft', '-f', FIREWALL_CONFIG],
+};
 /** Unit of the runcmd the harness cannot run here, and why. */
 const NOT_RUN: Record<string, string> = {
   'watchdog.service': 'the Linux watchdog daemon needs /dev/watchdog, which this machine lacks (DESIGN.md)',
+  [CASSANDRA_UNIT]: "Cassandra is not installed here (its first boot installs it from Apache's repository); its firewall rules are tried with a stand-in listener",
+};
+/** Rendered scripts of the runcmd the harness does not run, and why. */
+const NOT_RUN_SCRIPTS: Record<string, string> = {
+  [CASSANDRA_INSTALL_SCRIPT]: "it installs Cassandra from Apache's repository, which the test nodes cannot reach",
 };
 
 let runCounter = 0;
@@ -299,14 +313,19 @@ export class FabricHarness {
       const [, , uid, gid] = line.split(':');
       return { uid: Number(uid), gid: Number(gid) };
     };
-    const wanted = unitsStartedByRuncmd(input.userData);
+    const wanted = unitsStartedByRuncmd(input.userData).filter((u) => !BOOT_ONESHOTS[u]);
     if (wanted.length === 0) throw new Error(`${input.name}: found no 'systemctl restart UNITS' in the runcmd`);
-    const skipped = wanted.filter((u) => NOT_RUN[u]).map((u) => `${u}: ${NOT_RUN[u]}`);
+    const scripts = renderedScriptsOfRuncmd(input.userData, input.files.map((f) => f.path));
+    const skipped = [
+      ...wanted.filter((u) => NOT_RUN[u]).map((u) => `${u}: ${NOT_RUN[u]}`),
+      ...scripts.filter((argv) => NOT_RUN_SCRIPTS[argv[0]]).map((argv) => `${argv[0]}: ${NOT_RUN_SCRIPTS[argv[0]]}`),
+    ];
     const units = wanted.filter((u) => !NOT_RUN[u]).map((u) => loadUnit(fs, u, ids));
 
     const runsDatabase = units.some((u) => u.name === DATABASE_UNIT);
     if (runsDatabase) initializeDatabaseDir(ownPath(dir, DATABASE_DATA_DIR), input.name);
-    const firstBootScripts = renderedScriptsOfRuncmd(input.userData, input.files.map((f) => f.path));
+    const firstBootScripts = scripts.filter((argv) => !NOT_RUN_SCRIPTS[argv[0]]);
+    skipped.forEach((what) => this.noteOnce(`not run: ${what}`));
     const node: HarnessNode = {
       name: input.name, netns: `${this.runId}-${input.name}`, dir, address: eth.addresses[0].split('/')[0], mac: eth.mac, units, skippedUnits: skipped, firstBootScripts, runsDatabase,
       vips: vipsOfKeepalived(input),
@@ -564,11 +583,15 @@ export class FabricHarness {
     return lines.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i], v])));
   }
 
-  /** Starts the client prober in the client namespace. */
-  prober(cfg: ProberConfig): Prober {
+  /**
+   * Starts the prober in the client namespace, or in node `from`'s network
+   * namespace (a service that only its peers may reach, as the firewall has it).
+   */
+  prober(cfg: ProberConfig, from?: HarnessNode): Prober {
     const file = path.join(this.dir, `prober-${Math.random().toString(36).slice(2, 8)}.js`);
     writeNodeProgram(file, proberMain, cfg);
-    return new Prober('setpriv', ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', this.clientNs, process.execPath, file], (pid) => this.pids.set(pid, 'prober'), (pid) => this.pids.delete(pid));
+    const ns = from ? from.netns : this.clientNs;
+    return new Prober('setpriv', ['--pdeathsig', 'KILL', '--', 'ip', 'netns', 'exec', ns, process.execPath, file], (pid) => this.pids.set(pid, 'prober'), (pid) => this.pids.delete(pid));
   }
 
   /**
@@ -785,6 +808,8 @@ function bootScript(node: HarnessNode, input: NodeInput): string {
     // What boot does for /run (e.g. haproxy's /run/haproxy), then the rendered runcmd's own tmpfiles call.
     'systemd-tmpfiles --create --prefix=/run > /dev/null 2>&1 || true',
     ...input.files.filter((f) => f.path.startsWith('/etc/tmpfiles.d/')).map((f) => `systemd-tmpfiles --create ${shellQuote(f.path)}`),
+    // The firewall (and any other oneshot of the runcmd) before any service listens.
+    ...unitsStartedByRuncmd(input.userData).filter((u) => BOOT_ONESHOTS[u]).map((u) => BOOT_ONESHOTS[u].map(shellQuote).join(' ')),
     `mkdir -p ${HARNESS_RUN_DIR}/log`,
     `${shellQuote(process.execPath)} ${shellQuote(path.join(node.dir, 'supervisor.js'))} &`,
     // dash reaps every child while it waits, including adopted orphans.

@@ -6,9 +6,9 @@ import { NodeBundle } from '../../cloud-init/bundle';
 import { FabricSecrets, renderNodeCloudInit } from '../../cloud-init/cloud-config';
 import { buildFabricModel, DEFAULT_APPLICATION_SERVICE } from '../../model/build-model';
 import { FabricModel } from '../../model/fabric-model';
-import { FabricSpec, LoadBalancerSpec, WatchdogSpec } from '../../model/fabric-spec';
+import { FabricSpec, FirewallSpec, LoadBalancerSpec, WatchdogSpec } from '../../model/fabric-spec';
 import { runOk } from './exec';
-import { FabricInput } from './fabric-harness';
+import { CLIENT_ADDRESS, FabricInput } from './fabric-harness';
 import { frontendTargets } from '../../e2e/lib/disruption-sampler';
 
 /** Where the database VIP is when a namespace fabric has the database cluster. */
@@ -34,6 +34,10 @@ export interface NamespaceFabricOptions {
    * 8080 through to the application servers. @default false
    */
   readonly deviceNetwork?: boolean;
+  /** Cassandra on the three first nodes (not run: its units are skipped; its firewall rules are rendered). @default false */
+  readonly cassandra?: boolean;
+  /** The host firewall. @default the shipped defaults, plus the client as a database client when there is a database */
+  readonly firewall?: FirewallSpec;
 }
 
 /**
@@ -59,6 +63,9 @@ export function namespaceFabricSpec(options: NamespaceFabricOptions = {}): Fabri
     ...(options.database ? { database: { vip: NAMESPACE_DATABASE_VIP } } : {}),
     ...(options.monitoringPair ? { monitoring: { members: ['node4', 'node5'], vip: NAMESPACE_MONITORING_VIP } } : {}),
     // Devices reach the application servers' own port through the device VIP.
+    ...(options.cassandra ? { cassandra: { members: ['node1', 'node2', 'node3'] } } : {}),
+    // The client writes through the database VIP as the application would (it stands for a reporting tool).
+    firewall: options.firewall ?? (options.database ? { databaseClientCidrs: [`${CLIENT_ADDRESS}/32`] } : {}),
     ...(options.deviceNetwork ? { deviceNetwork: { cidr: device.cidr, firstAddress: device.firstAddress, vip: device.vip, tcpPorts: [DEFAULT_APPLICATION_SERVICE.port] } } : {}),
   };
 }

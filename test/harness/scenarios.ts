@@ -510,7 +510,8 @@ export async function serviceRecovery(h: FabricHarness, nodeName: string, fault:
   const before = (await h.unit(node, unit)).mainPid;
   if (before === undefined) throw new Error(`${nodeName}: ${unit} is not running`);
   const since = (await h.events(node)).length;
-  const prober = h.prober({ url: appUrl(node, unit), intervalMs: 25, timeoutMs: 300, durationMs: 40_000, maxRequests: 2000 });
+  // From the node itself: the firewall lets only the balancers (and the node) reach the service.
+  const prober = h.prober({ url: appUrl(node, unit), intervalMs: 25, timeoutMs: 300, durationMs: 40_000, maxRequests: 2000 }, node);
   try {
     // Answering for 2.5 s first: the watchdog has then seen it healthy, so its failure count starts from 0.
     const warm = await prober.waitFor((rs) => {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { ADMIN_USER, renderNodeCloudInit } from '../../cloud-init/cloud-config';
+import { FIREWALL_CONFIG } from '../../cloud-init/firewall';
 import { RenderedFile } from '../../cloud-init/rendered-file';
 import { SSHD_DROP_IN } from '../../cloud-init/ssh';
 import { buildFabricModel } from '../../model/build-model';
@@ -91,6 +92,10 @@ describe('tier 2: the real tools accept every example stack node', () => {
   it('cloud-init schema -c', () => expect(describeComplaints(bench.cloudInitSchemaCli(nodes))).toBe(''));
   it('keepalived -t', () => expect(describeComplaints(bench.keepalived(nodes))).toBe(''));
   it('haproxy -c', () => expect(describeComplaints(bench.haproxy(nodes))).toBe(''));
+  it('nft -c, on a ruleset on every node', () => {
+    expect(nodes.filter((n) => !n.files.some((f) => f.path === FIREWALL_CONFIG)).map((n) => n.label)).toEqual([]);
+    expect(describeComplaints(bench.nftables(nodes))).toBe('');
+  });
   it('mariadbd reads the database option file', () => {
     expect(nodes.filter((n) => n.files.some((f) => f.path.startsWith('/etc/mysql/'))).length).toBeGreaterThanOrEqual(2);
     expect(describeComplaints(bench.mariadb(nodes))).toBe('');
@@ -115,6 +120,7 @@ describe(`tier 2: the real tools accept ${RANDOM_FABRICS} random valid fabrics`,
   it('cloud-init schema (cloud-init\'s validator, one process)', () => expect(describeComplaints(bench.cloudInitSchema(nodes))).toBe(''));
   it('keepalived -t', () => expect(describeComplaints(bench.keepalived(nodes))).toBe(''), 120000);
   it('haproxy -c', () => expect(describeComplaints(bench.haproxy(nodes))).toBe(''), 120000);
+  it('nft -c', () => expect(describeComplaints(bench.nftables(nodes))).toBe(''), 120000);
   it('mariadbd reads the database option file', () => expect(describeComplaints(bench.mariadb(nodes))).toBe(''), 120000);
   it('bash -n and shellcheck, py_compile', async () => expect(describeComplaints(await bench.scripts(nodes))).toBe(''), 120000);
   // Units differ between nodes of one fabric only in names and addresses: one node per distinct role set.
@@ -177,6 +183,12 @@ describe('tier 2: the tools do reject broken output (the checks can fail)', () =
     const [node] = exampleNodes();
     const broken = node.files.map((f) => (f.path === '/etc/keepalived/keepalived.conf' ? { ...f, content: f.content.replace('nopreempt', 'no_preempt_please') } : f));
     expect(bench.keepalived([{ ...node, files: broken }])).not.toEqual([]);
+  });
+  it('flags a ruleset that nft cannot load', () => {
+    const [node] = exampleNodes();
+    const broken = node.files.map((f) => (f.path === FIREWALL_CONFIG ? { ...f, content: f.content.replace('tcp dport 22', 'tcp dport ssh-please') } : f));
+    expect(broken.find((f) => f.path === FIREWALL_CONFIG)!.content).toContain('ssh-please');
+    expect(describeComplaints(bench.nftables([{ ...node, files: broken }]))).toMatch(/nft -c/);
   });
   it('flags a haproxy.cfg with a bad directive', () => {
     const [node] = exampleNodes();

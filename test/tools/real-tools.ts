@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { RenderedFile } from '../../cloud-init/rendered-file';
+import { FIREWALL_CONFIG } from '../../cloud-init/firewall';
 import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION, TLS_BUNDLE_PATH } from '../../cloud-init/haproxy';
 
 /**
@@ -183,6 +184,19 @@ export class ToolBench {
         if (s.status !== 0) complaints.push({ label: n.label, tool: 'sysctl -p', message: s.output });
       }
       return complaints;
+    });
+  }
+
+  /** nft -c on each node's ruleset, in the bench's own network namespace (a check commits nothing, even there). */
+  nftables(nodes: readonly NodeUnderTest[]): ToolComplaint[] {
+    this.ensureNetns();
+    return nodes.flatMap((n, i) => {
+      const ruleset = n.files.find((f) => f.path === FIREWALL_CONFIG);
+      if (!ruleset) return [];
+      const file = path.join(this.dir, `nftables-${i}.conf`);
+      writeFileSync(file, ruleset.content);
+      const r = run('ip', ['netns', 'exec', this.netns, 'nft', '-c', '-f', file]);
+      return r.status === 0 ? [] : [{ label: n.label, tool: 'nft -c', message: `exit ${r.status}: ${r.output}` }];
     });
   }
 
