@@ -17,7 +17,7 @@ import * as D from './defaults';
 import { ApplianceImageSpec, ApplianceSpec, ConfigurationDeliverySpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
 import { derivedMac, isDnsLabel } from './identifiers';
 import { RouterIdAllocator } from './vrrp-ids';
-import { checkHttpsUrl, checkSafeName, refuseSecretPlaceholders } from './safe-strings';
+import { checkHttpsUrl, checkSafeHostName, checkSafeName, refuseSecretPlaceholders } from './safe-strings';
 import { MIN_RSA_BITS, rsaModulusBits } from './ssh-keys';
 import { buildServerChecks } from './server-checks';
 import { buildFirewall } from './firewall';
@@ -79,6 +79,8 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     }
     const sizing = mergeSizing(defaultSizing, appliance.sizing, `${where}.sizing`, problems);
     const image = checkImageChoice(appliance.image, `${where}.image`, problems);
+    // The host names the Cassandra rack too (cassandra-rackdc.properties).
+    if (appliance.host !== undefined) checkSafeHostName(appliance.host, `${where}.host`, `host of appliance '${appliance.name}'`, problems);
     nodes.push({
       name: appliance.name,
       fqdn: network && network.searchDomains.length > 0 ? `${appliance.name}.${network.searchDomains[0]}` : appliance.name,
@@ -738,8 +740,9 @@ function positiveInteger(where: string, value: number, problems: ProblemCollecto
 
 function buildService(s: ServiceSpec, where: string, defaults: { name: string; port: number }, problems: ProblemCollector): ApplicationService {
   const name = s.name ?? defaults.name;
-  if (!/^[a-zA-Z0-9:_.\\-]+$/.test(name) || name.endsWith('.service')) {
-    problems.add(`${where}.name`, `'${name}' is not a systemd unit name`, "give the unit name without '.service', using letters, digits, ':', '_', '.', '-'");
+  // Not the backslash escapes systemd also takes: they would reach the watchdog's records and scripts.
+  if (typeof name !== 'string' || !/^[a-zA-Z0-9:_.-]+$/.test(name) || name.endsWith('.service')) {
+    problems.add(`${where}.name`, `${JSON.stringify(name)} is not a systemd unit name`, "give the unit name without '.service', using letters, digits, ':', '_', '.', '-'");
   }
   const hc = s.healthCheck ?? {};
   const healthCheck: HealthCheck = { type: hc.type ?? D.DEFAULT_HEALTH_CHECK_TYPE, path: hc.path ?? D.DEFAULT_HEALTH_CHECK_PATH, command: hc.command };
@@ -754,6 +757,9 @@ function buildService(s: ServiceSpec, where: string, defaults: { name: string; p
       `health check path ${JSON.stringify(healthCheck.path)} is not a plain absolute URL path`,
       "start it with '/' and use letters, digits and . _ ~ % / + = : @ , ? & ! - only (percent-encode anything else), e.g. '/healthz'",
     );
+  }
+  if (typeof s.execStart === 'string' && /[\n\r\0]/.test(s.execStart)) {
+    problems.add(`${where}.execStart`, `execStart ${JSON.stringify(s.execStart)} holds a line break, which would add lines to the service's unit`, 'give one command line; put a longer start-up into a script on the node and give its path');
   }
   if (healthCheck.type === 'command' && !healthCheck.command) {
     problems.add(`${where}.healthCheck.command`, 'a command health check has no command', 'give the shell command that exits 0 when the service is healthy');

@@ -64,3 +64,13 @@ export function checkSafeName(value: unknown, where: string, what: string, probl
     problems.add(where, `${what} ${JSON.stringify(value)} is not a plain name`, "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (no spaces, quotes, newlines or shell characters)");
   }
 }
+
+/** A platform host's name as vCenter or the KVM stack names it: a host name or an FQDN, one word everywhere. */
+const SAFE_HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
+
+/** Adds a problem unless `value` is a safe host name (see SAFE_HOST_NAME). */
+export function checkSafeHostName(value: unknown, where: string, what: string, problems: ProblemCollector): void {
+  if (typeof value !== 'string' || !SAFE_HOST_NAME.test(value)) {
+    problems.add(where, `${what} ${JSON.stringify(value)} is not a host name`, "use the host's name or FQDN as the platform knows it: letters, digits, '.', '_' and '-' (no spaces, quotes, newlines or shell characters)");
+  }
+}
