@@ -25,6 +25,9 @@ export function buildFirewall(spec: FirewallSpec | undefined, context: FirewallC
   if (fw.databaseClientCidrs !== undefined && fw.databaseClientCidrs.length > 0 && !context.hasDatabase) {
     problems.add('firewall.databaseClientCidrs', 'the fabric has no database cluster, so these networks would open nothing', 'remove firewall.databaseClientCidrs, or add the database cluster');
   }
+  if (enabled && context.delivery.enabled && adminCidrs.length === 0) {
+    problems.add('firewall.adminCidrs', 'the list is empty while configuration delivery is on, so the firewall would refuse every SSH connection Terraform makes', "add the network of the host that runs terraform apply (or the bastion), or set configurationDelivery.enabled to false");
+  }
   const bastion = context.delivery.bastion;
   if (enabled && context.delivery.enabled && bastion && isIpv4(bastion.host) && !adminCidrs.some((c) => inNetwork(bastion.host, parseIpv4Cidr(c)!))) {
     problems.add(

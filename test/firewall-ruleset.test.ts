@@ -151,5 +151,10 @@ describe('firewall props: validation', () => {
       "stack/Fabric/firewall.adminCidrs: the delivery's bastion 192.0.2.9 is in none of [192.0.2.16/28], so the nodes' firewall would refuse its SSH connections. Fix: add '192.0.2.9/32' to firewall.adminCidrs",
     ]);
     expect(problemsOf({ ...spec, firewall: { adminCidrs: ['192.0.2.16/28', '192.0.2.9'] } })).toEqual([]);
+    expect(problemsOf({ ...spec, configurationDelivery: {}, firewall: { adminCidrs: [] } })).toEqual([
+      'stack/Fabric/firewall.adminCidrs: the list is empty while configuration delivery is on, so the firewall would refuse every SSH connection Terraform makes. Fix: add the network of the host that runs terraform apply (or the bastion), or set configurationDelivery.enabled to false',
+    ]);
+    // Console only: no keys, no delivery, nobody on SSH.
+    expect(problemsOf(threeNodeSpec({ firewall: { adminCidrs: [] } }))).toEqual([]);
   });
 });
