@@ -10,6 +10,11 @@ export const FIREWALL_UNIT = 'nftables.service';
 export const FIREWALL_TABLE = 'inet appliance_fabric';
 
 const SSH_PORT = 22;
+/**
+ * VRRP by number: nft resolves a protocol name through /etc/protocols, which
+ * a minimal image lacks (no netbase), and the whole ruleset then fails to load.
+ */
+const VRRP = 112;
 
 export function firewallFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
   if (!model.firewall.enabled) return [];
@@ -39,7 +44,7 @@ export function renderFirewall(model: FabricModel, node: NodeModel): string {
   for (const instance of vrrpInstancesOf(model, node)) {
     vrrp.push(
       `        # ${instance.name} (${instance.vip}) on ${instance.interfaceName}: its peers only, each by address and MAC.`,
-      ...vrrpPeers(model, node, instance).map((p) => `        ${on(instance.interfaceName)} ip protocol vrrp ip saddr ${p.address} ether saddr ${p.mac} accept`),
+      ...vrrpPeers(model, node, instance).map((p) => `        ${on(instance.interfaceName)} ip protocol ${VRRP} ip saddr ${p.address} ether saddr ${p.mac} accept`),
     );
   }
   section(`SSH from the operator networks (firewall.adminCidrs).`, `${on(mgmt)} tcp dport ${SSH_PORT} ip saddr @admin_networks accept`);
@@ -123,11 +128,12 @@ export function renderFirewall(model: FabricModel, node: NodeModel): string {
     '',
     '        iif "lo" accept',
     '',
-    '        # VRRP has no authentication: an advert from anyone but a peer, at a higher priority,',
-    '        # would take a VIP (and promote a database). It is matched before conntrack, which would',
-    "        # take an advert claiming a peer's address for the reply to this node's own adverts.",
+    '        # VRRP (IP protocol 112) has no authentication: an advert from anyone but a peer,',
+    '        # at a higher priority, would take a VIP (and promote a database). It is matched',
+    "        # before conntrack, which would take an advert claiming a peer's address for the",
+    "        # reply to this node's own adverts.",
     ...vrrp,
-    '        ip protocol vrrp drop',
+    `        ip protocol ${VRRP} drop`,
     '',
     '        ct state established,related accept',
     '        ct state invalid drop',

@@ -58,12 +58,12 @@ describe('the host firewall ruleset (cloud-init/firewall.ts)', () => {
   it('lets VRRP in from each peer by address and MAC, before conntrack could take a forged advert for a reply', () => {
     const rules = rulesOf(model, 'node1');
     const node2 = nodeByName(model, 'node2');
-    const peerRule = `iifname "eth0" ip protocol vrrp ip saddr ${node2.managementAddress} ether saddr ${node2.managementMac} accept`;
+    const peerRule = `iifname "eth0" ip protocol 112 ip saddr ${node2.managementAddress} ether saddr ${node2.managementMac} accept`;
     expect(rules).toContain(peerRule);
-    expect(rules.indexOf(peerRule)).toBeLessThan(rules.indexOf('ip protocol vrrp drop'));
-    expect(rules.indexOf('ip protocol vrrp drop')).toBeLessThan(rules.indexOf('ct state established,related accept'));
+    expect(rules.indexOf(peerRule)).toBeLessThan(rules.indexOf('ip protocol 112 drop'));
+    expect(rules.indexOf('ip protocol 112 drop')).toBeLessThan(rules.indexOf('ct state established,related accept'));
     // No VRRP rule names the node itself or a node outside the instance.
-    expect(rules.filter((r) => r.includes('ip protocol vrrp ip saddr'))).toEqual([peerRule]);
+    expect(rules.filter((r) => r.includes('ip protocol 112 ip saddr'))).toEqual([peerRule]);
   });
 
   it('opens MariaDB to the application servers, the peer and databaseClientCidrs only', () => {
@@ -102,7 +102,7 @@ describe('the host firewall ruleset (cloud-init/firewall.ts)', () => {
     const onDevice = rulesOf(withDevices, 'node1').filter((r) => r.includes('"eth3"'));
     const peer = nodeByName(withDevices, 'node2');
     expect(onDevice).toEqual([
-      `iifname "eth3" ip protocol vrrp ip saddr ${peer.deviceAddress} ether saddr ${peer.deviceMac} accept`,
+      `iifname "eth3" ip protocol 112 ip saddr ${peer.deviceAddress} ether saddr ${peer.deviceMac} accept`,
       'iifname "eth3" ip daddr 198.51.100.140 tcp dport { 4334, 6514 } accept',
     ]);
     // An application server that is no balancer takes the passed-through ports from the balancers, on the management network.

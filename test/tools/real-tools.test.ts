@@ -184,6 +184,12 @@ describe('tier 2: the tools do reject broken output (the checks can fail)', () =
     const broken = node.files.map((f) => (f.path === '/etc/keepalived/keepalived.conf' ? { ...f, content: f.content.replace('nopreempt', 'no_preempt_please') } : f));
     expect(bench.keepalived([{ ...node, files: broken }])).not.toEqual([]);
   });
+  it('flags a ruleset that names a protocol by name, which a minimal image cannot resolve', () => {
+    const [node] = exampleNodes();
+    const broken = node.files.map((f) => (f.path === FIREWALL_CONFIG ? { ...f, content: f.content.replace('ip protocol 112 drop', 'ip protocol vrrp drop') } : f));
+    expect(broken.find((f) => f.path === FIREWALL_CONFIG)!.content).toContain('ip protocol vrrp drop');
+    expect(describeComplaints(bench.nftables([{ ...node, files: broken }]))).toMatch(/Could not resolve protocol name/);
+  });
   it('flags a ruleset that nft cannot load', () => {
     const [node] = exampleNodes();
     const broken = node.files.map((f) => (f.path === FIREWALL_CONFIG ? { ...f, content: f.content.replace('tcp dport 22', 'tcp dport ssh-please') } : f));

@@ -188,6 +188,12 @@ export class ToolBench {
   }
 
   /** nft -c on each node's ruleset, in the bench's own network namespace (a check commits nothing, even there). */
+  private get emptyFile(): string {
+    const file = path.join(this.dir, 'empty');
+    if (!existsSync(file)) writeFileSync(file, '');
+    return file;
+  }
+
   nftables(nodes: readonly NodeUnderTest[]): ToolComplaint[] {
     this.ensureNetns();
     return nodes.flatMap((n, i) => {
@@ -195,7 +201,9 @@ export class ToolBench {
       if (!ruleset) return [];
       const file = path.join(this.dir, `nftables-${i}.conf`);
       writeFileSync(file, ruleset.content);
-      const r = run('ip', ['netns', 'exec', this.netns, 'nft', '-c', '-f', file]);
+      // As on a minimal image (no netbase): no /etc/protocols or /etc/services to resolve names with.
+      const r = run('ip', ['netns', 'exec', this.netns, 'unshare', '--mount', 'sh', '-c',
+        `mount --bind ${this.emptyFile} /etc/protocols && mount --bind ${this.emptyFile} /etc/services && exec nft -c -f ${file}`]);
       return r.status === 0 ? [] : [{ label: n.label, tool: 'nft -c', message: `exit ${r.status}: ${r.output}` }];
     });
   }
