@@ -303,11 +303,12 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
     const firstNet = parse(evaluation.seeds[0].networkConfig) as Json;
     const eth0 = firstNet.ethernets.eth0 as Json;
     const gateway = eth0.routes[0].via as string;
-    const prefix = String(eth0.addresses[0]).split('/')[1];
     const servers = [...new Set<string>([...((eth0.nameservers?.addresses as string[]) ?? []), ...(((config(evaluation.seeds[0].userData).ntp as Json)?.servers as string[]) ?? [])])].filter((a) => a !== gateway && a !== CLIENT);
     const deviceNet = firstNet.ethernets.eth3 as Json | undefined;
-    network = new TestNetwork(namespace, `${CLIENT}/24`, [`${gateway}/${prefix}`, ...servers.map((s) => `${s}/${prefix}`)], deviceNet ? `${DEVICE_CLIENT}/${String(deviceNet.addresses[0]).split('/')[1]}` : undefined);
+    network = new TestNetwork(namespace, `${CLIENT}/24`, [gateway, ...servers], deviceNet ? `${DEVICE_CLIENT}/${String(deviceNet.addresses[0]).split('/')[1]}` : undefined);
     network.create();
+    // Every request of the client must come from CLIENT, the address the firewall settings above name.
+    for (const to of [vip, dbVip].filter((a): a is string => a !== undefined)) network.assertSource(to, CLIENT);
     const domainOf = (node: string) => Object.values(plan.resource.libvirt_domain as Json).find((d) => d.name === `${fabricName}-${node}`) as Json;
     let bootStart = Date.now();
     let booted: Result[] = [];
@@ -513,9 +514,10 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       // 4. Kill the application service inside a VM: systemd brings it back, with a new main PID.
       const app = model.applicationServers.service;
       const victim = vmNamed(appServers[appServers.length - 1])!;
+      // Asked on the node itself: the firewall lets only the balancers reach the service from outside.
       const healthz = async () => {
-        const r = await get(`http://${addresses[victim.spec.name]}:${app.port}/healthz`, 1);
-        return r.ok && r.body === 'ok';
+        const r = await victim.exec(`curl -fsS --max-time 1 http://${addresses[victim.spec.name]}:${app.port}/healthz`, 10000).catch(() => ({ exitcode: -1, stdout: '' }));
+        return r.exitcode === 0 && r.stdout.trim() === 'ok';
       };
       const mainPid = async (): Promise<number> => {
         const r = await victim.exec(`systemctl show --property=MainPID --value ${app.name}.service`);
@@ -539,7 +541,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         const killed = await victim.exec(`kill -KILL ${pid}`);
         if (killed.exitcode !== 0) throw new Error(`kill -KILL ${pid} on ${victim.spec.name} exited ${killed.exitcode}: ${killed.stdout.trim()}`);
         const { seconds: back, newPid } = await restartedSince(pid, Date.now(), 60000, 200);
-        record({ id: 'app-kill', scenario: `killed application service on ${victim.spec.name} restarted`, outcome: back === undefined ? 'fail' : 'pass', seconds: back, detail: `kill -KILL of main PID ${pid} inside the VM (guest agent); /healthz answers from the client with main PID ${newPid || 'none'}` });
+        record({ id: 'app-kill', scenario: `killed application service on ${victim.spec.name} restarted`, outcome: back === undefined ? 'fail' : 'pass', seconds: back, detail: `kill -KILL of main PID ${pid} inside the VM (guest agent); /healthz answers on the node with main PID ${newPid || 'none'}` });
       });
 
       // 4b. Hang it instead (SIGSTOP): the process stays, so systemd sees nothing; only the fabric watchdog's probes can tell.

@@ -18,8 +18,14 @@ export class TestNetwork {
     readonly namespace: string,
     /** The client's address on the bridge, with prefix, e.g. 198.51.100.100/24. */
     private readonly clientCidr: string,
-    /** More addresses on the bridge, e.g. the management network's gateway, which a real network has. */
-    private readonly extraCidrs: readonly string[] = [],
+    /**
+     * More addresses on the bridge, e.g. the management network's gateway,
+     * which a real network has. Each is added as a /32: with the network's
+     * own prefix (a /25 inside the client's /24, say) the kernel would take
+     * the gateway's address as the source of the client's own requests, and
+     * the nodes' firewalls, which let the client in by its address, drop them.
+     */
+    private readonly extraAddresses: readonly string[] = [],
     /** The client's address on the device bridge; without it there is no device bridge. */
     private readonly deviceClientCidr?: string,
   ) {}
@@ -51,13 +57,20 @@ export class TestNetwork {
     this.ns('ip', 'link', 'set', 'lo', 'up');
     this.ns('ip', 'link', 'add', this.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0');
     this.ns('ip', 'addr', 'add', this.clientCidr, 'dev', this.bridge);
-    for (const cidr of this.extraCidrs) this.ns('ip', 'addr', 'add', cidr, 'dev', this.bridge);
+    for (const address of this.extraAddresses) this.ns('ip', 'addr', 'add', `${address}/32`, 'dev', this.bridge);
     this.ns('ip', 'link', 'set', this.bridge, 'up');
     if (this.deviceClientCidr) {
       this.ns('ip', 'link', 'add', this.deviceBridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0');
       this.ns('ip', 'addr', 'add', this.deviceClientCidr, 'dev', this.deviceBridge);
       this.ns('ip', 'link', 'set', this.deviceBridge, 'up');
     }
+  }
+
+  /** Throws unless the namespace sends what it sends to `destination` from `source`. */
+  assertSource(destination: string, source: string): void {
+    const route = this.ns('ip', '-o', 'route', 'get', destination);
+    const from = / src (\S+)/.exec(route)?.[1];
+    if (from !== source) throw new Error(`the test network would send to ${destination} from ${from ?? 'no address'}, not from ${source}: ${route.trim()}`);
   }
 
   addTap(name: string, bridge = this.bridge): string {
