@@ -99,12 +99,31 @@ export function renderServiceUnit(
     'Restart=always',
     'RestartSec=1',
     'TimeoutStopSec=10',
-    ...(service.execStart ? [] : ['DynamicUser=yes']),
+    ...serviceUserLines(service),
     '',
     '[Install]',
     'WantedBy=multi-user.target',
     '',
   ].join('\n');
+}
+
+/**
+ * Who the service runs as. Never root unless the config says so: a named
+ * user gets no new privileges either (no setuid escape to root).
+ */
+function serviceUserLines(service: ApplicationService): string[] {
+  if (service.user === undefined) return ['DynamicUser=yes'];
+  if (service.user === 'root') return ['# Runs as root: the config gives it user root.'];
+  return [`User=${service.user}`, 'NoNewPrivileges=yes'];
+}
+
+/** The system users the services on this node run as, which cloud-init creates (root and DynamicUser need none). */
+export function serviceUsers(model: FabricModel, node: NodeModel): string[] {
+  const services = [
+    ...(node.roles.includes('application-server') ? [model.applicationServers.service] : []),
+    ...(model.monitoring.members.includes(node.name) ? [model.monitoring.service] : []),
+  ];
+  return [...new Set(services.map((s) => s.user).filter((u): u is string => u !== undefined && u !== 'root'))].sort();
 }
 
 export function applicationServiceFiles(model: FabricModel, node: NodeModel): RenderedFile[] {

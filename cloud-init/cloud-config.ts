@@ -1,5 +1,5 @@
 import { FabricModel, NodeModel } from '../model/fabric-model';
-import { applicationServiceFiles } from './application-service';
+import { applicationServiceFiles, serviceUsers } from './application-service';
 import { applyBundleAgentFiles } from './apply-bundle-agent';
 import { bundleReloadOf, NodeBundle, nodeBundle, sha256Hex } from './bundle';
 import { HaproxySecrets, haproxyFiles } from './haproxy';
@@ -135,6 +135,8 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
       },
       // keepalived runs its scripts as this user (enable_script_security).
       { name: SCRIPT_USER, system: true, shell: '/usr/sbin/nologin', no_create_home: true, lock_passwd: true },
+      // The services' own users (ServiceSpec.user).
+      ...serviceUsers(model, node).map((name) => ({ name, system: true, shell: '/usr/sbin/nologin', no_create_home: true, lock_passwd: true })),
     ],
     ssh_pwauth: false,
     disable_root: true,

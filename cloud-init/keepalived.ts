@@ -1,3 +1,4 @@
+import { VRRP_SCRIPT_USER } from '../model/defaults';
 import { FabricModel, NodeModel, VrrpInstance, vrrpInstances } from '../model/fabric-model';
 import { DATABASE_CHECK_SCRIPT, DATABASE_INELIGIBLE_FILE, DATABASE_NOTIFY_SCRIPT, HAPROXY_CHECK_SCRIPT, MONITORING_CHECK_SCRIPT, NOTIFY_SCRIPT } from './node-paths';
 export { NOTIFY_SCRIPT };
@@ -19,7 +20,7 @@ export function vrrpStateFile(instanceName: string): string {
 }
 
 /** User the check and notify scripts run as (keepalived refuses root-owned scripts writable by others). */
-export const SCRIPT_USER = 'keepalived_script';
+export const SCRIPT_USER = VRRP_SCRIPT_USER;
 /** File the watchdog writes a non-zero number into to take this node out of one VIP's election. */
 export function eligibilityFile(instanceName: string): string {
   return `${RUN_DIR}/vrrp-ineligible-${instanceName}`;

@@ -1,9 +1,9 @@
 import { FabricModel, NodeModel } from '../model/fabric-model';
+import { ADMIN_USER } from '../model/defaults';
 import { MIN_RSA_BITS } from '../model/ssh-keys';
 import { generatedHeader, RenderedFile } from './rendered-file';
 
-/** The one login on every node: operators and Terraform's configuration delivery. */
-export const ADMIN_USER = 'fabric-admin';
+export { ADMIN_USER };
 
 /** Read before Debian's own settings and cloud-init's (sshd takes the first value it reads). */
 export const SSHD_DROP_IN = '/etc/ssh/sshd_config.d/40-appliance-fabric.conf';

@@ -7,6 +7,11 @@
  * "none", has no constant.
  */
 
+/** The one login on every node: operators and Terraform's configuration delivery. */
+export const ADMIN_USER = 'fabric-admin';
+/** The user keepalived runs its check and notify scripts as (enable_script_security). */
+export const VRRP_SCRIPT_USER = 'keepalived_script';
+
 /** @defaultOf SizingSpec.vcpus */
 export const DEFAULT_VCPUS = 4;
 /** @defaultOf SizingSpec.memoryMiB */

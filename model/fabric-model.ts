@@ -100,6 +100,8 @@ export interface ApplicationService {
   /** Undefined means the built-in demo service. */
   readonly execStart?: string;
   readonly packages: readonly string[];
+  /** The user it runs as: a system user the node creates, `root`, or undefined for systemd's DynamicUser (the built-in service). */
+  readonly user?: string;
 }
 
 export interface LoadBalancerClusterModel {

@@ -170,6 +170,13 @@ export interface ApplicationServiceSpec extends ServiceSpec {
   readonly execStart?: string;
   /** Debian packages the service needs. @default - what the built-in service needs (python3), none for a service of your own */
   readonly packages?: string[];
+  /**
+   * System user the service runs as, created on every application server
+   * (no login, no home). `root` runs it as root, with the database client
+   * credentials in its environment: only for a service that cannot do without.
+   * @default - the built-in service: a transient user of systemd's (DynamicUser); a service of your own: a user named after the service
+   */
+  readonly user?: string;
 }
 
 /** Where HAProxy's TLS certificate and key come from (see LoadBalancerSpec.tlsCertificate). */
@@ -321,6 +328,13 @@ export interface ServiceSpec {
   readonly execStart?: string;
   /** Debian packages it needs. @default - what the built-in service needs (python3), none for a service of your own */
   readonly packages?: string[];
+  /**
+   * System user the service runs as. A named user is created on the nodes
+   * that run the service (a system account: no login, no home). `root` runs
+   * it as root: give that only to a service that cannot do without.
+   * @default - the built-in service: a transient user of systemd's (DynamicUser); a service of your own: a user named after the service
+   */
+  readonly user?: string;
 }
 
 /**

@@ -269,6 +269,29 @@ describe('cloud-config document', () => {
     expect(renderNodeCloudInit(m, m.nodes[0], TEST_SECRETS).userData).toBe(ci.userData);
   });
 
+  it('runs the application service as a user of its own, never root unless the config says so', () => {
+    const unitOf = (spec: FabricSpec, node = 2) => {
+      const mm = model(spec);
+      const d = parse(renderNodeCloudInit(mm, mm.nodes[node], TEST_SECRETS).userData);
+      const unit = d.write_files.find((f: { path: string }) => f.path === '/etc/systemd/system/myapp.service' || f.path === '/etc/systemd/system/fabric-app.service').content as string;
+      return { unit, users: d.users.map((u: { name: string }) => u.name) as string[] };
+    };
+    // The built-in service: a transient user of systemd's, nothing to create.
+    expect(unitOf(threeNodeSpec())).toEqual({ unit: expect.stringContaining('\nDynamicUser=yes\n'), users: ['fabric-admin', 'keepalived_script'] });
+    // A service of your own: a system user named after it (or the one given), with no new privileges.
+    const own = unitOf(threeNodeSpec({ applicationServers: { service: { name: 'myapp', execStart: '/usr/bin/myapp' } } }));
+    expect(own.unit).toContain('\nUser=myapp\nNoNewPrivileges=yes\n');
+    expect(own.users).toEqual(['fabric-admin', 'keepalived_script', 'myapp']);
+    const given = unitOf(threeNodeSpec({ applicationServers: { service: { name: 'myapp', execStart: '/usr/bin/myapp', user: 'app-runner' } } }));
+    expect(given.unit).toContain('\nUser=app-runner\n');
+    expect(given.users).toContain('app-runner');
+    // root only when asked, and said so in the unit.
+    const root = unitOf(threeNodeSpec({ applicationServers: { service: { name: 'myapp', execStart: '/usr/bin/myapp', user: 'root' } } }));
+    expect(root.unit).not.toMatch(/^(User|DynamicUser)=/m);
+    expect(root.unit).toContain('# Runs as root: the config gives it user root.');
+    expect(root.users).toEqual(['fabric-admin', 'keepalived_script']);
+  });
+
   it('matches the NIC by MAC and names it eth0', () => {
     const net = networkConfigOf(m, m.nodes[1]) as { ethernets: Record<string, Record<string, unknown>> };
     expect(net.ethernets.eth0.match).toEqual({ macaddress: m.nodes[1].managementMac });

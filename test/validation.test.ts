@@ -119,6 +119,24 @@ describe('fabric validation', () => {
     ]);
   });
 
+  it("refuses a service user that is no system user name, or the fabric's own users", () => {
+    const service = (s: object) => threeNodeSpec({ applicationServers: { service: { execStart: '/usr/bin/myapp', ...s } } });
+    expect(problemsOf(service({ user: 'App User' }))).toEqual([
+      `stack/Fabric/applicationServers.service.user: "App User" is not a system user name. Fix: set user to a name of lower-case letters, digits, '_' and '-', starting with a letter, at most 32 characters (or 'root', not recommended)`,
+    ]);
+    expect(problemsOf(service({ user: 'fabric-admin' }))).toEqual([
+      "stack/Fabric/applicationServers.service.user: 'fabric-admin' is the fabric's own operator login (with sudo). Fix: give the service a user of its own (set user)",
+    ]);
+    // A service of your own runs as a user named after it: a unit name that is no user name needs one given.
+    expect(problemsOf(service({ name: 'My.App' }))).toEqual([
+      `stack/Fabric/applicationServers.service.user: the service "My.App" would run as a user named after it, which is not a system user name. Fix: set user to a name of lower-case letters, digits, '_' and '-', starting with a letter, at most 32 characters (or 'root', not recommended)`,
+    ]);
+    expect(problemsOf({ ...service({ user: 'keepalived_script' }), monitoring: { service: { execStart: '/usr/bin/mon', name: 'x'.repeat(33) } } })).toEqual([
+      expect.stringMatching(/^stack\/Fabric\/applicationServers\.service\.user: 'keepalived_script' is the fabric's own user for keepalived's scripts\./),
+      expect.stringMatching(/^stack\/Fabric\/monitoring\.service\.user: the service "x{33}" would run as a user named after it/),
+    ]);
+  });
+
   it('reports every problem at once', () => {
     const problems = problemsOf(threeNodeSpec({ name: 'Bad_Name', vip: 'nope', sizing: { diskGiB: 0 } }));
     expect(problems).toHaveLength(3);
