@@ -49,6 +49,18 @@ export function assetPath(name: string): string {
   return file;
 }
 
+/**
+ * Asset `name` as a node gets it: the per-node `header` (generatedHeader)
+ * after its `#!` line, the rest as the file has it (its own first comment
+ * says which asset it is).
+ */
+export function renderAsset(name: string, header: string): string {
+  const text = readAsset(name);
+  const end = text.indexOf('\n');
+  if (!text.startsWith('#!') || end < 0) throw new Error(`appliance-fabric: asset ${name} does not start with a #! line`);
+  return `${text.slice(0, end + 1)}${header}\n${text.slice(end + 1)}`;
+}
+
 const contents = new Map<string, string>();
 
 /** The text of asset `name`, read once per process. */

@@ -19,7 +19,7 @@ export function vrrpStateFile(instanceName: string): string {
   return `${RUN_DIR}/vrrp-${instanceName}.state`;
 }
 
-/** User the check and notify scripts run as (keepalived refuses root-owned scripts writable by others). */
+/** User the check scripts run as (keepalived refuses root-owned scripts writable by others); the notify hooks run as root. */
 export const SCRIPT_USER = VRRP_SCRIPT_USER;
 /** File the watchdog writes a non-zero number into to take this node out of one VIP's election. */
 export function eligibilityFile(instanceName: string): string {
@@ -51,6 +51,14 @@ interface TrackScript {
   readonly rise: number;
 }
 
+/**
+ * The logging hook runs as root, like the database's: it writes the state
+ * files in the root-only runtime directory, which the script user, whose
+ * checks only read, must not be able to write (it could plant a symlink
+ * that a root script then writes through).
+ */
+const ROOT_NOTIFY = `"${NOTIFY_SCRIPT}" root`;
+
 /** What decides, per VIP, whether this node may hold it. */
 function healthOf(instance: VrrpInstance): { processes: string[]; scripts: TrackScript[]; files: string[]; notify: string } {
   switch (instance.purpose) {
@@ -62,7 +70,7 @@ function healthOf(instance: VrrpInstance): { processes: string[]; scripts: Track
         processes: ['haproxy'],
         scripts: [{ name: 'chk_haproxy', script: HAPROXY_CHECK_SCRIPT, intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
         files: [`watchdog_${instance.name}`],
-        notify: NOTIFY_SCRIPT,
+        notify: ROOT_NOTIFY,
       };
     case 'database':
       // Up is checked here; writable is made true by promotion when this node becomes MASTER, and a
@@ -79,7 +87,7 @@ function healthOf(instance: VrrpInstance): { processes: string[]; scripts: Track
         processes: [],
         scripts: [{ name: 'chk_monitoring', script: MONITORING_CHECK_SCRIPT, intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
         files: [`watchdog_${instance.name}`],
-        notify: NOTIFY_SCRIPT,
+        notify: ROOT_NOTIFY,
       };
   }
 }

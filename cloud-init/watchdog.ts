@@ -1,8 +1,8 @@
 import { ApplicationService, FabricModel, NodeModel } from '../model/fabric-model';
+import { renderAsset } from './assets';
 import { CASSANDRA_UNIT } from './cassandra';
 import { DATABASE_UNIT } from './database';
 import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION } from './haproxy';
-import { HEALTH_REQUEST_FORMAT, HEALTHY_STATUS_REGEX } from './http-check';
 import { eligibilityFile, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
 
@@ -39,7 +39,8 @@ export interface Probe {
  */
 const CASSANDRA_STARTUP_GRACE_SECONDS = 300;
 
-export const WATCHDOG_SCRIPT = `${LIB_DIR}/fabric-watchdog`;
+export const WATCHDOG_ASSET = 'fabric-watchdog';
+export const WATCHDOG_SCRIPT = `${LIB_DIR}/${WATCHDOG_ASSET}`;
 export const WATCHDOG_CONF = `${ETC_DIR}/watchdog.conf`;
 export const WATCHDOG_UNIT = 'fabric-watchdog';
 export const REMOVE_STALE_VIPS_SCRIPT = `${LIB_DIR}/remove-stale-vips`;
@@ -94,186 +95,12 @@ export function renderWatchdogConf(model: FabricModel, node: NodeModel): string 
   ].join('\n');
 }
 
+/**
+ * The watchdog itself: cloud-init/assets/fabric-watchdog, the same on every
+ * node but for its header; what it watches is in WATCHDOG_CONF.
+ */
 export function renderWatchdogScript(model: FabricModel, node: NodeModel): string {
-  return `#!/bin/bash
-${generatedHeader(model, node, 'Health-probing watchdog')}
-#
-# Probes every service in ${WATCHDOG_CONF}. Failed probes within
-# STARTUP_GRACE seconds (or the probe's own grace) of a (re)start do not
-# count, nor do those of a unit that is not installed. After FAILURES_BEFORE_RESTART
-# failed probes in a row it kills and restarts the service (a hung process
-# does not exit, so systemd's Restart= alone never sees it). When a
-# service that a VIP depends on needed RESTARTS_BEFORE_FAILOVER restarts
-# within RESTART_WINDOW seconds, it writes 1 to ELIGIBILITY_PREFIX<instance>,
-# which keepalived tracks: the node leaves that VIP's election until the
-# restarts age out.
-set -u
-
-conf="\${1:-${WATCHDOG_CONF}}"
-names=() units=() types=() targets=() instances=() graces=()
-while IFS= read -r line; do
-  case "$line" in
-    PROBE=*)
-      IFS='|' read -r name unit type target instance grace <<< "\${line#PROBE=}"
-      names+=("$name") units+=("$unit") types+=("$type") targets+=("$target") instances+=("$instance") graces+=("\${grace:--}")
-      ;;
-    [A-Z_]*=*)
-      key="\${line%%=*}" value="\${line#*=}"
-      case "$key" in
-        PROBE_INTERVAL|STARTUP_GRACE|FAILURES_BEFORE_RESTART|RESTARTS_BEFORE_FAILOVER|RESTART_WINDOW|ELIGIBILITY_PREFIX|STATE_DIR) printf -v "$key" '%s' "$value" ;;
-      esac
-      ;;
-  esac
-done < "$conf"
-
-log() { logger -t fabric-watchdog -p daemon.warning -- "$*"; printf '%s %s\\n' "$EPOCHREALTIME" "$*" >> "$STATE_DIR/events.log"; }
-
-# A healthy round of probes starts no program: http, tcp and process probes,
-# the clock and the pause between rounds are bash builtins or forks of this
-# shell. Starting programs every second is what loads a busy node (on a slow
-# or overcommitted host each exec costs tenths of a second), and a watchdog
-# must not be what starves the services it watches.
-readonly PROBE_TIMEOUT=1
-# A pipe that nobody writes: \`read -t\` on it waits without a sleep process.
-exec {pause_fd}<> <(:)
-pause() { read -r -t "$1" -u "$pause_fd" _ || :; }
-
-# Sets first_line to the first line that subshell $2 prints on fd $1 within
-# PROBE_TIMEOUT, then ends that subshell. The connect happens in the
-# subshell: to a hung service whose accept queue is full it blocks for minutes.
-read_first_line() {
-  local fd="$1"
-  first_line=""
-  IFS= read -r -t "$PROBE_TIMEOUT" -u "$fd" first_line
-  exec {fd}<&-
-  kill "$2" 2> /dev/null
-}
-
-# GET http://host:port/path; healthy on a 2xx or 3xx status line.
-http_probe() {
-  local rest="\${1#http://}" authority path fd
-  authority="\${rest%%/*}"
-  path="\${rest:\${#authority}}"
-  exec {fd}< <(
-    exec 3<> "/dev/tcp/\${authority%:*}/\${authority##*:}" || exit
-    printf '${HEALTH_REQUEST_FORMAT}' "\${path:-/}" "$authority" >&3
-    IFS= read -r -t "$PROBE_TIMEOUT" status <&3 && printf '%s\\n' "$status"
-  ) 2> /dev/null
-  read_first_line "$fd" "$!"
-  local healthy='${HEALTHY_STATUS_REGEX}'
-  [[ "$first_line" =~ $healthy ]]
-}
-
-# Connect to host:port.
-tcp_probe() {
-  local fd
-  exec {fd}< <(exec 3<> "/dev/tcp/\${1%:*}/\${1##*:}" && echo connected) 2> /dev/null
-  read_first_line "$fd" "$!"
-  [[ "$first_line" == connected ]]
-}
-
-# A process whose name (the kernel's comm, as pgrep --exact matches it) is $1.
-process_probe() {
-  local comm file
-  for file in /proc/[0-9]*/comm; do
-    read -r comm < "$file" 2> /dev/null && [[ "$comm" == "$1" ]] && return 0
-  done
-  return 1
-}
-
-probe() {
-  local type="$1" target="$2"
-  case "$type" in
-    http) http_probe "$target" ;;
-    tcp) tcp_probe "$target" ;;
-    command) timeout 5 bash -c "$target" > /dev/null 2>&1 ;;
-    process) process_probe "$target" ;;
-    *) return 1 ;;
-  esac
-}
-
-restart() {
-  local unit="$1"
-  # SIGKILL first: a stopped (SIGSTOP) or hung process ignores SIGTERM.
-  systemctl kill --signal=SIGKILL "$unit" 2> /dev/null
-  systemctl reset-failed "$unit" 2> /dev/null
-  systemctl restart "$unit"
-}
-
-# Seconds a probe's failures do not count after a (re)start of its unit.
-grace_of() {
-  local grace="\${graces[$1]}"
-  if [[ "$grace" == - ]]; then printf '%s\\n' "$STARTUP_GRACE"; else printf '%s\\n' "$grace"; fi
-}
-
-# A unit whose package is missing (its install failed) cannot be repaired by restarting it.
-installed() {
-  [[ "$(systemctl show --property=LoadState --value "$1" 2> /dev/null)" != not-found ]]
-}
-
-mkdir -p "$STATE_DIR"
-declare -a failures=() restart_log=() grace_until=() missing=()
-declare -A out_of_election=()
-printf -v started '%(%s)T' -1
-for i in "\${!names[@]}"; do
-  failures[i]=0 restart_log[i]="" grace_until[i]=$((started + $(grace_of "$i"))) missing[i]=0
-  if [[ "\${instances[i]}" != - ]]; then
-    out_of_election["\${instances[i]}"]=""
-    printf '0\\n' > "\${ELIGIBILITY_PREFIX}\${instances[i]}"
-  fi
-done
-log "watching \${#names[@]} service(s): \${names[*]}"
-
-while :; do
-  printf -v now '%(%s)T' -1
-  declare -A wanted=()
-  for i in "\${!names[@]}"; do
-    if probe "\${types[i]}" "\${targets[i]}"; then
-      failures[i]=0
-    elif ((now < grace_until[i])); then
-      : # still starting: a failed probe does not count yet
-    elif ! installed "\${units[i]}"; then
-      ((missing[i])) || log "\${names[i]}: \${units[i]} is not installed; not restarting it"
-      missing[i]=1
-    else
-      missing[i]=0
-      failures[i]=$((failures[i] + 1))
-      if ((failures[i] >= FAILURES_BEFORE_RESTART)); then
-        log "\${names[i]}: \${failures[i]} failed probes in a row, restarting \${units[i]}"
-        restart "\${units[i]}" || log "\${names[i]}: restart of \${units[i]} failed"
-        restart_log[i]="\${restart_log[i]} $now"
-        failures[i]=0
-        printf -v restarted '%(%s)T' -1
-        grace_until[i]=$((restarted + $(grace_of "$i")))
-      fi
-    fi
-    # Restarts still inside the window.
-    recent="" count=0
-    for t in \${restart_log[i]}; do
-      ((now - t < RESTART_WINDOW)) && recent="$recent $t" count=$((count + 1))
-    done
-    restart_log[i]="$recent"
-    if [[ "\${instances[i]}" != - ]] && ((count >= RESTARTS_BEFORE_FAILOVER)); then
-      wanted["\${instances[i]}"]+=" \${names[i]}"
-    fi
-  done
-  for instance in "\${!out_of_election[@]}"; do
-    reason="\${wanted[$instance]:-}"
-    if [[ "$reason" != "\${out_of_election[$instance]}" ]]; then
-      if [[ -n "$reason" ]]; then
-        log "leaving the election of $instance: repeated restarts of$reason"
-        printf '1\\n' > "\${ELIGIBILITY_PREFIX}$instance"
-      else
-        log "rejoining the election of $instance: restarts have aged out"
-        printf '0\\n' > "\${ELIGIBILITY_PREFIX}$instance"
-      fi
-      out_of_election[$instance]="$reason"
-    fi
-  done
-  unset wanted
-  pause "$PROBE_INTERVAL"
-done
-`;
+  return renderAsset(WATCHDOG_ASSET, generatedHeader(model, node, 'Health-probing watchdog'));
 }
 
 export function restartDropIn(model: FabricModel, node: NodeModel, unit: string, extra: string[] = []): RenderedFile {
@@ -354,8 +181,9 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
       path: '/etc/tmpfiles.d/appliance-fabric.conf',
       content: [
         generatedHeader(model, node, 'Runtime directory'),
-        `# Written by the watchdog (root) and keepalived's notify hook (${SCRIPT_USER}).`,
-        `d ${RUN_DIR} 0775 root ${SCRIPT_USER} -`,
+        `# Root-only: the watchdog, keepalived's hooks and the bundle agent write here as root;`,
+        `# keepalived's checks (${SCRIPT_USER}) only read.`,
+        `d ${RUN_DIR} 0755 root root -`,
         ...(node.roles.includes('load-balancer')
           ? [
               // Without it HAProxy warns at every start until the first reload has saved a state.

@@ -321,6 +321,18 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
   const files = (name: string) => renderNodeCloudInit(full, full.nodes.find((n) => n.name === name)!, secrets).files;
   const file = (name: string, path: string) => files(name).find((f) => f.path === path)?.content ?? '';
 
+  it("runs every VIP's notify hook as root and keeps the runtime directory root's alone", () => {
+    for (const name of ['node1', 'db1']) {
+      const conf = file(name, '/etc/keepalived/keepalived.conf');
+      const notify = conf.match(/^ +notify .*$/gm) ?? [];
+      // node1: fabric and device VIPs; db1: database and monitoring VIPs.
+      expect(notify).toHaveLength(2);
+      for (const line of notify) expect(line).toMatch(/^ +notify "\/usr\/local\/lib\/appliance-fabric\/(keepalived|database)-notify" root$/);
+      // The script user's checks only read there: it must not be able to plant a symlink that root writes through.
+      expect(file(name, '/etc/tmpfiles.d/appliance-fabric.conf')).toMatch(/^d \/run\/appliance-fabric 0755 root root -$/m);
+    }
+  });
+
   it('checks the servers behind the device ports and keeps their sessions by default, and closes them and probes them when told to', () => {
     const device = (c: string) => c.slice(c.indexOf('\nbackend device_4334'), c.indexOf('\n\n', c.indexOf('\nbackend device_4334')));
     const cfg = device(file('node1', '/etc/haproxy/haproxy.cfg'));
