@@ -1,6 +1,7 @@
 import { VRRP_SCRIPT_USER } from '../model/defaults';
 import { FabricModel, NodeModel, VrrpInstance, vrrpInstances } from '../model/fabric-model';
-import { DATABASE_CHECK_SCRIPT, DATABASE_INELIGIBLE_FILE, DATABASE_NOTIFY_SCRIPT, HAPROXY_CHECK_SCRIPT, MONITORING_CHECK_SCRIPT, NOTIFY_SCRIPT } from './node-paths';
+import { renderAsset } from './assets';
+import { DATABASE_CHECK_SCRIPT, DATABASE_INELIGIBLE_FILE, DATABASE_NOTIFY_SCRIPT, HAPROXY_CHECK_SCRIPT, MONITORING_CHECK_SCRIPT, NOTIFY_ASSET, NOTIFY_SCRIPT } from './node-paths';
 export { NOTIFY_SCRIPT };
 import { bashHttpCheck } from './http-check';
 import { generatedHeader, RenderedFile, RUN_DIR } from './rendered-file';
@@ -221,35 +222,7 @@ function renderInstance(instance: VrrpInstance, node: NodeModel, health: ReturnT
 
 /** Logs every VRRP transition to the journal, so failovers can be traced afterwards. */
 export function renderNotifyScript(model: FabricModel, node: NodeModel): string {
-  return [
-    '#!/bin/bash',
-    generatedHeader(model, node, 'keepalived notify hook'),
-    '# keepalived calls it as: <GROUP|INSTANCE> <name> <MASTER|BACKUP|FAULT|STOP> <priority>',
-    'set -u',
-    'kind="${1:-?}" name="${2:-?}" state="${3:-?}" priority="${4:-?}"',
-    'logger -t keepalived-notify -p daemon.notice "vrrp ${kind,,} ${name} is now ${state} (priority ${priority})"',
-    `mkdir -p ${RUN_DIR}`,
-    '# keepalived starts one hook per transition and does not wait for it, so two hooks can run',
-    '# at once and finish out of order (measured on the VMs: a BACKUP hook wrote after the MASTER',
-    '# hook that followed it). The file keeps the newest transition: hooks are ordered by when',
-    '# keepalived started them, the kernel\'s start time of that process (clock ticks since boot;',
-    '# a hook that calls this one passes its own pid in FABRIC_NOTIFY_PID).',
-    'read -r stat < "/proc/${FABRIC_NOTIFY_PID:-$$}/stat"',
-    'read -ra fields <<< "${stat##*) }"',
-    'started=${fields[19]:-0}',
-    `file="${vrrpStateFile('${name}')}"`,
-    'exec 8> "${file}.lock"',
-    'flock --timeout 10 8 || logger -t keepalived-notify -p daemon.warning "${name}: state file lock not taken within 10 s"',
-    'last=0',
-    '[[ -r $file ]] && read -r _ _ last < "$file"',
-    'if ((started >= ${last:-0})); then',
-    '  printf \'%s %s %s\\n\' "$EPOCHREALTIME" "${state}" "${started}" > "${file}.new" && mv -f "${file}.new" "$file"',
-    'else',
-    '  logger -t keepalived-notify -p daemon.notice "${name}: ${state} is older than the state already recorded; not recorded"',
-    'fi',
-    'exit 0',
-    '',
-  ].join('\n');
+  return renderAsset(NOTIFY_ASSET, generatedHeader(model, node, 'keepalived notify hook'));
 }
 
 /** keepalived's check of a hung HAProxy: its health endpoint must answer. */

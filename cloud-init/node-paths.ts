@@ -2,12 +2,17 @@ import { LIB_DIR, RUN_DIR } from './rendered-file';
 
 /** Paths on a node that more than one renderer refers to. */
 export const DATABASE_CHECK_SCRIPT = `${LIB_DIR}/check-database`;
-export const DATABASE_NOTIFY_SCRIPT = `${LIB_DIR}/database-notify`;
-export const DATABASE_BOOTSTRAP_SCRIPT = `${LIB_DIR}/database-bootstrap`;
+/** Scripts shipped as files (cloud-init/assets/<name>), installed under LIB_DIR with that name. */
+export const DATABASE_NOTIFY_ASSET = 'database-notify';
+export const DATABASE_BOOTSTRAP_ASSET = 'database-bootstrap';
+export const NOTIFY_ASSET = 'keepalived-notify';
+export const DEMO_SERVICE_ASSET = 'demo-app-server.py';
+export const DATABASE_NOTIFY_SCRIPT = `${LIB_DIR}/${DATABASE_NOTIFY_ASSET}`;
+export const DATABASE_BOOTSTRAP_SCRIPT = `${LIB_DIR}/${DATABASE_BOOTSTRAP_ASSET}`;
 /** Non-zero while this node must not hold the database VIP. */
 export const DATABASE_INELIGIBLE_FILE = `${RUN_DIR}/database-ineligible`;
 export const MONITORING_CHECK_SCRIPT = `${LIB_DIR}/check-monitoring`;
 /** keepalived's logging notify hook. */
-export const NOTIFY_SCRIPT = `${LIB_DIR}/keepalived-notify`;
+export const NOTIFY_SCRIPT = `${LIB_DIR}/${NOTIFY_ASSET}`;
 /** keepalived's check of a hung HAProxy. */
 export const HAPROXY_CHECK_SCRIPT = `${LIB_DIR}/check-haproxy`;

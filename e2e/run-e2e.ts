@@ -731,11 +731,12 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       // Database write through its VIP before any failure. The password goes in a client option file
       // (mode 0600 in the run's own directory), never on a command line.
       const clientOptions = path.join(work, 'database-client.cnf');
-      if (appPassword) writeFileSync(clientOptions, `[client]\nuser=fabric_app\npassword=${appPassword}\n`, { mode: 0o600 });
+      const dbModel = model.database;
+      if (appPassword && dbModel) writeFileSync(clientOptions, `[client]\nuser=${dbModel.applicationUser}\npassword=${appPassword}\nport=${dbModel.port}\n`, { mode: 0o600 });
       let lastWriteError = '';
       const dbWrite = async (marker: string) => {
-        if (!dbVip || !appPassword) return { ok: false, out: 'no database in the plan' };
-        const r = await network.tryNsAsync(8000, 'mariadb', `--defaults-extra-file=${clientOptions}`, '-h', dbVip, '--connect-timeout=2', 'fabric', '-e', `CREATE TABLE IF NOT EXISTS e2e (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO e2e (marker) VALUES ('${marker}')`);
+        if (!dbVip || !appPassword || !dbModel) return { ok: false, out: 'no database in the plan' };
+        const r = await network.tryNsAsync(8000, 'mariadb', `--defaults-extra-file=${clientOptions}`, '-h', dbVip, '--connect-timeout=2', dbModel.databaseName, '-e', `CREATE TABLE IF NOT EXISTS e2e (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO e2e (marker) VALUES ('${marker}')`);
         if (!r.ok) lastWriteError = r.out.trim().split('\n').pop() || 'no output (timed out after 8 s)';
         return r;
       };
@@ -758,7 +759,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           const holder = await soleHolder(dbVip, 'database VIP');
           if (firstWrite === undefined) console.log(`[e2e] ${stack}: no write through ${dbVip} within 120 s; the database nodes say:\n${(await Promise.all(vms.filter((v) => v.running && model.database?.members.includes(v.spec.name)).map(databaseDiagnosis))).join('\n')}`);
           const refused = firstWrite === undefined ? `; every write refused for 120 s, the last with: ${lastWriteError}` : '';
-          record({ id: 'db-write', scenario: 'database write through the database VIP', outcome: firstWrite === undefined ? 'fail' : 'pass', seconds: firstWrite, detail: `${dbVip}:3306 as fabric_app, on ${holder.spec.name}${refused}` });
+          record({ id: 'db-write', scenario: 'database write through the database VIP', outcome: firstWrite === undefined ? 'fail' : 'pass', seconds: firstWrite, detail: `${dbVip}:${dbModel?.port} as ${dbModel?.applicationUser}, on ${holder.spec.name}${refused}` });
         });
       }
 
