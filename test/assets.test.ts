@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { readAsset } from '../cloud-init/assets';
@@ -27,6 +28,19 @@ describe('the script assets', () => {
       expect(second).toMatch(new RegExp(`^# ${name.replace('.', '\\.')}: `));
     }
     expect([DATABASE_BOOTSTRAP_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, WATCHDOG_ASSET].every((n) => names.includes(n))).toBe(true);
+  });
+
+  // Fast-tier syntax checks on the files themselves (shellcheck, a Debian package, runs in the real-tools tier).
+  it('parse: bash -n for the shell scripts, the Python compiler for the Python one', () => {
+    const complaints = names.flatMap((name) => {
+      const file = path.join(ASSET_DIR, name);
+      const python = readAsset(name).startsWith('#!/usr/bin/python3');
+      const r = python
+        ? spawnSync('python3', ['-c', 'import sys; compile(open(sys.argv[1]).read(), sys.argv[1], "exec")', file], { encoding: 'utf8' })
+        : spawnSync('bash', ['-n', file], { encoding: 'utf8' });
+      return r.status === 0 ? [] : [`${name}: ${r.error?.message ?? r.stderr.trim()}`];
+    });
+    expect(complaints).toEqual([]);
   });
 
   it("the VRRP hooks agree with the renderers on the state files, the settings file and the database VIP's instance", () => {
