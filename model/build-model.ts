@@ -15,7 +15,7 @@ import {
 } from './fabric-model';
 import * as D from './defaults';
 import { ApplianceImageSpec, ApplianceSpec, ConfigurationDeliverySpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
-import { derivedMac, isDnsLabel } from './identifiers';
+import { derivedMac, isDnsLabel, isSystemUserName } from './identifiers';
 import { RouterIdAllocator } from './vrrp-ids';
 import { checkHttpsUrl, checkSafeHostName, checkSafeName, refuseSecretPlaceholders } from './safe-strings';
 import { MIN_RSA_BITS, rsaModulusBits } from './ssh-keys';
@@ -781,25 +781,19 @@ function buildService(s: ServiceSpec, where: string, defaults: { name: string; p
   };
 }
 
-/**
- * Debian's adduser NAME_REGEX, at most 32 characters (useradd's limit): the
- * name also reaches the unit's User= and cloud-init's user list.
- */
-const SYSTEM_USER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
-
 /** The user a service runs as (see ServiceSpec.user); undefined for the built-in service's DynamicUser. */
 function serviceUser(s: ServiceSpec, name: string, where: string, problems: ProblemCollector): string | undefined {
   const fix = "set user to a name of lower-case letters, digits, '_' and '-', starting with a letter, at most 32 characters (or 'root', not recommended)";
   let user: string;
   if (s.user !== undefined) {
-    if (typeof s.user !== 'string' || (s.user !== 'root' && !SYSTEM_USER_NAME.test(s.user))) {
+    if (typeof s.user !== 'string' || (s.user !== 'root' && !isSystemUserName(s.user))) {
       problems.add(`${where}.user`, `${JSON.stringify(s.user)} is not a system user name`, fix);
       return undefined;
     }
     user = s.user;
   } else if (s.execStart === undefined) {
     return undefined;
-  } else if (typeof name === 'string' && SYSTEM_USER_NAME.test(name)) {
+  } else if (isSystemUserName(name)) {
     user = name;
   } else {
     problems.add(`${where}.user`, `the service ${JSON.stringify(name)} would run as a user named after it, which is not a system user name`, fix);

@@ -9,7 +9,7 @@
 
 /** The one login on every node: operators and Terraform's configuration delivery. */
 export const ADMIN_USER = 'fabric-admin';
-/** The user keepalived runs its check and notify scripts as (enable_script_security). */
+/** The user keepalived runs its check scripts as (enable_script_security); its notify hooks run as root. */
 export const VRRP_SCRIPT_USER = 'keepalived_script';
 
 /** @defaultOf SizingSpec.vcpus */

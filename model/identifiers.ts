@@ -31,6 +31,16 @@ export function isDnsLabel(text: unknown): text is string {
   return typeof text === 'string' && DNS_LABEL.test(text);
 }
 
+/**
+ * Debian's adduser NAME_REGEX, at most 32 characters (useradd's limit): the
+ * name reaches a unit's User= and cloud-init's user list.
+ */
+const SYSTEM_USER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+
+export function isSystemUserName(text: unknown): text is string {
+  return typeof text === 'string' && SYSTEM_USER_NAME.test(text);
+}
+
 /** cloud-init's instance-id of a node: stable for the node's life, so a reboot does not re-run first-boot modules. */
 export function instanceIdOf(fabricName: string, nodeName: string): string {
   return `${fabricName}-${nodeName}`;
