@@ -1,6 +1,6 @@
 import { ApplicationService, FabricModel, NodeModel } from '../model/fabric-model';
-import { DATABASE_CLIENT_ENV } from './database';
 import { renderAsset } from './assets';
+import { DATABASE_CLIENT_ENV } from './database';
 import { DEMO_SERVICE_ASSET } from './node-paths';
 import { generatedHeader, LIB_DIR, RenderedFile } from './rendered-file';
 

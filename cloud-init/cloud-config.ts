@@ -133,10 +133,8 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
         lock_passwd: true,
         ...(model.sshAuthorizedKeys.length > 0 ? { ssh_authorized_keys: [...model.sshAuthorizedKeys] } : {}),
       },
-      // keepalived runs its scripts as this user (enable_script_security).
-      { name: SCRIPT_USER, system: true, shell: '/usr/sbin/nologin', no_create_home: true, lock_passwd: true },
-      // The services' own users (ServiceSpec.user).
-      ...serviceUsers(model, node).map((name) => ({ name, system: true, shell: '/usr/sbin/nologin', no_create_home: true, lock_passwd: true })),
+      // keepalived runs its checks as this user (enable_script_security); the services as their own (ServiceSpec.user).
+      ...[SCRIPT_USER, ...serviceUsers(model, node)].map((name) => ({ name, system: true, shell: '/usr/sbin/nologin', no_create_home: true, lock_passwd: true })),
     ],
     ssh_pwauth: false,
     disable_root: true,
