@@ -40,12 +40,24 @@ export function renderFirewall(model: FabricModel, node: NodeModel): string {
     rules.push('', `        # ${comment}`, ...lines.map((l) => `        ${l}`));
   };
 
-  const vrrp: string[] = [];
+  // One rule per peer, under a comment naming every instance it carries adverts for (a database
+  // pair that is also the monitoring pair has one peer for both VIPs).
+  const vrrpRules = new Map<string, VrrpInstance[]>();
   for (const instance of vrrpInstancesOf(model, node)) {
-    vrrp.push(
-      `        # ${instance.name} (${instance.vip}) on ${instance.interfaceName}: its peers only, each by address and MAC.`,
-      ...vrrpPeers(model, node, instance).map((p) => `        ${on(instance.interfaceName)} ip protocol ${VRRP} ip saddr ${p.address} ether saddr ${p.mac} accept`),
-    );
+    for (const p of vrrpPeers(model, node, instance)) {
+      const rule = `${on(instance.interfaceName)} ip protocol ${VRRP} ip saddr ${p.address} ether saddr ${p.mac} accept`;
+      vrrpRules.set(rule, [...(vrrpRules.get(rule) ?? []), instance]);
+    }
+  }
+  const vrrp: string[] = [];
+  let lastGroup = '';
+  for (const [rule, instances] of vrrpRules) {
+    const group = `${instances.map((i) => `${i.name} (${i.vip})`).join(' and ')} on ${instances[0].interfaceName}`;
+    if (group !== lastGroup) {
+      vrrp.push(...(instances.length > 1 ? [`        # ${group}:`, '        # their peers only, each by address and MAC.'] : [`        # ${group}: its peers only, each by address and MAC.`]));
+    }
+    lastGroup = group;
+    vrrp.push(`        ${rule}`);
   }
   section(`SSH from the operator networks (firewall.adminCidrs).`, `${on(mgmt)} tcp dport ${SSH_PORT} ip saddr @admin_networks accept`);
 

@@ -66,6 +66,19 @@ describe('the host firewall ruleset (cloud-init/firewall.ts)', () => {
     expect(rules.filter((r) => r.includes('ip protocol 112 ip saddr'))).toEqual([peerRule]);
   });
 
+  it('renders one VRRP rule per peer when two instances share it, under a comment naming both', () => {
+    // db1 and db2 are both the database pair and the monitoring pair (as in kvm-fabric-full): two instances, one peer.
+    const model = modelOf(fullSpec({ monitoring: { members: ['db1', 'db2'], vip: '198.51.100.30' } }));
+    const db2 = nodeByName(model, 'db2');
+    const text = renderFirewall(model, nodeByName(model, 'db1'));
+    expect(rulesOf(model, 'db1').filter((r) => r.includes('ip protocol 112 ip saddr'))).toEqual([`iifname "eth0" ip protocol 112 ip saddr ${db2.managementAddress} ether saddr ${db2.managementMac} accept`]);
+    expect(text).toContain(`# database_vip (${model.database!.vrrp.vip}) and monitoring_vip (${model.monitoring.vrrp!.vip}) on eth0:\n        # their peers only`);
+    for (const node of model.nodes) {
+      const rules = rulesOf(model, node.name).filter((r) => / (accept|drop)$/.test(r));
+      expect(rules.length - new Set(rules).size).toBe(0);
+    }
+  });
+
   it('opens MariaDB to the application servers, the peer and databaseClientCidrs only', () => {
     const rules = rulesOf(model, 'db1');
     expect(rules.filter((r) => r.includes('dport 3306'))).toEqual([
