@@ -53,6 +53,9 @@ export function resultCell(results: readonly Result[]): string {
   }
   for (const r of results) {
     if (r.total !== undefined) parts.push(`${r.failed ?? 0} of ${r.total} requests failed, slowest ${s2(r.max_latency_s ?? 0)} s`);
+    // A scenario repeated for a median (vip-holder-poweroff): its seconds are the median.
+    const runs = r.measured?.runs;
+    if (Array.isArray(runs) && runs.length > 1 && typeof r.measured?.max_s === 'number') parts.push(`median of ${runs.length} runs, max ${s2(r.measured.max_s)} s`);
     const moves = r.measured?.vip_moves;
     if (typeof moves === 'number') parts.push(`VIP moved ${moves} time${moves === 1 ? '' : 's'}`);
   }

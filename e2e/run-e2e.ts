@@ -38,6 +38,7 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { parse } from 'yaml';
 import { DATABASE_UNIT } from '../cloud-init/database';
+import { vrrpStateFile } from '../cloud-init/keepalived';
 import { DATABASE_INELIGIBLE_FILE, HAPROXY_CHECK_SCRIPT } from '../cloud-init/node-paths';
 import { WATCHDOG_UNIT } from '../cloud-init/watchdog';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
@@ -46,6 +47,7 @@ import { FabricModel } from '../model/fabric-model';
 import { FabricSpec } from '../model/fabric-spec';
 import { CONFIG_DIR, PROJECT_ROOT } from '../stacks/main';
 import { readStackConfig } from '../stacks/stack-config';
+import { median as medianOf } from '../test/harness/exec';
 import { DAY2_IDS, runDay2 } from './day2';
 import { judgeCloudInit } from './lib/cloud-init-result';
 import { firstSuccess, sleep, trySh, waitFor } from './lib/host-commands';
@@ -83,6 +85,10 @@ const EMULATED_GUEST_TUNING = { checkIntervalSeconds: 5, probeIntervalSeconds: 5
 const APP_POWEROFF_GOAL_S = 2;
 /** The request stream's connections across the application node's power-off (see app-poweroff). */
 const APP_POWEROFF_CONNECTIONS = 16;
+/** Issue 11: the fabric VIP answers again this soon after its holder's power-off, as a median over runs under TCG. */
+const VIP_POWEROFF_GOAL_S = 1.5;
+/** Power-offs of the fabric VIP holder at the shipped advert interval (vip-holder-poweroff); each new boot of the returning balancer costs about 2 min. */
+const VIP_POWEROFF_RUNS = 3;
 /** Each request of the probes that time a recovery after a fault, as the disruption samplers' deadline. */
 const AFTER_FAULT_DEADLINE_S = 2;
 /** The hypervisor stall of holder-pause: QEMU's default live-migration downtime. */
@@ -569,6 +575,8 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       /** The longest outage any sampler saw (its disruption), in seconds: what a client lived through. */
       const longestDisruption = (d: readonly SamplerSummary[]) => (d.length ? Math.max(...d.map((x) => x.disruptionS)) : undefined);
       const nodeModel = (vm: QemuVm) => model.nodes.find((n) => n.name === vm.spec.name)!;
+      /** The units that make `vm` a working member of the fabric again after it returns. */
+      const unitsOf = (vm: QemuVm) => ['keepalived', ...(nodeModel(vm).roles.includes('load-balancer') ? ['haproxy'] : []), ...(appServers.includes(vm.spec.name) ? [app.name] : [])];
 
       // 6. A 0.3 s hypervisor stall of the VIP holder (its QEMU stopped): shorter than the master-down
       // interval, so the VIP must stay where it is and no sample may fail.
@@ -659,7 +667,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         const [identity, daemon] = device.stdout.trim().split('\n');
         if (identity !== WATCHDOG_IDENTITY || daemon !== 'active') throw new Error(`${holder.spec.name}: /dev/watchdog0 is '${identity ?? ''}' (want ${WATCHDOG_IDENTITY}, the hypervisor's device) and the watchdog daemon is ${daemon ?? 'unknown'}: a hung kernel would not be reset. The image's kernel needs the i6300esb driver (Debian: linux-image-amd64, not the cloud kernel)`);
         const bootBefore = await holder.bootId();
-        const units = ['keepalived', ...(nodeModel(holder).roles.includes('load-balancer') ? ['haproxy'] : []), ...(appServers.includes(holder.spec.name) ? [app.name] : [])];
+        const units = unitsOf(holder);
         const watch = new VipMoveWatch(network.namespace, vip);
         watch.start();
         const sampler = sampleFrontends();
@@ -826,6 +834,46 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       const recordDeviceBack = (holder: QemuVm, seconds: number | undefined, same: string) =>
         record({ id: 'device-vip-poweroff', scenario: `power off device VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined ? 'pass' : 'fail', seconds, detail: `ping on the eth3 bridge, a new one every 100 ms (${AFTER_FAULT_DEADLINE_S} s each) from the power-off` });
 
+      /** One power-off of the fabric VIP holder, times from the power-off. */
+      interface VipPoweroffRun {
+        holder: string;
+        /** The first answer from a running application server through the VIP. */
+        answered_s?: number;
+        answered_by?: string;
+        /** The client saw the VIP's new MAC (the new holder's gratuitous ARP). */
+        vip_moved_s?: number;
+        vip_moves: number;
+        held_after: string[];
+      }
+      /** Every run answered through one new holder after exactly one move; the median is recorded against the goal, not required. */
+      const recordVipPoweroffRuns = (first: QemuVm, runs: VipPoweroffRun[], wanted: number) => {
+        const answered = runs.map((r) => r.answered_s).filter((s): s is number => s !== undefined);
+        const whole = runs.length === wanted && answered.length === wanted;
+        const clean = runs.every((r) => r.answered_by !== undefined && r.vip_moves === 1 && r.held_after.length === 1 && r.held_after[0] !== r.holder);
+        const median = answered.length ? medianOf(answered) : undefined;
+        const max = answered.length ? Math.max(...answered) : undefined;
+        const each = runs.map((r) => `${r.holder} off: VIP moved after ${r.vip_moved_s?.toFixed(2) ?? '-'} s (moves ${r.vip_moves}), HTTP 200 from ${r.answered_by ?? 'nobody'} after ${r.answered_s?.toFixed(2) ?? '-'} s, held by [${r.held_after.join(', ')}]`);
+        record({
+          id: 'vip-holder-poweroff',
+          scenario: `power off fabric VIP holder ${first.spec.name}${wanted > 1 ? `, then the new holder, ${wanted} times in all (the old one back as standby in between)` : ''}`,
+          outcome: whole && clean ? 'pass' : 'fail',
+          seconds: median,
+          detail:
+            `${wanted > 1 ? `median ${median?.toFixed(2) ?? '-'} s, max ${max?.toFixed(2) ?? '-'} s over ${answered.length} of ${wanted} runs (goal: median <= ${VIP_POWEROFF_GOAL_S} s: ${median !== undefined && median <= VIP_POWEROFF_GOAL_S ? 'met' : 'missed'}); ` : ''}` +
+            `${each.join('; ')}; measured from the client from the power-off, a new request every 100 ms (${AFTER_FAULT_DEADLINE_S} s each)`,
+          measured: { runs, median_s: median, max_s: max, goal_median_s: VIP_POWEROFF_GOAL_S },
+        });
+      };
+      /** Powers `vm` on again and waits until it has rejoined as the standby of `instance` (its notify hook recorded BACKUP) with its daemons up. */
+      const returnAsStandby = async (vm: QemuVm, instance: string) => {
+        vm.powerOn();
+        const units = unitsOf(vm);
+        const up = await waitFor(async () => (await vm.exec(`systemctl is-active --quiet ${units.join(' ')} && grep -q ' BACKUP ' ${vrrpStateFile(instance)}`, 10000).catch(() => ({ exitcode: -1 }))).exitcode === 0, 300000, 2000);
+        if (up === undefined) throw new Error(`${vm.spec.name} did not come back as the standby of ${instance} within 300 s (${units.join(', ')} active and BACKUP in ${vrrpStateFile(instance)})`);
+        // The balancers' health checks see its application server up again before the next fault.
+        await sleep(5000);
+      };
+
       // 5. Power off the database primary: the standby is promoted and takes writes through the database VIP.
       if (dbVip) {
         let dbHolder: QemuVm | undefined;
@@ -901,16 +949,51 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       });
 
       // 2. Power off the fabric VIP holder (unless that already happened with the database primary).
+      // At the shipped advert interval this is done VIP_POWEROFF_RUNS times, the powered-off balancer
+      // returning as the standby between runs: one power-off is one sample, and issue 11's goal is a
+      // median. Each run also times the move itself (the new holder's gratuitous ARP reaching the
+      // client), so that keepalived's part and HAProxy's part of the outage are told apart.
       if (!results.has('vip-holder-poweroff')) {
         await scenario('vip-holder-poweroff', 'power off the fabric VIP holder', async () => {
-          const holder = await soleHolder(vip, 'fabric VIP');
-          const withDevice = deviceVip !== undefined && !results.has('device-vip-poweroff');
-          if (withDevice && (await soleHolder(deviceVip, 'device VIP')) !== holder) throw new Error('the device VIP is not on the fabric VIP holder');
-          const offAt = Date.now();
-          await holder.powerOff();
-          const [vipBack, deviceBack] = await Promise.all([firstSuccess(vipServes, 60000, 100, offAt), withDevice ? firstSuccess(deviceServes, 60000, 100, offAt) : Promise.resolve(undefined)]);
-          recordVipBack(holder, vipBack, (await vipAnswer()).node, '');
-          if (withDevice) recordDeviceBack(holder, deviceBack, ' (the same power-off as the fabric VIP holder)');
+          const runs: VipPoweroffRun[] = [];
+          const shippedAdvert = !(differences.fabric as { setting: string }[]).some((d) => d.setting === 'advertIntervalSeconds');
+          const wanted = shippedAdvert ? VIP_POWEROFF_RUNS : 1;
+          let returning: QemuVm | undefined;
+          let first: QemuVm | undefined;
+          while (runs.length < wanted) {
+            if (returning) await returnAsStandby(returning, model.loadBalancer.vrrp.name);
+            const holder = await soleHolder(vip, 'fabric VIP');
+            first ??= holder;
+            const withDevice = deviceVip !== undefined && !results.has('device-vip-poweroff');
+            if (withDevice && (await soleHolder(deviceVip, 'device VIP')) !== holder) throw new Error('the device VIP is not on the fabric VIP holder');
+            const watch = new VipMoveWatch(network.namespace, vip);
+            watch.start();
+            let moves: ReturnType<VipMoveWatch['stop']>;
+            const offAt = Date.now();
+            let vipBack: number | undefined;
+            try {
+              await holder.powerOff();
+              let deviceBack: number | undefined;
+              [vipBack, deviceBack] = await Promise.all([firstSuccess(vipServes, 60000, 100, offAt), withDevice ? firstSuccess(deviceServes, 60000, 100, offAt) : Promise.resolve(undefined)]);
+              if (withDevice) recordDeviceBack(holder, deviceBack, ' (the same power-off as the fabric VIP holder)');
+              // A second move (a flap, or the old holder's ghost) would show within the next adverts.
+              await sleep(2000);
+            } finally {
+              moves = watch.stop();
+            }
+            const after = (await holdersOf(vip)).map((h) => h.spec.name);
+            runs.push({
+              holder: holder.spec.name,
+              answered_s: vipBack,
+              answered_by: vipBack !== undefined ? (await vipAnswer()).node : undefined,
+              vip_moved_s: moves.movedAt.length ? (moves.movedAt[0] - offAt) / 1000 : undefined,
+              vip_moves: moves.moves,
+              held_after: after,
+            });
+            returning = holder;
+            if (vipBack === undefined || moves.moves !== 1 || after.length !== 1 || after[0] === holder.spec.name) break;
+          }
+          recordVipPoweroffRuns(first!, runs, wanted);
         });
       }
       // The monitoring VIP's own power-off, when its holder was not the database primary.

@@ -39,6 +39,11 @@ describe("README's VM-tier table", () => {
     expect(resultCell([])).toBe('');
   });
 
+  it('gives a repeated scenario its median and max over the runs', () => {
+    const runs = [{ answered_s: 1.1 }, { answered_s: 1.3 }, { answered_s: 1.9 }];
+    expect(resultCell([{ id: 'vip-holder-poweroff', scenario: 'x', outcome: 'pass', seconds: 1.3, detail: '', measured: { runs, median_s: 1.3, max_s: 1.9 } }])).toBe('1.30 s; median of 3 runs, max 1.90 s');
+  });
+
   it('refuses a README without the markers', () => {
     expect(() => withE2eTable('no table here', 'x')).toThrow(/no e2e-results markers/);
     expect(withE2eTable(`a\n${BEGIN_MARKER}\nold\n${END_MARKER}\nb`, 'new')).toBe(`a\n${BEGIN_MARKER}\nnew\n${END_MARKER}\nb`);
