@@ -1,4 +1,4 @@
-import { inNetwork, isIpv4, offsetIpv4, parseIpv4Cidr, Ipv4Network } from './addresses';
+import { inNetwork, isIpv4, offsetIpv4, parseIpv4Cidr } from './addresses';
 import { ProblemCollector } from './errors';
 import {
   ApplicationService,
@@ -15,12 +15,14 @@ import {
 } from './fabric-model';
 import * as D from './defaults';
 import { ApplianceImageSpec, ApplianceSpec, ConfigurationDeliverySpec, FabricSpec, ServiceSpec, SizingSpec } from './fabric-spec';
-import { derivedMac, isDnsLabel, isSystemUserName } from './identifiers';
+import { derivedMac, isDnsLabel, isDomainName, isHostName, isSystemUserName } from './identifiers';
 import { RouterIdAllocator } from './vrrp-ids';
 import { checkHttpsUrl, checkSafeHostName, checkSafeName, refuseSecretPlaceholders } from './safe-strings';
-import { MIN_RSA_BITS, rsaModulusBits } from './ssh-keys';
+import { HOST_KEY_TYPES, isOpensshKey, MIN_RSA_BITS, rsaModulusBits, USER_KEY_TYPES } from './ssh-keys';
 import { buildServerChecks } from './server-checks';
 import { buildFirewall } from './firewall';
+import { checkHostAddress, checkMembers, isTcpPort, nonNegativeInteger, positiveInteger } from './clusters/checks';
+import { VipRegistry } from './clusters/vip-registry';
 
 export const DEFAULT_SIZING: Sizing = { vcpus: D.DEFAULT_VCPUS, memoryMiB: D.DEFAULT_MEMORY_MIB, diskGiB: D.DEFAULT_DISK_GIB };
 /** The built-in demo application's unit name and port, when the user gives no service of their own. */
@@ -111,8 +113,7 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
     problems.add('highAvailability.vrrpMode', `VRRP mode '${String(vrrpMode)}' is unknown`, "use 'unicast' (default) or 'multicast'");
   }
   const routerIds = new RouterIdAllocator(spec.name, problems);
-  const routerId = (where: string, vipName: string, explicit: number | undefined, segment = 'management') =>
-    explicit !== undefined ? { id: routerIds.explicit(segment, where, vipName, explicit) } : routerIds.derived(segment, vipName);
+  const routerId = (where: string, vipName: string, explicit: number | undefined, segment = 'management') => routerIds.request(segment, where, vipName, explicit);
 
   // Load-balancer cluster and the fabric VIP.
   const lb = spec.loadBalancer ?? {};
@@ -406,16 +407,6 @@ export function buildFabricModel(spec: FabricSpec, platform: PlatformTraits, con
   };
 }
 
-/** OpenSSH key types an SSH server's host key can have. */
-const HOST_KEY_TYPES = 'ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521';
-/** OpenSSH key types a login may use: the host key types, DSA and the security-key types. */
-const USER_KEY_TYPES = `${HOST_KEY_TYPES}|ssh-dss|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com`;
-
-/** `type base64 [comment]`, one public key in OpenSSH form. */
-function isOpensshKey(key: string, types: string): boolean {
-  return new RegExp(`^(${types}) [A-Za-z0-9+/=]+( .*)?$`).test(key.trim());
-}
-
 function buildConfigurationDelivery(spec: ConfigurationDeliverySpec, authorizedKeys: number, problems: ProblemCollector): ConfigurationDelivery {
   const where = 'configurationDelivery';
   if (spec.enabled === true && authorizedKeys === 0) {
@@ -469,37 +460,6 @@ function checkImageChoice(image: ApplianceImageSpec | undefined, where: string, 
     return undefined;
   }
   return image;
-}
-
-/** Records every address a VIP must not collide with, and checks each VIP once. */
-class VipRegistry {
-  private readonly used = new Map<string, string>();
-  constructor(private readonly problems: ProblemCollector) {}
-
-  nodeAddress(address: string, where: string, node: string): void {
-    const other = this.used.get(address);
-    if (other?.startsWith('VIP:')) {
-      this.problems.add(where, `address '${address}' of appliance '${node}' equals the ${other.slice(4)}`, 'a VIP must be an address no node owns: change the VIP or the node address');
-    }
-    if (!other) this.used.set(address, `node:${node}`);
-  }
-
-  vip(where: string, what: string, vip: unknown, subnet: Ipv4Network, gateway: string, networkName = 'management network'): void {
-    if (!isIpv4(vip)) {
-      this.problems.add(where, `${what} '${String(vip)}' is not an IPv4 address`, `give a dotted-quad address inside the ${networkName}, e.g. '${offsetIpv4(subnet.networkAddress, 10)}'`);
-      return;
-    }
-    checkHostAddress(where, what, vip, subnet, this.problems, networkName);
-    if (vip === gateway) this.problems.add(where, `${what} '${vip}' is the gateway address`, `choose a free address in the ${networkName}`);
-    const other = this.used.get(vip);
-    if (other?.startsWith('node:')) {
-      this.problems.add(where, `${what} '${vip}' equals the address of appliance '${other.slice(5)}'`, 'a VIP must be an address no node owns: change the VIP or the node address');
-    } else if (other) {
-      this.problems.add(where, `${what} '${vip}' equals the ${other.slice(4)}`, 'give every VIP its own address');
-    } else {
-      this.used.set(vip, `VIP:${what}`);
-    }
-  }
 }
 
 interface DeviceNetworkDraft {
@@ -621,12 +581,12 @@ function buildNetwork(spec: FabricSpec, problems: ProblemCollector): ManagementN
     if (!isIpv4(s)) problems.add(`managementNetwork.dnsServers[${i}]`, `DNS server '${String(s)}' is not an IPv4 address`, 'list resolvers by address');
   });
   (net.ntpServers ?? []).forEach((s, i) => {
-    if (!isIpv4(s) && !(typeof s === 'string' && /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(s))) {
+    if (!isIpv4(s) && !isHostName(s)) {
       problems.add(`managementNetwork.ntpServers[${i}]`, `NTP server '${String(s)}' is neither an IPv4 address nor a host name`, 'list NTP servers by address or host name');
     }
   });
   (net.searchDomains ?? []).forEach((d, i) => {
-    if (typeof d !== 'string' || !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(d)) {
+    if (!isDomainName(d)) {
       problems.add(`managementNetwork.searchDomains[${i}]`, `search domain '${String(d)}' is not a domain name`, "use lower-case labels separated by dots, e.g. 'fabric.example.net'");
     }
   });
@@ -677,33 +637,6 @@ function listAppliances(spec: FabricSpec, problems: ProblemCollector): Appliance
   return spec.appliances;
 }
 
-function checkHostAddress(where: string, what: string, address: string, subnet: Ipv4Network, problems: ProblemCollector, networkName = 'management network'): void {
-  const cidr = `${subnet.networkAddress}/${subnet.prefixLength}`;
-  if (!inNetwork(address, subnet)) {
-    problems.add(where, `${what} '${address}' is outside the ${networkName} ${cidr}`, `choose an address inside ${cidr}`);
-  } else if (address === subnet.networkAddress) {
-    problems.add(where, `${what} '${address}' is the network address of ${cidr}`, `choose a host address between ${offsetIpv4(subnet.networkAddress, 1)} and ${offsetIpv4(subnet.broadcastAddress, -1)}`);
-  } else if (address === subnet.broadcastAddress) {
-    problems.add(where, `${what} '${address}' is the broadcast address of ${cidr}`, `choose a host address between ${offsetIpv4(subnet.networkAddress, 1)} and ${offsetIpv4(subnet.broadcastAddress, -1)}`);
-  }
-}
-
-function checkMembers(where: string, cluster: string, members: unknown, known: Map<string, number>, problems: ProblemCollector): void {
-  if (!Array.isArray(members)) {
-    problems.add(where, `members of the ${cluster} are not a list`, 'give a list of appliance names');
-    return;
-  }
-  const seen = new Set<string>();
-  members.forEach((m, i) => {
-    if (!known.has(m)) {
-      problems.add(`${where}[${i}]`, `'${String(m)}' in the ${cluster} is not an appliance of this fabric`, `use one of: ${[...known.keys()].join(', ')}`);
-    } else if (seen.has(m)) {
-      problems.add(`${where}[${i}]`, `'${m}' is listed twice in the ${cluster}`, 'list every member once');
-    }
-    seen.add(m);
-  });
-}
-
 function mergeSizing(base: Sizing, override: SizingSpec | undefined, where: string, problems: ProblemCollector): Sizing {
   const merged = { ...base, ...(override ?? {}) };
   // Only the keys given here: inherited values were checked where they were given.
@@ -715,27 +648,6 @@ function mergeSizing(base: Sizing, override: SizingSpec | undefined, where: stri
     }
   }
   return merged;
-}
-
-/** Whether the value is a TCP port; says what is wrong when it is not. */
-function isTcpPort(where: string, port: number, problems: ProblemCollector): boolean {
-  if (Number.isInteger(port) && port >= 1 && port <= 65535) return true;
-  problems.add(where, `port ${String(port)} is not a TCP port`, 'use a whole number from 1 to 65535');
-  return false;
-}
-
-function nonNegativeInteger(where: string, value: number, problems: ProblemCollector): number {
-  if (!Number.isInteger(value) || value < 0) {
-    problems.add(where, `${String(value)} is not a whole number of seconds`, 'give 0 or a positive whole number');
-  }
-  return value;
-}
-
-function positiveInteger(where: string, value: number, problems: ProblemCollector): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    problems.add(where, `${String(value)} is not a positive whole number`, 'give a positive whole number');
-  }
-  return value;
 }
 
 function buildService(s: ServiceSpec, where: string, defaults: { name: string; port: number }, problems: ProblemCollector): ApplicationService {
