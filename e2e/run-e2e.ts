@@ -42,7 +42,7 @@ import { vrrpStateFile } from '../cloud-init/keepalived';
 import { DATABASE_INELIGIBLE_FILE, HAPROXY_CHECK_SCRIPT } from '../cloud-init/node-paths';
 import { WATCHDOG_UNIT } from '../cloud-init/watchdog';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
-import { DEFAULT_APPLICATION_SERVICE } from '../model/build-model';
+import { DEFAULT_APPLICATION_SERVICE_NAME } from '../model/defaults';
 import { FabricModel } from '../model/fabric-model';
 import { FabricSpec } from '../model/fabric-spec';
 import { CONFIG_DIR, PROJECT_ROOT } from '../stacks/main';
@@ -1064,7 +1064,7 @@ const round = (n: number) => Math.round(n * 10) / 10;
 async function printGuestState(vms: QemuVm[]): Promise<void> {
   const command = [
     'uptime',
-    `systemctl is-active keepalived haproxy ${DATABASE_UNIT} ${DEFAULT_APPLICATION_SERVICE.name} ${WATCHDOG_UNIT}`,
+    `systemctl is-active keepalived haproxy ${DATABASE_UNIT} ${DEFAULT_APPLICATION_SERVICE_NAME} ${WATCHDOG_UNIT}`,
     'ip -4 -br addr',
     'journalctl --no-pager -u keepalived -n 25',
     `time ${HAPROXY_CHECK_SCRIPT}; echo check-haproxy exit $?`,

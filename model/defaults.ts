@@ -1,10 +1,10 @@
 /**
- * Every default of a fabric key, written once. The model (build-model.ts)
- * reads these; the types in fabric-spec.ts restate each value in their
- * `@default` (so editors, the generated JSON Schema and the README show it),
- * and test/config-schema.test.ts checks that each `@default` equals the
- * constant whose `@defaultOf` names that key. An empty list, which means
- * "none", has no constant.
+ * Every default of a fabric key, written once. The model's builders
+ * (model/clusters/) read these; the types in fabric-spec.ts restate each
+ * value in their `@default` (so editors, the generated JSON Schema and the
+ * README show it), and test/config-schema.test.ts checks that each
+ * `@default` equals the constant whose `@defaultOf` names that key. An
+ * empty list, which means "none", has no constant.
  */
 
 /** The one login on every node: operators and Terraform's configuration delivery. */

@@ -25,10 +25,25 @@ export function derivedMac(prefix: string, fourthOctetMask: number, fabricName: 
   return `${prefix}:${tail.map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 }
 
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const LABEL = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
+const DNS_LABEL = new RegExp(`^${LABEL}$`);
+/** Dot-separated DNS labels, at most 253 characters in all. */
+const DOMAIN_NAME = `^(?=.{1,253}$)(${LABEL})(\\.${LABEL})*$`;
+const LOWER_CASE_DOMAIN_NAME = new RegExp(DOMAIN_NAME);
+const ANY_CASE_DOMAIN_NAME = new RegExp(DOMAIN_NAME, 'i');
 
 export function isDnsLabel(text: unknown): text is string {
   return typeof text === 'string' && DNS_LABEL.test(text);
+}
+
+/** A domain name in lower case, e.g. a search domain. */
+export function isDomainName(text: unknown): text is string {
+  return typeof text === 'string' && LOWER_CASE_DOMAIN_NAME.test(text);
+}
+
+/** A host name in any case, e.g. an NTP server's. */
+export function isHostName(text: unknown): text is string {
+  return typeof text === 'string' && ANY_CASE_DOMAIN_NAME.test(text);
 }
 
 /**

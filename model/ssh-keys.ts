@@ -1,7 +1,17 @@
-/** What sshd on the nodes accepts from a login key (cloud-init/ssh.ts renders it). */
+/** OpenSSH public keys: their form, and what sshd on the nodes accepts from a login key (cloud-init/ssh.ts renders it). */
 
 /** The smallest RSA key sshd accepts (RequiredRSASize, OpenSSH 9.1+). */
 export const MIN_RSA_BITS = 3072;
+
+/** OpenSSH key types an SSH server's host key can have. */
+export const HOST_KEY_TYPES = 'ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521';
+/** OpenSSH key types a login may use: the host key types, DSA and the security-key types. */
+export const USER_KEY_TYPES = `${HOST_KEY_TYPES}|ssh-dss|sk-ssh-ed25519@openssh\\.com|sk-ecdsa-sha2-nistp256@openssh\\.com`;
+
+/** `type base64 [comment]`, one public key in OpenSSH form. */
+export function isOpensshKey(key: string, types: string): boolean {
+  return new RegExp(`^(${types}) [A-Za-z0-9+/=]+( .*)?$`).test(key.trim());
+}
 
 /**
  * The bit length of an `ssh-rsa` public key's modulus, read from the key's

@@ -29,6 +29,11 @@ export class RouterIdAllocator {
     return id as number;
   }
 
+  /** The id of one VIP: `explicit` when given, else a derived one (known after `assign()`). */
+  request(segment: string, where: string, vipName: string, explicit: number | undefined): { id: number } {
+    return explicit !== undefined ? { id: this.explicit(segment, where, vipName, explicit) } : this.derived(segment, vipName);
+  }
+
   /** Queues a derived id; call `assign()` after every explicit one is registered. */
   derived(segment: string, vipName: string): { id: number } {
     const box = { id: 0 };

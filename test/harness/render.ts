@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { NodeBundle } from '../../cloud-init/bundle';
 import { FabricSecrets, renderNodeCloudInit } from '../../cloud-init/cloud-config';
-import { buildFabricModel, DEFAULT_APPLICATION_SERVICE } from '../../model/build-model';
+import { buildFabricModel } from '../../model/build-model';
+import { DEFAULT_APPLICATION_SERVICE_PORT } from '../../model/defaults';
 import { FabricModel } from '../../model/fabric-model';
 import { FabricSpec, FirewallSpec, LoadBalancerSpec, WatchdogSpec } from '../../model/fabric-spec';
 import { runOk } from './exec';
@@ -66,7 +67,7 @@ export function namespaceFabricSpec(options: NamespaceFabricOptions = {}): Fabri
     ...(options.cassandra ? { cassandra: { members: ['node1', 'node2', 'node3'] } } : {}),
     // The client writes through the database VIP as the application would (it stands for a reporting tool).
     firewall: options.firewall ?? (options.database ? { databaseClientCidrs: [`${CLIENT_ADDRESS}/32`] } : {}),
-    ...(options.deviceNetwork ? { deviceNetwork: { cidr: device.cidr, firstAddress: device.firstAddress, vip: device.vip, tcpPorts: [DEFAULT_APPLICATION_SERVICE.port] } } : {}),
+    ...(options.deviceNetwork ? { deviceNetwork: { cidr: device.cidr, firstAddress: device.firstAddress, vip: device.vip, tcpPorts: [DEFAULT_APPLICATION_SERVICE_PORT] } } : {}),
   };
 }
 
