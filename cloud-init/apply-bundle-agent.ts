@@ -3,6 +3,7 @@ import { readAsset } from './assets';
 import { FIREWALL_CONFIG } from './firewall';
 import { HAPROXY_ADMIN_SOCKET, HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE } from './haproxy';
 import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_RELOAD_TIME_FILE, vrrpInstancesOf, vrrpStateFile } from './keepalived';
+import { DATABASE_ACCOUNTS_SCRIPT } from './node-paths';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, STATE_DIR } from './rendered-file';
 import { WATCHDOG_UNIT } from './watchdog';
 
@@ -88,6 +89,8 @@ export function renderApplyBundleConf(model: FabricModel, node: NodeModel): stri
     `KEEPALIVED_RELOAD_TIME_FILE=${KEEPALIVED_RELOAD_TIME_FILE}`,
     `VRRP_SETTLE_SECONDS=${vrrpSettleSeconds(model, node)}`,
     `WATCHDOG_UNIT=${WATCHDOG_UNIT}.service`,
+    // Empty where there is no database.
+    `DATABASE_ACCOUNTS_SCRIPT=${node.roles.includes('database') ? DATABASE_ACCOUNTS_SCRIPT : ''}`,
     `RELOAD_TIMEOUT_SECONDS=${RELOAD_TIMEOUT_SECONDS}`,
     '# With --wait-ready, the agent waits until these answer (space-separated) before it configures a new node.',
     `READY_URLS=${readyUrlsOf(model, node).join(' ')}`,

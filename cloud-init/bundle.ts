@@ -5,6 +5,7 @@ import { DATABASE_ENV } from './database';
 import { FIREWALL_CONFIG } from './firewall';
 import { HAPROXY_CONFIG, TLS_BUNDLE_PATH } from './haproxy';
 import { KEEPALIVED_CONFIG } from './keepalived';
+import { DATABASE_ACCOUNTS_SCRIPT } from './node-paths';
 import { RenderedFile } from './rendered-file';
 import { WATCHDOG_CONF } from './watchdog';
 
@@ -21,7 +22,7 @@ import { WATCHDOG_CONF } from './watchdog';
  */
 
 /** What takes a changed bundle file up on a running node (the agent knows exactly these). */
-export type BundleReload = 'nftables' | 'haproxy' | 'keepalived' | 'fabric-watchdog' | 'none';
+export type BundleReload = 'nftables' | 'database-accounts' | 'haproxy' | 'keepalived' | 'fabric-watchdog' | 'none';
 
 /**
  * Every bundle file, with what takes it up and what it depends on. A path not
@@ -38,8 +39,10 @@ const BUNDLE_FILES: ReadonlyMap<string, BundleReload> = new Map<string, BundleRe
   [KEEPALIVED_CONFIG, 'keepalived'],
   // Probe settings and the probes themselves.
   [WATCHDOG_CONF, 'fabric-watchdog'],
-  // The database hooks' peer and witnesses (membership); they read it on every call.
-  [DATABASE_ENV, 'none'],
+  // The database hooks' peer and witnesses (membership; they read it on every call), and the hosts
+  // each database account is for: the accounts script makes the server's accounts match it.
+  [DATABASE_ENV, 'database-accounts'],
+  [DATABASE_ACCOUNTS_SCRIPT, 'database-accounts'],
   // The agent's own settings (the node's VRRP instances, the health port); it reads the bundle's copy.
   [APPLY_BUNDLE_CONF, 'none'],
 ]);

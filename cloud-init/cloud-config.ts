@@ -12,7 +12,7 @@ import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cass
 import { DatabaseSecrets, databaseFiles, DATABASE_UNIT } from './database';
 import { firewallFiles, FIREWALL_UNIT } from './firewall';
 import { monitoringFiles } from './monitoring';
-import { DATABASE_BOOTSTRAP_SCRIPT } from './node-paths';
+import { DATABASE_ACCOUNTS_SCRIPT } from './node-paths';
 import { toYaml } from './yaml';
 
 /** Every secret a node's user-data can carry; Terraform references in a synthesized plan. */
@@ -168,7 +168,7 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
       ['systemctl', 'enable', ...units, ...afterwards],
       // restart, not start: packaged daemons may already run with their stock configuration.
       ...(units.length > 0 ? [['systemctl', 'restart', ...units]] : []),
-      ...(node.roles.includes('database') ? [[DATABASE_BOOTSTRAP_SCRIPT]] : []),
+      ...(node.roles.includes('database') ? [[DATABASE_ACCOUNTS_SCRIPT]] : []),
       ['systemctl', 'restart', ...afterwards],
       // Cassandra last and alone: installing it from Apache's repository takes minutes, and when
       // that fails, one systemctl line naming a missing unit would fail for every unit on it.

@@ -2,8 +2,8 @@ import { parseIpv4Cidr } from '../model/addresses';
 import { DatabaseClusterModel, FabricModel, NodeModel, nodeByName } from '../model/fabric-model';
 import { renderAsset } from './assets';
 import {
-  DATABASE_BOOTSTRAP_ASSET,
-  DATABASE_BOOTSTRAP_SCRIPT,
+  DATABASE_ACCOUNTS_ASSET,
+  DATABASE_ACCOUNTS_SCRIPT,
   DATABASE_CHECK_SCRIPT,
   DATABASE_INELIGIBLE_FILE,
   DATABASE_NOTIFY_ASSET,
@@ -82,9 +82,10 @@ export function renderMariadbConf(model: FabricModel, node: NodeModel, db: Datab
   ].join('\n');
 }
 
-/** MariaDB host pattern for a CIDR, e.g. 198.51.100.0/255.255.255.0. */
+/** MariaDB host pattern for a CIDR: the address alone for a /32, else e.g. 198.51.100.64/255.255.255.192. */
 function hostPattern(cidr: string): string {
   const net = parseIpv4Cidr(cidr)!;
+  if (net.prefixLength === 32) return net.networkAddress;
   const mask = Array.from({ length: 4 }, (_, i) => {
     const bits = Math.max(0, Math.min(8, net.prefixLength - i * 8));
     return 256 - 2 ** (8 - bits);
@@ -92,10 +93,29 @@ function hostPattern(cidr: string): string {
   return `${net.networkAddress}/${mask}`;
 }
 
+/** The hosts each database account is created for on a database node: never a whole segment. */
+export interface DatabaseAccountHosts {
+  /** The peer: a standby replicates from this node, and seeds itself from a dump of it. */
+  readonly replication: readonly string[];
+  /** The application servers, and the networks of firewall.databaseClientCidrs. */
+  readonly application: readonly string[];
+}
+
+export function databaseAccountHosts(model: FabricModel, node: NodeModel, db: DatabaseClusterModel): DatabaseAccountHosts {
+  const peer = nodeByName(model, db.members.find((m) => m !== node.name)!);
+  const servers = model.applicationServers.members;
+  // A connection to an address the node holds itself leaves from that address: an application
+  // server that is also a database node reaches the VIP it holds from the VIP.
+  const fromVip = db.members.some((m) => servers.includes(m)) ? [db.vrrp.vip] : [];
+  const application = [...servers.map((n) => nodeByName(model, n).managementAddress), ...fromVip, ...model.firewall.databaseClientCidrs.map(hostPattern)];
+  return { replication: [peer.managementAddress], application: [...new Set(application)] };
+}
+
 export function renderDatabaseEnv(model: FabricModel, node: NodeModel, db: DatabaseClusterModel, secrets: DatabaseSecrets): string {
   const peer = nodeByName(model, db.members.find((m) => m !== node.name)!);
   // Nodes (and the gateway) whose reachability proves this node is not the isolated one.
   const witnesses = [...model.nodes.filter((n) => !db.members.includes(n.name)).map((n) => n.managementAddress), model.network.gateway];
+  const hosts = databaseAccountHosts(model, node, db);
   return [
     generatedHeader(model, node, 'Database hook settings'),
     `DB_PORT=${db.port}`,
@@ -103,7 +123,10 @@ export function renderDatabaseEnv(model: FabricModel, node: NodeModel, db: Datab
     `DB_VIP=${db.vrrp.vip}`,
     `DB_PEER=${peer.managementAddress}`,
     `DB_PEER_NAME=${peer.name}`,
-    `DB_CLIENT_HOSTS=${hostPattern(model.network.cidr)}`,
+    '# Each account exists for exactly these hosts (addresses, or address/netmask); the accounts',
+    '# script drops one for a host no longer listed.',
+    `DB_REPLICATION_HOSTS="${hosts.replication.join(' ')}"`,
+    `DB_APPLICATION_HOSTS="${hosts.application.join(' ')}"`,
     `DB_REPLICATION_USER=${db.replicationUser}`,
     `DB_REPLICATION_PASSWORD=${secrets.replicationPassword}`,
     `DB_APPLICATION_USER=${db.applicationUser}`,
@@ -119,9 +142,9 @@ export function renderDatabaseCheck(model: FabricModel, node: NodeModel): string
   return ['#!/bin/bash', generatedHeader(model, node, 'keepalived check of the local database'), 'exec mariadb-admin --protocol=socket --connect-timeout=1 ping > /dev/null 2>&1', ''].join('\n');
 }
 
-/** First boot: users and database, created on each node outside the binlog so the nodes' GTIDs stay equal. */
-export function renderDatabaseBootstrap(model: FabricModel, node: NodeModel): string {
-  return renderAsset(DATABASE_BOOTSTRAP_ASSET, generatedHeader(model, node, 'Database bootstrap (first boot)'));
+/** The database and its accounts, at first boot and whenever database.env changes; outside the binlog, so the nodes' GTIDs stay equal. */
+export function renderDatabaseAccounts(model: FabricModel, node: NodeModel): string {
+  return renderAsset(DATABASE_ACCOUNTS_ASSET, generatedHeader(model, node, 'Database and accounts (first boot and every change of database.env)'));
 }
 
 /** keepalived notify hook of the database VIP: promotion, demotion, rejoin. */
@@ -153,7 +176,7 @@ export function databaseFiles(model: FabricModel, node: NodeModel, secrets: Data
     { path: '/etc/mysql/mariadb.conf.d/60-appliance-fabric.cnf', content: renderMariadbConf(model, node, db), permissions: '0644' },
     { path: DATABASE_ENV, content: renderDatabaseEnv(model, node, db, secrets), permissions: '0600' },
     { path: DATABASE_CHECK_SCRIPT, content: renderDatabaseCheck(model, node), permissions: '0755' },
-    { path: DATABASE_BOOTSTRAP_SCRIPT, content: renderDatabaseBootstrap(model, node), permissions: '0755' },
+    { path: DATABASE_ACCOUNTS_SCRIPT, content: renderDatabaseAccounts(model, node), permissions: '0755' },
     { path: DATABASE_NOTIFY_SCRIPT, content: renderDatabaseNotify(model, node), permissions: '0755' },
   );
   return files;

@@ -508,7 +508,9 @@ export interface FirewallSpec {
   readonly adminCidrs?: string[];
   /**
    * Networks allowed to the database port besides the application servers and
-   * the database peer (a reporting tool, an operator's client).
+   * the database peer (a reporting tool, an operator's client). The
+   * application's database account is created for these networks too; the
+   * accounts are otherwise for each application server's address only.
    * @default []
    */
   readonly databaseClientCidrs?: string[];

@@ -3,9 +3,9 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { readAsset } from '../cloud-init/assets';
 import { renderDemoServiceScript } from '../cloud-init/application-service';
-import { DATABASE_ENV, renderDatabaseBootstrap, renderDatabaseNotify } from '../cloud-init/database';
+import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseNotify } from '../cloud-init/database';
 import { renderNotifyScript, vrrpStateFile } from '../cloud-init/keepalived';
-import { DATABASE_BOOTSTRAP_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT } from '../cloud-init/node-paths';
+import { DATABASE_ACCOUNTS_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT } from '../cloud-init/node-paths';
 import { generatedHeader, RUN_DIR } from '../cloud-init/rendered-file';
 import { renderWatchdogScript, WATCHDOG_ASSET } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
@@ -22,13 +22,13 @@ describe('the script assets', () => {
   const names = readdirSync(ASSET_DIR).sort();
 
   it('are the scripts the renderers ship, each naming itself under its #! line', () => {
-    expect(names).toEqual(['database-bootstrap', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-watchdog', 'keepalived-notify']);
+    expect(names).toEqual(['database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-watchdog', 'keepalived-notify']);
     for (const name of names) {
       const [shebang, second] = readAsset(name).split('\n');
       expect(shebang).toMatch(/^#!\/(bin\/bash|usr\/bin\/python3)$/);
       expect(second).toMatch(new RegExp(`^# ${name.replace('.', '\\.')}: `));
     }
-    expect([DATABASE_BOOTSTRAP_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, WATCHDOG_ASSET].every((n) => names.includes(n))).toBe(true);
+    expect([DATABASE_ACCOUNTS_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, WATCHDOG_ASSET].every((n) => names.includes(n))).toBe(true);
   });
 
   // Fast-tier syntax checks on the files themselves (shellcheck, a Debian package, runs in the real-tools tier).
@@ -51,7 +51,7 @@ describe('the script assets', () => {
       [WATCHDOG_ASSET, renderWatchdogScript(model, node), 'Health-probing watchdog'],
       [NOTIFY_ASSET, renderNotifyScript(model, node), 'keepalived notify hook'],
       [DATABASE_NOTIFY_ASSET, renderDatabaseNotify(model, node), 'Database VIP hook: promote, demote, rejoin'],
-      [DATABASE_BOOTSTRAP_ASSET, renderDatabaseBootstrap(model, node), 'Database bootstrap (first boot)'],
+      [DATABASE_ACCOUNTS_ASSET, renderDatabaseAccounts(model, node), 'Database and accounts (first boot and every change of database.env)'],
       [DEMO_SERVICE_ASSET, renderDemoServiceScript(model, node), 'Demo application service'],
     ];
     for (const [name, text, what] of rendered) {
@@ -71,7 +71,7 @@ describe('the script assets', () => {
     expect(database).toContain(`\nFABRIC_NOTIFY_PID=$$ ${NOTIFY_SCRIPT} "$@"\n`);
     expect(database).toContain(`\ninstance="\${2:-${model.database!.vrrp.name}}"\n`);
     expect(database).toContain(`current_state() { cut -d' ' -f2 "${vrrpStateFile('${instance}')}" 2> /dev/null; }`);
-    expect(readAsset(DATABASE_BOOTSTRAP_ASSET)).toContain(`\n. ${DATABASE_ENV}\n`);
+    expect(readAsset(DATABASE_ACCOUNTS_ASSET)).toContain(`\n. ${DATABASE_ENV}\n`);
     // Every runtime file the hooks name is in the runtime directory the tmpfiles rule makes root's alone.
     for (const text of [notify, database]) for (const p of text.match(/\/run\/[\w./${}-]+/g) ?? []) expect(p.startsWith(`${RUN_DIR}/`) || p === RUN_DIR).toBe(true);
   });

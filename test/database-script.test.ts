@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DATABASE_ENV, renderDatabaseBootstrap, renderDatabaseEnv } from '../cloud-init/database';
+import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseEnv } from '../cloud-init/database';
 import { buildFabricModel } from '../model/build-model';
 import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
 
@@ -16,6 +16,7 @@ describe('the database bootstrap script', () => {
   const model = buildFabricModel(threeNodeSpec({ database: { vip: '198.51.100.20' } }), TEST_PLATFORM, 'stack/Fabric');
   const db = model.database!;
   const node = model.nodes.find((n) => n.name === db.members[0])!;
+  const peer = model.nodes.find((n) => n.name === db.members[1])!;
   const secrets = { replicationPassword: 'ReplicationTestOnly7', applicationPassword: 'ApplicationTestOnly8' };
   let dir: string;
 
@@ -27,14 +28,32 @@ describe('the database bootstrap script', () => {
       writeFileSync(path.join(dir, 'bin', name), `#!/bin/bash\n${body}\n`);
       chmodSync(path.join(dir, 'bin', name), 0o755);
     };
-    stub('mariadb', `printf '%s\\n' "$*" >> '${dir}/argv.log'\n{ echo '--- stdin'; cat; echo; } >> '${dir}/stdin.log'\nexit 0`);
+    // The server has a network-wide account of an earlier version and the peer's replication account.
+    stub(
+      'mariadb',
+      `printf '%s\\n' "$*" >> '${dir}/argv.log'\nin=$(cat)\nprintf -- '--- stdin\\n%s\\n' "$in" >> '${dir}/stdin.log'\n` +
+        `case $in in *"User = '${db.replicationUser}'"*) printf '%s\\n' 198.51.100.0/255.255.255.0 ${peer.managementAddress} ;; *"User = '${db.applicationUser}'"*) printf '%s\\n' 198.51.100.0/255.255.255.0 ;; esac\nexit 0`,
+    );
     stub('mariadb-admin', `printf '%s\\n' "$*" >> '${dir}/argv.log'\nexit 0`);
     stub('logger', `printf '%s\\n' "$*" >> '${dir}/logger.log'\nexit 0`);
     writeFileSync(path.join(dir, 'database.env'), renderDatabaseEnv(model, node, db, secrets));
     // The script sources its settings from a fixed path on the node; here from the test's copy.
-    writeFileSync(path.join(dir, 'bootstrap'), renderDatabaseBootstrap(model, node).split(DATABASE_ENV).join(path.join(dir, 'database.env')));
+    writeFileSync(path.join(dir, 'bootstrap'), renderDatabaseAccounts(model, node).split(DATABASE_ENV).join(path.join(dir, 'database.env')));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates each account for exactly the listed hosts and drops the others (a netmask account of an earlier version)', () => {
+    const r = spawnSync('bash', [path.join(dir, 'bootstrap')], { env: { PATH: `${dir}/bin:/usr/bin:/bin` }, encoding: 'utf8', timeout: 20000 });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const statements = readFileSync(path.join(dir, 'stdin.log'), 'utf8').split('--- stdin').pop()!;
+    const creates = [...statements.matchAll(/^CREATE USER IF NOT EXISTS '(\w+)'@'([^']+)'/gm)].map((m) => `${m[1]}@${m[2]}`);
+    const servers = model.applicationServers.members.map((n) => model.nodes.find((x) => x.name === n)!.managementAddress);
+    // threeNodeSpec: the database nodes are application servers too, which reach the VIP they hold from the VIP.
+    expect(creates).toEqual([`${db.replicationUser}@${peer.managementAddress}`, ...[...servers, db.vrrp.vip].map((h) => `${db.applicationUser}@${h}`)]);
+    expect(statements.match(/^DROP USER .*$/gm)).toEqual([`DROP USER '${db.replicationUser}'@'198.51.100.0/255.255.255.0';`, `DROP USER '${db.applicationUser}'@'198.51.100.0/255.255.255.0';`]);
+    expect(statements.trimStart().startsWith('SET SESSION sql_log_bin = 0;')).toBe(true);
+    expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain('2 account(s) for other hosts dropped');
+  });
 
   it('creates both accounts with their passwords given on stdin, never on a command line', () => {
     const r = spawnSync('bash', [path.join(dir, 'bootstrap')], { env: { PATH: `${dir}/bin:/usr/bin:/bin` }, encoding: 'utf8', timeout: 20000 });
@@ -47,6 +66,6 @@ describe('the database bootstrap script', () => {
     expect(stdin).toContain(`IDENTIFIED BY '${secrets.replicationPassword}'`);
     expect(stdin).toContain(`IDENTIFIED BY '${secrets.applicationPassword}'`);
     for (const password of Object.values(secrets)) expect(argv).not.toContain(password);
-    expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain(`users and database '${db.databaseName}' are in place`);
+    expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain(`database '${db.databaseName}' in place`);
   });
 });

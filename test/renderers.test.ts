@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import { renderNodeCloudInit } from '../cloud-init/cloud-config';
+import { databaseAccountHosts } from '../cloud-init/database';
 import { renderHaproxyCfg } from '../cloud-init/haproxy';
 import { renderKeepalivedConf } from '../cloud-init/keepalived';
 import { networkConfigOf } from '../cloud-init/network-config';
@@ -395,7 +396,18 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
     expect(env).toContain('DB_PEER=198.51.100.21');
     expect(env).toContain('DB_WITNESSES="198.51.100.11 198.51.100.12 198.51.100.13 198.51.100.1"');
     expect(env).toContain('DB_REPLICATION_PASSWORD=ReplTestOnly0');
-    expect(env).toContain('DB_CLIENT_HOSTS=198.51.100.0/255.255.255.0');
+    // Accounts per address: the peer for replication, each application server for the application.
+    expect(env).toContain('DB_REPLICATION_HOSTS="198.51.100.21"');
+    expect(env).toContain('DB_APPLICATION_HOSTS="198.51.100.11 198.51.100.12 198.51.100.13"');
+    expect(env).not.toMatch(/255\.255\.255\.0/);
+  });
+
+  it('creates the application account for the VIP too where a database node is an application server, and for each client network', () => {
+    const colocated = model(threeNodeSpec({ database: { vip: '198.51.100.20' }, firewall: { databaseClientCidrs: ['203.0.113.64/26', '192.0.2.7'] } }));
+    const db1 = colocated.nodes.find((n) => n.name === colocated.database!.members[0])!;
+    const hosts = databaseAccountHosts(colocated, db1, colocated.database!);
+    expect(hosts.replication).toEqual([colocated.nodes.find((n) => n.name === colocated.database!.members[1])!.managementAddress]);
+    expect(hosts.application).toEqual(['198.51.100.11', '198.51.100.12', '198.51.100.13', '198.51.100.20', '203.0.113.64/255.255.255.192', '192.0.2.7']);
   });
 
   it('points the application servers at the database VIP only', () => {

@@ -1,12 +1,18 @@
 import { rmSync } from 'node:fs';
-import { DATABASE_BOOTSTRAP_SCRIPT } from '../../cloud-init/node-paths';
+import { DATABASE_ACCOUNTS_SCRIPT } from '../../cloud-init/node-paths';
+import { databaseAccountHosts } from '../../cloud-init/database';
+import { nodeByName } from '../../model/fabric-model';
+import { FabricSpec } from '../../model/fabric-spec';
 import { RunningDatabase } from '../harness/database';
 import { nowMs, pollUntil } from '../harness/exec';
+import { namespaceFabricSpec, renderFabric, RenderedFabric } from '../harness/render';
 import { runningFabric } from './fabric-fixture';
+
+const FABRIC_OPTIONS = { database: true };
 
 // Tier 3: the database cluster (MariaDB, its keepalived instance and hooks, the watchdog) running in network namespaces.
 describe('a running fabric with the database cluster: replication, promotion, rejoin', () => {
-  const fabric = runningFabric({ database: true });
+  const fabric = runningFabric(FABRIC_OPTIONS);
   let db: RunningDatabase;
   let primary = '';
   let standby = '';
@@ -33,6 +39,42 @@ describe('a running fabric with the database cluster: replication, promotion, re
     const direct = await db.nodeQuery(standby, `SELECT @@global.read_only`);
     expect(direct.rows).toBe('1');
   }, 90_000);
+
+  /** The database accounts on `node`'s own server, as user@host, sorted. */
+  const accountsOn = async (node: string) =>
+    (await db.nodeQuery(node, `SELECT CONCAT(User, '@', Host) FROM mysql.user WHERE User IN ('${db.model.replicationUser}', '${db.model.applicationUser}')`)).rows.split('\n').filter(Boolean).sort();
+  /** What database.env of `node` lists, in the same form. */
+  const accountsListed = (rendered: RenderedFabric, node: string) => {
+    const hosts = databaseAccountHosts(rendered.model, nodeByName(rendered.model, node), rendered.model.database!);
+    return [...hosts.replication.map((h) => `${db.model.replicationUser}@${h}`), ...hosts.application.map((h) => `${db.model.applicationUser}@${h}`)].sort();
+  };
+
+  it('has each account for exactly the hosts its database.env lists on both nodes (the peer; the application servers and client networks), never a network', async () => {
+    for (const node of db.model.members) {
+      const accounts = await accountsOn(node);
+      expect(accounts).toEqual(accountsListed(fabric.rendered(), node));
+      expect(accounts.join(' ')).not.toContain('255.255.255.0');
+    }
+  });
+
+  it('makes the accounts follow a bundle that changes database.env (a client network added, then removed), on the primary and the standby', async () => {
+    const h = fabric.harness();
+    const base = fabric.rendered();
+    const extra = '203.0.113.64/26';
+    const started = namespaceFabricSpec(FABRIC_OPTIONS);
+    const spec: FabricSpec = { ...started, firewall: { ...started.firewall, databaseClientCidrs: [...(started.firewall?.databaseClientCidrs ?? []), extra] } };
+    const widened = renderFabric(spec, base.secrets);
+    for (const [step, rendered] of [['added', widened], ['removed', base]] as const) {
+      for (const node of [standby, primary]) {
+        const r = await h.applyBundle(node, rendered.bundles[node]);
+        expect({ step, node, code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ step, node, code: 0, stderr: '' });
+        expect(await accountsOn(node)).toEqual(accountsListed(rendered, node));
+      }
+    }
+    expect(accountsListed(widened, primary)).toContain(`${db.model.applicationUser}@203.0.113.64/255.255.255.192`);
+    // The application still writes through the VIP after both changes.
+    expect(db.clientQuery(`INSERT INTO failover (marker, written_on) VALUES ('${marker}-accounts', @@hostname); SELECT @@hostname`).rows).toBe(primary);
+  }, 120_000);
 
   it('moves the database VIP to the promoted standby when the primary database stops, and takes writes there', async () => {
     const h = fabric.harness();
@@ -104,7 +146,7 @@ describe('a running fabric with the database cluster: replication, promotion, re
     }, 10_000, 250);
     expect({ purged, logs: await logsNow(), error: purge.error }).toEqual({ purged: true, logs: [current], error: '' });
     expect((await h.systemctl(replaced, 'start', 'mariadb.service')).code).toBe(0);
-    const bootstrap = await h.exec(replaced, [DATABASE_BOOTSTRAP_SCRIPT], 90_000);
+    const bootstrap = await h.exec(replaced, [DATABASE_ACCOUNTS_SCRIPT], 90_000);
     expect({ code: bootstrap.code, err: bootstrap.stderr }).toEqual({ code: 0, err: '' });
     for (const unit of ['keepalived.service', 'fabric-watchdog.service']) expect((await h.systemctl(replaced, 'start', unit)).code).toBe(0);
 
