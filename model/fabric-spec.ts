@@ -159,24 +159,6 @@ export interface ApplicationServiceSpec extends ServiceSpec {
   readonly name?: string;
   /** TCP port the service listens on, on the node's management address. @default 8080 */
   readonly port?: number;
-  /** Health check used by HAProxy and the watchdog. @default - an `http` check (HealthCheckSpec's defaults) */
-  readonly healthCheck?: HealthCheckSpec;
-  /**
-   * Command that runs the service (systemd ExecStart). The default is a small
-   * Python HTTP server that answers with its node name, so a fresh fabric can
-   * be tested end to end.
-   * @default - the built-in demo service
-   */
-  readonly execStart?: string;
-  /** Debian packages the service needs. @default - what the built-in service needs (python3), none for a service of your own */
-  readonly packages?: string[];
-  /**
-   * System user the service runs as, created on every application server
-   * (no login, no home). `root` runs it as root, with the database client
-   * credentials in its environment: only for a service that cannot do without.
-   * @default - the built-in service: a transient user of systemd's (DynamicUser); a service of your own: a user named after the service
-   */
-  readonly user?: string;
 }
 
 /** Where HAProxy's TLS certificate and key come from (see LoadBalancerSpec.tlsCertificate). */
@@ -317,21 +299,33 @@ export interface WatchdogSpec {
 }
 
 /** A service the fabric runs and watches: systemd unit, port, health check. */
+/**
+ * A service the fabric runs and watches on its nodes: the application (on
+ * every application server) or the monitoring service. Each names its own
+ * unit and port defaults (ApplicationServiceSpec, MonitoringServiceSpec).
+ */
 export interface ServiceSpec {
   /** systemd unit name without `.service`. */
   readonly name?: string;
-  /** TCP port it listens on. */
+  /** TCP port it listens on, on the node's management address. */
   readonly port?: number;
   /** Health check used by HAProxy and the watchdog. @default - an `http` check (HealthCheckSpec's defaults) */
   readonly healthCheck?: HealthCheckSpec;
-  /** systemd ExecStart. @default - the built-in demo service (answers with the node name) */
+  /**
+   * Command that runs the service (systemd ExecStart). The default is a small
+   * Python HTTP server that answers with its node name, so a fresh fabric can
+   * be tested end to end.
+   * @default - the built-in demo service
+   */
   readonly execStart?: string;
   /** Debian packages it needs. @default - what the built-in service needs (python3), none for a service of your own */
   readonly packages?: string[];
   /**
    * System user the service runs as. A named user is created on the nodes
    * that run the service (a system account: no login, no home). `root` runs
-   * it as root: give that only to a service that cannot do without.
+   * it as root (the application service with the database client
+   * credentials in its environment): give that only to a service that cannot
+   * do without.
    * @default - the built-in service: a transient user of systemd's (DynamicUser); a service of your own: a user named after the service
    */
   readonly user?: string;
