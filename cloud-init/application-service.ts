@@ -3,6 +3,7 @@ import { renderAsset } from './assets';
 import { DATABASE_CLIENT_ENV } from './database';
 import { DEMO_SERVICE_ASSET } from './node-paths';
 import { generatedHeader, LIB_DIR, RenderedFile } from './rendered-file';
+import { RESTART_POLICY_SERVICE_LINES, RESTART_POLICY_UNIT_LINES } from './restart-policy';
 
 export const DEMO_SERVICE_SCRIPT = `${LIB_DIR}/${DEMO_SERVICE_ASSET}`;
 
@@ -31,15 +32,12 @@ export function renderServiceUnit(
     `Description=appliance-fabric ${role.toLowerCase()} (${service.name})`,
     'After=network-online.target',
     'Wants=network-online.target',
-    'StartLimitIntervalSec=60',
-    'StartLimitBurst=10',
+    ...RESTART_POLICY_UNIT_LINES,
     '',
     '[Service]',
     ...environmentFiles.map((f) => `EnvironmentFile=-${f}`),
     `ExecStart=${execStart}`,
-    'Restart=always',
-    'RestartSec=1',
-    'TimeoutStopSec=10',
+    ...RESTART_POLICY_SERVICE_LINES,
     ...serviceUserLines(service),
     '',
     '[Install]',

@@ -5,6 +5,7 @@ import { DATABASE_UNIT } from './database';
 import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION } from './haproxy';
 import { eligibilityFile, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
+import { RESTART_POLICY_SERVICE_LINES, RESTART_POLICY_UNIT_LINES } from './restart-policy';
 
 /**
  * Self-healing on every node, in three layers that never drive the same
@@ -109,14 +110,10 @@ export function restartDropIn(model: FabricModel, node: NodeModel, unit: string,
     content: [
       generatedHeader(model, node, `systemd restart policy of ${unit}`),
       '[Unit]',
-      // Allow a burst of restarts, but not a tight crash loop forever.
-      'StartLimitIntervalSec=60',
-      'StartLimitBurst=10',
+      ...RESTART_POLICY_UNIT_LINES,
       '',
       '[Service]',
-      'Restart=always',
-      'RestartSec=1',
-      'TimeoutStopSec=10',
+      ...RESTART_POLICY_SERVICE_LINES,
       ...extra,
       '',
     ].join('\n'),
