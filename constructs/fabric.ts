@@ -70,6 +70,8 @@ export class Fabric extends Construct {
     const secrets = new FabricSecretsConstruct(this, 'secrets', this.model);
     const machines: ApplianceMachineSpec[] = [];
     const hostKeys = new Map<string, SshHostKeyConstruct>();
+    // Filled by the platform below, which creates each VM inside its appliance.
+    const vms = new Map<string, ApplianceMachine>();
     this.appliances = this.model.nodes.map((node) => {
       const hostKey = new SshHostKeyConstruct(this, `${node.name}_ssh_host_key`);
       hostKeys.set(node.name, hostKey);
@@ -78,6 +80,7 @@ export class Fabric extends Construct {
         node,
         cloudInit,
         terraformUserData: withSecrets(cloudInit.userData, { ...secrets.placeholders, ...hostKey.placeholders }, { ...secrets.tokens, ...hostKey.tokens }),
+        machineId: () => vms.get(node.name)?.id,
       });
       // Its id says what the marker is for; the value is the node, so it never changes on its own.
       const marker = new DataResource(appliance, 'replacement', { input: { node: node.name } });
@@ -100,8 +103,7 @@ export class Fabric extends Construct {
     if (m.cassandra) this.cassandra = new CassandraCluster(this, 'cassandra', m.cassandra, byName(m.cassandra.members));
     this.monitoring = new MonitoringCluster(this, 'monitoring', m.monitoring, byName(m.monitoring.members), m.vip);
 
-    const vms = platform.deploy(this, this.model, machines);
-    for (const appliance of this.appliances) appliance.machineId = vms.get(appliance.name)?.id;
+    for (const [name, vm] of platform.deploy(this, this.model, machines)) vms.set(name, vm);
     this.deliverConfiguration(hostKeys, (text) => withSecrets(text, secrets.placeholders, secrets.tokens));
 
     this.lockFile = path.resolve(lockFile ?? DEFAULT_LOCK_FILE);
