@@ -14,6 +14,8 @@ export * from './constructs/application-server-cluster';
 export * from './constructs/database-cluster';
 export * from './constructs/cassandra-cluster';
 export * from './constructs/monitoring-cluster';
+export * from './constructs/device-network';
+export type { IFabric } from './constructs/fabric-view';
 export { NodeConfiguration } from './constructs/node-configuration';
 export type { NodeConfigurationProps } from './constructs/node-configuration';
 export * from './constructs/platforms/platform';

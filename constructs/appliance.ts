@@ -10,6 +10,12 @@ export interface ApplianceProps {
   readonly cloudInit: NodeCloudInit;
   /** The same user-data as a Terraform string (escaped, secrets as references). */
   readonly terraformUserData: string;
+  /**
+   * The Terraform id of its VM. A function: the platform creates the VM
+   * inside this construct, so after it.
+   * @default - no VM
+   */
+  readonly machineId?: () => string | undefined;
 }
 
 /**
@@ -22,14 +28,19 @@ export class Appliance extends Construct {
   readonly cloudInit: NodeCloudInit;
   /** The user-data as a Terraform local, so the plan shows it once, readable, per node. */
   readonly userDataLocal: TerraformLocal;
-  /** Terraform id of the VM that realizes this appliance, set by the platform. */
-  machineId?: string;
+  private readonly resolveMachineId?: () => string | undefined;
 
   constructor(scope: Construct, id: string, props: ApplianceProps) {
     super(scope, id);
     this.model = props.node;
     this.cloudInit = props.cloudInit;
     this.userDataLocal = new TerraformLocal(this, 'user_data', props.terraformUserData);
+    this.resolveMachineId = props.machineId;
+  }
+
+  /** Terraform id of the VM that realizes this appliance, once the platform has created it. */
+  get machineId(): string | undefined {
+    return this.resolveMachineId?.();
   }
 
   get name(): string {

@@ -1,15 +1,32 @@
 import { Construct } from 'constructs';
 import { DatabaseClusterModel } from '../model/fabric-model';
+import { DatabaseSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
+import { IFabric } from './fabric-view';
+
+/** The database cluster's props: `vip` is required; each other key's default is on DatabaseSpec. */
+export interface DatabaseClusterProps extends DatabaseSpec {}
 
 /**
  * The database cluster: MariaDB primary and standby with GTID replication;
  * the primary holds the database VIP, and the standby is promoted when it
- * takes the VIP over.
+ * takes the VIP over. Created by `Fabric.addDatabase` (or the fabric's
+ * `database` prop).
  */
 export class DatabaseCluster extends Construct {
-  constructor(scope: Construct, id: string, readonly model: DatabaseClusterModel, readonly members: Appliance[]) {
-    super(scope, id);
+  constructor(
+    private readonly fabric: IFabric,
+    id: string,
+    readonly props: DatabaseClusterProps,
+  ) {
+    super(fabric, id);
+  }
+  /** Its part of the fabric model; reading it renders the fabric. */
+  get model(): DatabaseClusterModel {
+    return this.fabric.model.database!;
+  }
+  get members(): Appliance[] {
+    return this.fabric.appliancesNamed(this.model.members);
   }
   /** The address application servers use. */
   get vip(): string {

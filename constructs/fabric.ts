@@ -1,23 +1,25 @@
 import * as path from 'node:path';
-import { Annotations, App, DataResource, ITerraformDependable, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { Annotations, App, Aspects, DataResource, ITerraformDependable, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { renderNodeCloudInit, toYaml } from '../cloud-init/cloud-config';
 import { FabricModel, vrrpInstances } from '../model/fabric-model';
 import { guestinfoMetaDataOf } from '../cloud-init/network-config';
 import { buildFabricModel } from '../model/build-model';
-import { ProblemCollector } from '../model/errors';
+import { FabricValidationError, ProblemCollector, ValidationProblem } from '../model/errors';
 import { checkAgainstLock, LockedFabric, LockedImage, lockedFabricOf } from '../model/identity';
 import { FabricSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
 import { ApplicationServerCluster } from './application-server-cluster';
+import { CassandraCluster, CassandraClusterProps } from './cassandra-cluster';
+import { DatabaseCluster, DatabaseClusterProps } from './database-cluster';
+import { DeviceNetwork, DeviceNetworkProps } from './device-network';
 import { DEFAULT_LOCK_FILE, FabricLockWriter, readFabricLock } from './fabric-lock';
 import { FabricSecretsConstruct, SshHostKeyConstruct } from './fabric-secrets';
+import { IFabric } from './fabric-view';
+import { LoadBalancerCluster } from './load-balancer-cluster';
+import { MonitoringCluster, MonitoringClusterProps } from './monitoring-cluster';
 import { NodeConfiguration } from './node-configuration';
 import { RetiredAppliances } from './retired-appliances';
-import { CassandraCluster } from './cassandra-cluster';
-import { DatabaseCluster } from './database-cluster';
-import { LoadBalancerCluster } from './load-balancer-cluster';
-import { MonitoringCluster } from './monitoring-cluster';
 import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from './platforms/platform';
 import { escapeForTerraform, withSecrets } from './terraform-strings';
 
@@ -37,47 +39,207 @@ export interface FabricProps extends FabricSpec {
   readonly lockFile?: string;
 }
 
-/**
- * The physical cluster: a set of appliances with the fabric VIP, its logical
- * clusters, and one VM per appliance on the chosen platform. Props are
- * validated once, here, before any resource is created.
- */
-export class Fabric extends Construct {
-  /** The validated, normalized model every part of the fabric is built from. */
+/** What a fabric renders into, once. */
+interface RenderedFabric {
   readonly model: FabricModel;
   readonly appliances: Appliance[];
+}
+
+/** A cluster a fabric has at most one of, and how a caller adds it. */
+interface OptionalCluster {
+  readonly kind: abstract new (...args: never[]) => Construct;
+  /** What the messages call it. */
+  readonly what: string;
+  /** Its key in FabricProps. */
+  readonly key: 'database' | 'cassandra' | 'monitoring' | 'deviceNetwork';
+  readonly method: string;
+}
+
+const DATABASE: OptionalCluster = { kind: DatabaseCluster, what: 'database cluster', key: 'database', method: 'addDatabase' };
+const CASSANDRA: OptionalCluster = { kind: CassandraCluster, what: 'Cassandra cluster', key: 'cassandra', method: 'addCassandra' };
+const MONITORING: OptionalCluster = { kind: MonitoringCluster, what: 'monitoring cluster', key: 'monitoring', method: 'addMonitoring' };
+const DEVICE_NETWORK: OptionalCluster = { kind: DeviceNetwork, what: 'device network', key: 'deviceNetwork', method: 'addDeviceNetwork' };
+
+/**
+ * The physical cluster: a set of appliances with the fabric VIP, its logical
+ * clusters, and one VM per appliance on the chosen platform.
+ *
+ * Clusters come from the props or from `addDatabase`, `addCassandra`,
+ * `addMonitoring` and `addDeviceNetwork` (the props go through the same
+ * methods). The fabric renders when its plan is synthesized, so that a
+ * cluster added after the constructor is part of it: the whole fabric is
+ * then validated once, every problem reported together, and the appliances,
+ * VMs and configuration delivery are created. Reading `model` or
+ * `appliances` (or a cluster's members) renders it at once; no cluster can
+ * be added after that.
+ */
+export class Fabric extends Construct implements IFabric {
   readonly loadBalancer: LoadBalancerCluster;
   readonly applicationServers: ApplicationServerCluster;
-  /** The database cluster, when the fabric has one. */
-  readonly database?: DatabaseCluster;
-  /** The Cassandra cluster, when the fabric has one. */
-  readonly cassandra?: CassandraCluster;
-  readonly monitoring: MonitoringCluster;
   /** The lock file, as an absolute path. */
   readonly lockFile: string;
-  /** The `removed` blocks of appliances that left the fabric since the lock was written. */
-  private readonly retired: RetiredAppliances;
+  /** The props without the platform and the lock file; the optional clusters are read from the cluster constructs. */
+  private readonly spec: FabricSpec;
+  private readonly platform: FabricPlatform;
+  private rendered?: RenderedFabric;
+  /** A render that failed after it created constructs cannot run again: every later read throws its error. */
+  private renderFailure?: { readonly error: unknown };
 
   constructor(scope: Construct, id: string, props: FabricProps) {
     super(scope, id);
     const { platform, lockFile, ...spec } = props;
-    const validated = buildFabricModel(spec, platform.traits, this.node.path);
-    platform.validate(validated);
-    // Where the platform places each appliance (Cassandra's rack comes from it).
-    const hosts = platform.placement?.(validated);
-    this.model = hosts ? { ...validated, nodes: validated.nodes.map((n) => ({ ...n, host: hosts.get(n.name) ?? n.host })) } : validated;
+    this.spec = spec;
+    this.platform = platform;
+    this.lockFile = path.resolve(lockFile ?? DEFAULT_LOCK_FILE);
+    this.loadBalancer = new LoadBalancerCluster(this, 'load-balancer', spec.loadBalancer ?? {});
+    this.applicationServers = new ApplicationServerCluster(this, 'application-servers', spec.applicationServers ?? {});
+    // The props' clusters go through the same methods as a caller's, under the ids they always had.
+    if (spec.database) this.addDatabase('database', spec.database);
+    if (spec.cassandra) this.addCassandra('cassandra', spec.cassandra);
+    if (spec.monitoring) this.addMonitoring('monitoring', spec.monitoring);
+    if (spec.deviceNetwork) this.addDeviceNetwork('device-network', spec.deviceNetwork);
+    // At synth, once every cluster is added: cdktf invokes aspects before it validates and writes the stack.
+    Aspects.of(this).add({
+      visit: (construct) => {
+        if (construct === this) this.render();
+      },
+    });
+  }
 
-    const secrets = new FabricSecretsConstruct(this, 'secrets', this.model);
+  /** Adds the database cluster (MariaDB primary and standby behind their own VIP); a fabric has at most one. */
+  addDatabase(id: string, props: DatabaseClusterProps): DatabaseCluster {
+    this.refuseAdding(DATABASE, id);
+    return new DatabaseCluster(this, id, props);
+  }
+
+  /** Adds the Cassandra cluster; a fabric has at most one. */
+  addCassandra(id: string, props: CassandraClusterProps): CassandraCluster {
+    this.refuseAdding(CASSANDRA, id);
+    return new CassandraCluster(this, id, props);
+  }
+
+  /** Adds the monitoring cluster; a fabric has one, with the defaults (on the load-balancer pair) unless added. */
+  addMonitoring(id: string, props: MonitoringClusterProps): MonitoringCluster {
+    this.refuseAdding(MONITORING, id);
+    return new MonitoringCluster(this, id, props);
+  }
+
+  /** Adds the device-management network (a second NIC on every appliance); a fabric has at most one. */
+  addDeviceNetwork(id: string, props: DeviceNetworkProps): DeviceNetwork {
+    this.refuseAdding(DEVICE_NETWORK, id);
+    return new DeviceNetwork(this, id, props);
+  }
+
+  /** The validated, normalized model every part of the fabric is built from; reading it renders the fabric. */
+  get model(): FabricModel {
+    return this.render().model;
+  }
+
+  /** Every appliance, in the model's order; reading them renders the fabric. */
+  get appliances(): Appliance[] {
+    return this.render().appliances;
+  }
+
+  /** The database cluster, when the fabric has one. */
+  get database(): DatabaseCluster | undefined {
+    return this.clustersOf(DATABASE)[0] as DatabaseCluster | undefined;
+  }
+
+  /** The Cassandra cluster, when the fabric has one. */
+  get cassandra(): CassandraCluster | undefined {
+    return this.clustersOf(CASSANDRA)[0] as CassandraCluster | undefined;
+  }
+
+  /** The device network, when the fabric has one. */
+  get deviceNetwork(): DeviceNetwork | undefined {
+    return this.clustersOf(DEVICE_NETWORK)[0] as DeviceNetwork | undefined;
+  }
+
+  /** The monitoring cluster: the one added, else (rendering the fabric) the default one. */
+  get monitoring(): MonitoringCluster {
+    if (this.clustersOf(MONITORING).length === 0) this.render();
+    return this.clustersOf(MONITORING)[0] as MonitoringCluster;
+  }
+
+  appliancesNamed(names: readonly string[]): Appliance[] {
+    const all = this.appliances;
+    return names.map((n) => all.find((a) => a.name === n)!);
+  }
+
+  private clustersOf(cluster: OptionalCluster): Construct[] {
+    return this.node.children.filter((c) => c instanceof cluster.kind);
+  }
+
+  private refuseAdding(cluster: OptionalCluster, id: string): void {
+    if (this.rendered || this.renderFailure) {
+      throw new Error(
+        `fabric '${this.spec.name}' (${this.node.path}) is already built: add clusters before reading its model. ` +
+          `${cluster.method}('${id}') came after its model, its appliances or a cluster's members were read, or after it was synthesized; call ${cluster.method} before that`,
+      );
+    }
+    const [existing] = this.clustersOf(cluster);
+    if (existing) throw new FabricValidationError([secondCluster(cluster, `${this.node.path}/${id}`, existing)]);
+  }
+
+  /** The whole spec: the props, with each optional cluster as its construct has it. */
+  private specWithClusters(): FabricSpec {
+    const problems: ValidationProblem[] = [];
+    const clusters = Object.fromEntries(
+      [DATABASE, CASSANDRA, MONITORING, DEVICE_NETWORK].flatMap((cluster) => {
+        // Only a cluster constructed directly, not through its add method, can have a second.
+        const [first, ...more] = this.clustersOf(cluster) as (Construct & { readonly props: object })[];
+        problems.push(...more.map((c) => secondCluster(cluster, c.node.path, first)));
+        return first ? [[cluster.key, first.props]] : [];
+      }),
+    );
+    if (problems.length > 0) throw new FabricValidationError(problems);
+    // Assigned over the props' own keys: the clusters from the props are those very objects, in their place.
+    return { ...this.spec, ...clusters };
+  }
+
+  /**
+   * Renders the fabric, once: validates it (a problem leaves it open, so
+   * that adding a cluster can fix it), then creates its appliances, VMs,
+   * configuration delivery and outputs.
+   */
+  private render(): RenderedFabric {
+    if (this.renderFailure) throw this.renderFailure.error;
+    if (this.rendered) return this.rendered;
+    const model = this.validate();
+    try {
+      this.createAll(model);
+    } catch (error) {
+      this.renderFailure = { error };
+      throw error;
+    }
+    return this.rendered!;
+  }
+
+  /** The whole fabric validated, every problem reported together, and placed on the platform's hosts. */
+  private validate(): FabricModel {
+    const validated = buildFabricModel(this.specWithClusters(), this.platform.traits, this.node.path);
+    this.platform.validate(validated);
+    // Where the platform places each appliance (Cassandra's rack comes from it).
+    const hosts = this.platform.placement?.(validated);
+    return hosts ? { ...validated, nodes: validated.nodes.map((n) => ({ ...n, host: hosts.get(n.name) ?? n.host })) } : validated;
+  }
+
+  private createAll(model: FabricModel): void {
+    const platform = this.platform;
+    const secrets = new FabricSecretsConstruct(this, 'secrets', model);
     const machines: ApplianceMachineSpec[] = [];
     const hostKeys = new Map<string, SshHostKeyConstruct>();
-    this.appliances = this.model.nodes.map((node) => {
+    // Filled by the platform below, which creates each VM inside its appliance.
+    const vms = new Map<string, ApplianceMachine>();
+    const appliances = model.nodes.map((node) => {
       const hostKey = new SshHostKeyConstruct(this, `${node.name}_ssh_host_key`);
       hostKeys.set(node.name, hostKey);
-      const cloudInit = renderNodeCloudInit(this.model, node, secrets.placeholders, hostKey.placeholders);
+      const cloudInit = renderNodeCloudInit(model, node, secrets.placeholders, hostKey.placeholders);
       const appliance = new Appliance(this, node.name, {
         node,
         cloudInit,
         terraformUserData: withSecrets(cloudInit.userData, { ...secrets.placeholders, ...hostKey.placeholders }, { ...secrets.tokens, ...hostKey.tokens }),
+        machineId: () => vms.get(node.name)?.id,
       });
       // Its id says what the marker is for; the value is the node, so it never changes on its own.
       const marker = new DataResource(appliance, 'replacement', { input: { node: node.name } });
@@ -88,45 +250,40 @@ export class Fabric extends Construct {
         userData: appliance.userDataLocal.asString,
         metaData: escapeForTerraform(cloudInit.metaData),
         networkConfig: escapeForTerraform(cloudInit.networkConfig),
-        metaDataWithNetwork: escapeForTerraform(toYaml(guestinfoMetaDataOf(this.model, node, cloudInit.networkConfigData))),
+        metaDataWithNetwork: escapeForTerraform(toYaml(guestinfoMetaDataOf(model, node, cloudInit.networkConfigData))),
       });
       return appliance;
     });
-    const byName = (names: readonly string[]) => names.map((n) => this.appliances.find((a) => a.name === n)!);
-    this.loadBalancer = new LoadBalancerCluster(this, 'load-balancer', this.model.loadBalancer, byName(this.model.loadBalancer.members));
-    this.applicationServers = new ApplicationServerCluster(this, 'application-servers', this.model.applicationServers, byName(this.model.applicationServers.members));
-    const m = this.model;
-    if (m.database) this.database = new DatabaseCluster(this, 'database', m.database, byName(m.database.members));
-    if (m.cassandra) this.cassandra = new CassandraCluster(this, 'cassandra', m.cassandra, byName(m.cassandra.members));
-    this.monitoring = new MonitoringCluster(this, 'monitoring', m.monitoring, byName(m.monitoring.members), m.vip);
+    // From here on the model, the appliances and every cluster's members can be read.
+    this.rendered = { model, appliances };
+    if (!this.clustersOf(MONITORING).length) new MonitoringCluster(this, 'monitoring', {});
 
-    const vms = platform.deploy(this, this.model, machines);
-    for (const appliance of this.appliances) appliance.machineId = vms.get(appliance.name)?.id;
+    for (const [name, vm] of platform.deploy(this, model, machines)) vms.set(name, vm);
     this.deliverConfiguration(hostKeys, (text) => withSecrets(text, secrets.placeholders, secrets.tokens));
 
-    this.lockFile = path.resolve(lockFile ?? DEFAULT_LOCK_FILE);
     // At synth, once every resource exists and has its final address.
     const writer = FabricLockWriter.of(this);
-    this.retired = new RetiredAppliances(this, 'retired');
-    this.node.addValidation({ validate: () => this.checkLock(platform, writer, vms) });
+    const retired = new RetiredAppliances(this, 'retired');
+    this.node.addValidation({ validate: () => this.checkLock(writer, retired, vms) });
 
-    new TerraformOutput(this, 'vip', { value: this.model.vip, description: 'Fabric VIP for GUI and NBI clients' });
-    new TerraformOutput(this, 'gui_url', { value: `https://${this.model.vip}${this.model.loadBalancer.guiPort === 443 ? '' : `:${this.model.loadBalancer.guiPort}`}/` });
+    new TerraformOutput(this, 'vip', { value: model.vip, description: 'Fabric VIP for GUI and NBI clients' });
+    new TerraformOutput(this, 'gui_url', { value: `https://${model.vip}${model.loadBalancer.guiPort === 443 ? '' : `:${model.loadBalancer.guiPort}`}/` });
     new TerraformOutput(this, 'node_addresses', {
-      value: Object.fromEntries(this.model.nodes.map((n) => [n.name, n.managementAddress])),
+      value: Object.fromEntries(model.nodes.map((n) => [n.name, n.managementAddress])),
       description: 'Management address of every appliance',
     });
     new TerraformOutput(this, 'haproxy_stats_urls', {
-      value: this.loadBalancer.members.map((a) => `http://${a.managementAddress}:${this.model.loadBalancer.statsPort}/stats`),
+      value: this.loadBalancer.members.map((a) => `http://${a.managementAddress}:${model.loadBalancer.statsPort}/stats`),
       description: "HAProxy stats on each balancer (user 'stats', password in output haproxy_stats_password)",
     });
     new TerraformOutput(this, 'haproxy_stats_password', { value: secrets.tokens.statsPassword, sensitive: true });
-    if (this.database) {
-      new TerraformOutput(this, 'database_vip', { value: this.database.vip, description: 'Database VIP (MariaDB primary)' });
+    const database = this.database;
+    if (database) {
+      new TerraformOutput(this, 'database_vip', { value: database.vip, description: 'Database VIP (MariaDB primary)' });
       new TerraformOutput(this, 'database_application_password', { value: secrets.tokens.databaseApplicationPassword!, sensitive: true });
     }
     new TerraformOutput(this, 'monitoring_address', { value: this.monitoring.address, description: 'Where monitoring clients connect' });
-    const deviceVrrp = this.model.deviceNetwork?.vrrp;
+    const deviceVrrp = model.deviceNetwork?.vrrp;
     if (deviceVrrp) new TerraformOutput(this, 'device_vip', { value: deviceVrrp.vip, description: 'Device VIP on the device-management network' });
   }
 
@@ -209,7 +366,8 @@ export class Fabric extends Construct {
    * that the operator reads the same list of problems as for any other
    * configuration error and `npm run synth` prints it and exits 1.
    */
-  private checkLock(platform: FabricPlatform, writer: FabricLockWriter, vms: Map<string, ApplianceMachine>): string[] {
+  private checkLock(writer: FabricLockWriter, retired: RetiredAppliances, vms: Map<string, ApplianceMachine>): string[] {
+    const platform = this.platform;
     const images = new Map<string, LockedImage>(platform.imageOf ? this.model.nodes.map((n) => [n.name, platform.imageOf!(this.model, n)]) : []);
     const current = lockedFabricOf(this.model, images);
     const locked = readFabricLock(this.lockFile)?.fabrics[this.node.path];
@@ -220,13 +378,13 @@ export class Fabric extends Construct {
     const problems = new ProblemCollector(this.model.constructPath);
     checkAgainstLock(this.model, locked, current, { lockFile: shortPath(this.lockFile), replaceAddresses, stackDirectory: shortPath(stackDirectory) }, problems);
     problems.throwIfAny();
-    this.retireRemovedAppliances(locked, vms);
+    this.retireRemovedAppliances(locked, retired, vms);
     writer.stage(this.lockFile, this.node.path, current);
     return [];
   }
 
   /** Appliances the lock has and the config no longer: their VMs go only once the balancers stopped using them. */
-  private retireRemovedAppliances(locked: LockedFabric | undefined, vms: Map<string, ApplianceMachine>): void {
+  private retireRemovedAppliances(locked: LockedFabric | undefined, retired: RetiredAppliances, vms: Map<string, ApplianceMachine>): void {
     if (!locked || !this.model.configurationDelivery.enabled) return;
     const present = new Set(this.model.nodes.map((n) => n.name));
     const removed = Object.entries(locked.nodes)
@@ -234,13 +392,22 @@ export class Fabric extends Construct {
       .map(([name, node]) => ({ name, managementAddress: node.identity.managementAddress }));
     if (removed.length === 0) return;
     const template = this.appliances[0];
-    this.retired.retire(removed, vms.get(template.name)!.resource, template, this.model.configurationDelivery);
+    retired.retire(removed, vms.get(template.name)!.resource, template, this.model.configurationDelivery);
   }
 }
 
 /** The Terraform variable that holds a fabric's deploy key. */
 export function deployKeyVariableName(fabricName: string): string {
   return `${fabricName.replace(/[^A-Za-z0-9_]/g, '_')}_deploy_private_key`;
+}
+
+/** The problem of a second cluster of a kind a fabric has one of. */
+function secondCluster(cluster: OptionalCluster, where: string, existing: Construct): ValidationProblem {
+  return {
+    path: where,
+    message: `a second ${cluster.what}: the fabric has one already, at ${existing.node.path}`,
+    fix: `give the fabric one ${cluster.what}, either in FabricProps.${cluster.key} or in one ${cluster.method}() call`,
+  };
 }
 
 /** A path relative to the working directory when it is below it. */

@@ -1,15 +1,32 @@
 import { Construct } from 'constructs';
 import { LoadBalancerClusterModel } from '../model/fabric-model';
+import { LoadBalancerSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
+import { IFabric } from './fabric-view';
+
+/** The load-balancer cluster's props; each key's default is on LoadBalancerSpec. */
+export interface LoadBalancerClusterProps extends LoadBalancerSpec {}
 
 /**
  * The load-balancer cluster: two (or more) appliances that hold the fabric
  * VIP with keepalived, one active and the others standby, each running
- * HAProxy over every application server.
+ * HAProxy over every application server. Every fabric has one, from its
+ * `loadBalancer` prop.
  */
 export class LoadBalancerCluster extends Construct {
-  constructor(scope: Construct, id: string, readonly model: LoadBalancerClusterModel, readonly members: Appliance[]) {
-    super(scope, id);
+  constructor(
+    private readonly fabric: IFabric,
+    id: string,
+    readonly props: LoadBalancerClusterProps,
+  ) {
+    super(fabric, id);
+  }
+  /** Its part of the fabric model; reading it renders the fabric. */
+  get model(): LoadBalancerClusterModel {
+    return this.fabric.model.loadBalancer;
+  }
+  get members(): Appliance[] {
+    return this.fabric.appliancesNamed(this.model.members);
   }
   /** The fabric VIP that GUI and NBI clients use. */
   get vip(): string {

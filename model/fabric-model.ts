@@ -165,7 +165,7 @@ export interface MonitoringClusterModel {
   readonly service: ApplicationService;
 }
 
-export interface DeviceNetwork {
+export interface DeviceNetworkModel {
   readonly interfaceName: string;
   readonly cidr: string;
   readonly prefixLength: number;
@@ -230,7 +230,7 @@ export interface FabricModel {
   readonly database?: DatabaseClusterModel;
   readonly cassandra?: CassandraClusterModel;
   readonly monitoring: MonitoringClusterModel;
-  readonly deviceNetwork?: DeviceNetwork;
+  readonly deviceNetwork?: DeviceNetworkModel;
   readonly watchdog: Watchdog;
   readonly firewall: Firewall;
   readonly sshAuthorizedKeys: readonly string[];

@@ -10,11 +10,13 @@ import { VsphereFabricConfig, VsphereFabricStack } from './vsphere-fabric-stack'
 export { PROJECT_ROOT };
 export const CONFIG_DIR = path.join(PROJECT_ROOT, 'stacks', 'config');
 
-/** Builds every example stack into `app`; they share one lock file (the project's, unless `options` names another). */
-export function buildExampleStacks(app: App, configDir = CONFIG_DIR, options: ExampleStackOptions = {}): void {
-  new VsphereFabricStack(app, 'vsphere-fabric', readStackConfig<VsphereFabricConfig>(path.join(configDir, 'vsphere-fabric.yaml'), 'vsphere'), options);
-  new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric.yaml'), 'libvirt'), options);
-  new KvmFabricStack(app, 'kvm-fabric-full', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric-full.yaml'), 'libvirt'), options);
+/** Builds every example stack into `app` and returns them; they share one lock file (the project's, unless `options` names another). */
+export function buildExampleStacks(app: App, configDir = CONFIG_DIR, options: ExampleStackOptions = {}): (VsphereFabricStack | KvmFabricStack)[] {
+  return [
+    new VsphereFabricStack(app, 'vsphere-fabric', readStackConfig<VsphereFabricConfig>(path.join(configDir, 'vsphere-fabric.yaml'), 'vsphere'), options),
+    new KvmFabricStack(app, 'kvm-fabric', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric.yaml'), 'libvirt'), options),
+    new KvmFabricStack(app, 'kvm-fabric-full', readStackConfig<KvmFabricConfig>(path.join(configDir, 'kvm-fabric-full.yaml'), 'libvirt'), options),
+  ];
 }
 
 /**
@@ -26,7 +28,9 @@ export function buildExampleStacks(app: App, configDir = CONFIG_DIR, options: Ex
 export function synthesizeExamples(): void {
   try {
     const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? path.join(PROJECT_ROOT, 'cdktf.out') });
-    buildExampleStacks(app);
+    // A fabric renders (and validates) at synth, and cdktf writes each stack as it goes: rendering
+    // every fabric first keeps a config error in one stack from writing the plans of the others.
+    for (const stack of buildExampleStacks(app)) void stack.fabric.model;
     app.synth();
     // cdktf-cli prints these from the manifest; this entry point prints them itself.
     for (const construct of app.node.findAll()) {

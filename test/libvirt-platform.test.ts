@@ -304,7 +304,10 @@ describe('libvirt host validation', () => {
   // Misspelt keys are caught by the types in TypeScript and by the schema in YAML (test/config-schema.test.ts).
   it('rejects a platform whose hosts are missing', () => {
     const platform = new LibvirtPlatform({ host: [host('kvm1')] } as never);
-    expect(() => new Fabric(new TerraformStack(testApp(), 'stack'), 'Fabric', { ...threeNodeSpec(), platform })).toThrow(/stack\/Fabric\/platform\/hosts: the libvirt platform has no hosts/);
+    const stack = new TerraformStack(testApp(), 'stack');
+    new Fabric(stack, 'Fabric', { ...threeNodeSpec(), platform });
+    // The fabric is validated as a whole when it renders: at synth.
+    expect(() => Testing.synth(stack)).toThrow(/stack\/Fabric\/platform\/hosts: the libvirt platform has no hosts/);
   });
 
   it('accepts a routed network on a single host when the gateway is its first address', () => {

@@ -1,7 +1,7 @@
 import { inNetwork, isIpv4, offsetIpv4, parseIpv4Cidr } from '../addresses';
 import * as D from '../defaults';
 import { ProblemCollector } from '../errors';
-import { DeviceNetwork } from '../fabric-model';
+import { DeviceNetworkModel } from '../fabric-model';
 import { FabricSpec } from '../fabric-spec';
 import { derivedMac } from '../identifiers';
 import { buildServerChecks } from '../server-checks';
@@ -20,7 +20,7 @@ export interface DeviceAddress {
 
 /** The device network, derived once the whole fabric is valid, and each node's address on it. */
 export interface DeviceNetworkDraft {
-  model(): DeviceNetwork;
+  model(): DeviceNetworkModel;
   addressOf(node: string): DeviceAddress;
 }
 
