@@ -101,6 +101,11 @@ const TLS12_CIPHERS = [
  */
 const HSTS = '    http-response set-header Strict-Transport-Security "max-age=31536000"';
 
+/** The named defaults sections: every proxy names the one it takes its settings from. */
+const HTTP_DEFAULTS = 'http';
+const HTTPS_CLIENT_DEFAULTS = 'https_clients';
+const TCP_DEFAULTS = 'tcp';
+
 /** The stats page's and the metrics' accounts. */
 const STATS_USERLIST = 'stats_users';
 
@@ -161,8 +166,12 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     `    ssl-default-bind-ciphers ${TLS12_CIPHERS.join(':')}`,
     '    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256',
     '    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets',
+    // Not `zero-warning`: every check of a configuration is zero-warning (fabric-apply-bundle's
+    // haproxy -dW -c, the real-tools tier), but at a reload the saved server states can make HAProxy
+    // warn (a server the new configuration no longer has), and zero-warning would abort that reload.
     '',
-    'defaults',
+    '# Every HTTP proxy: logging, timeouts, retries.',
+    `defaults ${HTTP_DEFAULTS}`,
     '    mode http',
     '    log global',
     '    option httplog',
@@ -181,34 +190,33 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '    option redispatch 1',
     '    retry-on conn-failure empty-response junk-response response-timeout 503',
     '',
-    '# Answers 200 while HAProxy runs; probed by the fabric watchdog on loopback.',
-    'frontend health',
-    `    bind 127.0.0.1:${lb.healthPort}`,
-    '    monitor-uri /healthz',
-    '',
-    '# GUI clients, on the fabric VIP (non-local bind lets the standby listen before it holds the VIP).',
-    'frontend gui',
-    `    bind ${model.vip}:${lb.guiPort} ssl crt ${TLS_BUNDLE_PATH}`,
-    // Per HTTP frontend, not in defaults: the device frontends are TCP.
+    '# The clients\' HTTPS frontends (GUI and NBI): what the application servers learn of the client,',
+    '# and what its browser is told.',
+    `defaults ${HTTPS_CLIENT_DEFAULTS} from ${HTTP_DEFAULTS}`,
     '    option forwardfor',
     IDLE_CLOSE_ON_RESPONSE,
     '    http-request set-header X-Forwarded-Proto https',
     HSTS,
+    '',
+    '# Answers 200 while HAProxy runs; probed by the fabric watchdog on loopback.',
+    `frontend health from ${HTTP_DEFAULTS}`,
+    `    bind 127.0.0.1:${lb.healthPort}`,
+    '    monitor-uri /healthz',
+    '',
+    '# GUI clients, on the fabric VIP (non-local bind lets the standby listen before it holds the VIP).',
+    `frontend gui from ${HTTPS_CLIENT_DEFAULTS}`,
+    `    bind ${model.vip}:${lb.guiPort} ssl crt ${TLS_BUNDLE_PATH}`,
     '    default_backend application_servers',
     '',
     ...lb.nbiPorts.flatMap((port) => [
       `# Northbound API clients on port ${port}.`,
-      `frontend nbi_${port}`,
+      `frontend nbi_${port} from ${HTTPS_CLIENT_DEFAULTS}`,
       `    bind ${model.vip}:${port} ssl crt ${TLS_BUNDLE_PATH}`,
-      '    option forwardfor',
-      IDLE_CLOSE_ON_RESPONSE,
-      '    http-request set-header X-Forwarded-Proto https',
-      HSTS,
       '    default_backend application_servers',
       '',
     ]),
     '# Every application server, round robin; a session cookie keeps a GUI user on one node.',
-    'backend application_servers',
+    `backend application_servers from ${HTTP_DEFAULTS}`,
     '    balance roundrobin',
     `    cookie ${lb.stickyCookieName} insert indirect nocache httponly secure`,
     // Only idempotent requests may be replayed on another server.
@@ -231,7 +239,7 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     `    user ${STATS_USER} insecure-password ${secrets.statsPassword}`,
     '',
     '# Stats page and Prometheus metrics: on this node\'s own address, management network only, password required.',
-    'frontend stats',
+    `frontend stats from ${HTTP_DEFAULTS}`,
     `    bind ${node.managementAddress}:${lb.statsPort}`,
     `    acl management_network src ${cidr} 127.0.0.0/8`,
     '    http-request deny unless management_network',
@@ -256,30 +264,41 @@ function deviceFrontends(model: FabricModel): string[] {
   const dn = model.deviceNetwork;
   if (!dn?.vrrp || dn.tcpPorts.length === 0) return [];
   const servers = model.applicationServers.members.map((name) => nodeByName(model, name));
-  return dn.tcpPorts.flatMap((port) => [
-    `# Managed devices on the device VIP, port ${port}, passed through to every application server.`,
-    `frontend device_${port}`,
+  return [
+    '# Managed devices\' sessions, passed through: long-lived and mostly idle (an hour, not a minute).',
+    `defaults ${TCP_DEFAULTS}`,
     '    mode tcp',
+    '    log global',
     '    option tcplog',
-    `    bind ${dn.vrrp!.vip}:${port}`,
+    '    option dontlognull',
+    '    load-server-state-from-file global',
+    `    timeout connect ${BACKEND_CONNECT_TIMEOUT_SECONDS}s`,
     '    timeout client 1h',
-    `    default_backend device_${port}`,
-    '',
-    `backend device_${port}`,
-    '    mode tcp',
-    '    balance leastconn',
     '    timeout server 1h',
-    '    # TCP connect checks.',
-    ...deadServerLines({
-      checks: dn.serverChecks,
-      connectOnly: true,
-      props: { checks: 'deviceNetwork.serverChecks', sessions: 'deviceNetwork.closeSessionsOnServerDown', keepalive: 'deviceNetwork.serverTcpKeepAlive' },
-      closeSessionsOnServerDown: dn.closeSessionsOnServerDown,
-      serverTcpKeepAlive: dn.serverTcpKeepAlive,
-    }),
-    ...servers.map((s) => `    server ${s.name} ${s.managementAddress}:${port} check`),
+    '    timeout check 1s',
+    '    retries 3',
+    '    option redispatch 1',
     '',
-  ]);
+    ...dn.tcpPorts.flatMap((port) => [
+      `# Managed devices on the device VIP, port ${port}, passed through to every application server.`,
+      `frontend device_${port} from ${TCP_DEFAULTS}`,
+      `    bind ${dn.vrrp!.vip}:${port}`,
+      `    default_backend device_${port}`,
+      '',
+      `backend device_${port} from ${TCP_DEFAULTS}`,
+      '    balance leastconn',
+      '    # TCP connect checks.',
+      ...deadServerLines({
+        checks: dn.serverChecks,
+        connectOnly: true,
+        props: { checks: 'deviceNetwork.serverChecks', sessions: 'deviceNetwork.closeSessionsOnServerDown', keepalive: 'deviceNetwork.serverTcpKeepAlive' },
+        closeSessionsOnServerDown: dn.closeSessionsOnServerDown,
+        serverTcpKeepAlive: dn.serverTcpKeepAlive,
+      }),
+      ...servers.map((s) => `    server ${s.name} ${s.managementAddress}:${port} check`),
+      '',
+    ]),
+  ];
 }
 
 /** With no dedicated monitoring nodes, monitoring clients use the fabric VIP and reach the active balancer's service. */
@@ -290,13 +309,13 @@ function monitoringFrontend(model: FabricModel): string[] {
   const check = mon.service.healthCheck.type === 'http' ? ['    option httpchk', `    http-check send meth GET uri ${mon.service.healthCheck.path} ver HTTP/1.1 hdr Host ${model.name}`] : [];
   return [
     '# Monitoring runs hot on both balancers; clients on the VIP reach the first, the other is backup.',
-    'frontend monitoring',
+    `frontend monitoring from ${HTTP_DEFAULTS}`,
     `    bind ${model.vip}:${mon.service.port}`,
     '    option forwardfor',
     IDLE_CLOSE_ON_RESPONSE,
     '    default_backend monitoring',
     '',
-    'backend monitoring',
+    `backend monitoring from ${HTTP_DEFAULTS}`,
     ...check,
     '    default-server inter 500ms fall 2 rise 2',
     ...members.map((m, i) => `    server ${m.name} ${m.managementAddress}:${mon.service.port} check${i > 0 ? ' backup' : ''}`),

@@ -157,7 +157,7 @@ describe('the bundle agent and the renderers agree', () => {
     const files = renderNodeCloudInit(model, model.nodes[0], TEST_SECRETS).files;
     const cfg = files.find((f) => f.path === HAPROXY_CONFIG)!.content;
     expect(cfg).toMatch(new RegExp(`^global\\n(?:.*\\n)*?    server-state-file ${HAPROXY_SERVER_STATE_FILE}\\n`, 'm'));
-    expect(cfg).toMatch(/^defaults\n(?:.*\n)*?    load-server-state-from-file global\n/m);
+    expect(cfg).toMatch(/^defaults http\n(?:.*\n)*?    load-server-state-from-file global\n/m);
     const conf = files.find((f) => f.path === KEEPALIVED_CONFIG)!.content;
     expect(conf).toMatch(new RegExp(`^global_defs \\{\\n(?:.*\\n)*?    reload_file ${KEEPALIVED_RELOAD_FILE}\\n    reload_time_file ${KEEPALIVED_RELOAD_TIME_FILE}\\n\\}`, 'm'));
     // HAProxy reads an empty state at its first start instead of warning about a missing file.

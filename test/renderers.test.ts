@@ -159,10 +159,22 @@ describe('haproxy.cfg', () => {
     expect(ciphers.length).toBeGreaterThan(0);
     for (const c of ciphers) expect(c).toMatch(/^ECDHE-(ECDSA|RSA)-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/);
     expect(cfg).toContain('ssl-default-bind-options ssl-min-ver TLSv1.2');
-    for (const fe of ['frontend gui', 'frontend nbi_8443']) {
-      const block = cfg.slice(cfg.indexOf(fe), cfg.indexOf('\n\n', cfg.indexOf(fe)));
-      expect(block).toContain('http-response set-header Strict-Transport-Security "max-age=31536000"');
-    }
+    // Once, in the defaults the GUI and NBI frontends (and no other proxy) take their settings from.
+    const https = cfg.slice(cfg.indexOf('\ndefaults https_clients from http\n'), cfg.indexOf('\n\n', cfg.indexOf('\ndefaults https_clients')));
+    expect(https).toContain('http-response set-header Strict-Transport-Security "max-age=31536000"');
+    expect(https).toContain('http-request set-header X-Forwarded-Proto https');
+    expect(cfg.match(/Strict-Transport-Security/g)).toHaveLength(1);
+    expect(cfg.match(/^(frontend|backend) \S+ from https_clients$/gm)).toEqual(['frontend gui from https_clients', 'frontend nbi_8443 from https_clients']);
+  });
+
+  it('names the defaults every proxy takes its settings from; zero-warning is for the checks, not the running process', () => {
+    // With zero-warning in global, a reload that loads saved server states the new file lacks aborts
+    // (4 of the 12 day-2 namespace tests failed so); fabric-apply-bundle checks with -dW instead.
+    expect(cfg).not.toMatch(/^\s*zero-warning$/m);
+    const proxies = cfg.match(/^(frontend|backend|listen) .*$/gm) ?? [];
+    expect(proxies.length).toBeGreaterThan(4);
+    for (const p of proxies) expect(p).toMatch(/^(frontend|backend) \S+ from (http|https_clients)$/);
+    expect(cfg.match(/^defaults .*$/gm)).toEqual(['defaults http', 'defaults https_clients from http']);
   });
 
   it('uses a TCP check when the service has no HTTP health endpoint', () => {
@@ -461,17 +473,17 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
   it('passes device connections on the device VIP through to every application server, in TCP mode', () => {
     const cfg = file('node1', '/etc/haproxy/haproxy.cfg');
     const section = (name: string) => cfg.split('\n\n').find((s) => s.includes(`\n${name}\n`) || s.startsWith(`${name}\n`)) ?? '';
-    expect(section('frontend device_4334')).toMatch(/mode tcp\n[\s\S]*bind 203\.0\.113\.10:4334\n/);
-    const backend = section('backend device_4334');
-    expect(backend).toMatch(/mode tcp\n\s+balance leastconn/);
+    expect(section('defaults tcp')).toMatch(/^defaults tcp\n\s+mode tcp\n[\s\S]*timeout client 1h\n\s+timeout server 1h\n/m);
+    expect(section('frontend device_4334 from tcp')).toMatch(/bind 203\.0\.113\.10:4334\n/);
+    const backend = section('backend device_4334 from tcp');
+    expect(backend).toMatch(/\n\s+balance leastconn/);
     expect(backend.match(/^\s+server .*$/gm)).toEqual([
       '    server node1 198.51.100.11:4334 check',
       '    server node2 198.51.100.12:4334 check',
       '    server node3 198.51.100.13:4334 check',
     ]);
     // HTTP-only options stay out of the TCP proxies (haproxy -c would warn).
-    expect(cfg.split('\n').filter((l) => l.trim() === 'option forwardfor')).toHaveLength(2);
-    expect(section('defaults')).not.toContain('forwardfor');
+    for (const name of ['defaults tcp', 'frontend device_4334 from tcp', 'backend device_4334 from tcp', 'defaults http']) expect(section(name)).not.toContain('forwardfor');
   });
 
   it('moves only the VIP whose service keeps failing', () => {
