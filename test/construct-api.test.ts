@@ -7,13 +7,12 @@ import * as path from 'node:path';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Fabric, FabricProps } from '../constructs/fabric';
 import { LibvirtPlatform } from '../constructs/platforms/libvirt/libvirt-platform';
-import { FabricValidationError } from '../model/errors';
 import { FabricSpec } from '../model/fabric-spec';
 import { KvmFabricConfig } from '../stacks/kvm-fabric-stack';
 import { CONFIG_DIR } from '../stacks/main';
 import { readStackConfig } from '../stacks/stack-config';
 import { threeNodeSpec } from './fixtures';
-import { testApp } from './synth-helpers';
+import { refusal, testApp } from './synth-helpers';
 
 const ROOT = path.resolve(__dirname, '..');
 const DEPLOY_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly operator@example';
@@ -187,13 +186,3 @@ describe('the README library example', () => {
   });
 });
 
-/** The FabricValidationError that `run` throws. */
-function refusal(run: () => unknown): FabricValidationError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(FabricValidationError);
-    return err as FabricValidationError;
-  }
-  throw new Error('expected a FabricValidationError');
-}

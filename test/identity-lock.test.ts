@@ -8,12 +8,11 @@ import { DEFAULT_LOCK_FILE } from '../constructs/fabric-lock';
 import { LibvirtPlatform } from '../constructs/platforms/libvirt/libvirt-platform';
 import { KvmHostProps } from '../constructs/platforms/libvirt/kvm-host';
 import { VspherePlatform, VspherePlatformProps } from '../constructs/platforms/vsphere/vsphere-platform';
-import { FabricValidationError } from '../model/errors';
 import { ApplianceImageSpec, ApplianceSpec, FabricSpec } from '../model/fabric-spec';
 import { FabricLock } from '../model/identity';
 import { EXAMPLE_LOCK_FILE } from '../stacks/example-stack-options';
 import { threeNodeSpec } from './fixtures';
-import { Plan, synthExamples } from './synth-helpers';
+import { Plan, refusal, synthExamples } from './synth-helpers';
 
 type PlatformKind = 'kvm' | 'vsphere';
 
@@ -51,16 +50,6 @@ function synth(kind: PlatformKind, spec: FabricSpec, options: { kvmHosts?: KvmHo
   return { plan: JSON.parse(readFileSync(path.join(outdir, 'stacks', 'stack', 'cdk.tf.json'), 'utf8')) };
 }
 
-/** The FabricValidationError that `app.synth()` throws, as its lines. */
-function refusal(run: () => unknown): FabricValidationError {
-  try {
-    run();
-  } catch (err) {
-    expect(err).toBeInstanceOf(FabricValidationError);
-    return err as FabricValidationError;
-  }
-  throw new Error('expected app.synth() to throw a FabricValidationError');
-}
 
 const withAppliance = (spec: FabricSpec, name: string, change: Partial<ApplianceSpec>): FabricSpec => ({
   ...spec,

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Testing } from 'cdktf';
+import { FabricValidationError } from '../model/errors';
 import { buildExampleStacks } from '../stacks/main';
 
 export type Plan = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -59,3 +60,14 @@ export function testApp(): App {
 afterAll(() => {
   for (const dir of testOutdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/** The FabricValidationError that `run` throws (a synth, a build, a read of a fabric's model). */
+export function refusal(run: () => unknown): FabricValidationError {
+  try {
+    run();
+  } catch (err) {
+    expect(err).toBeInstanceOf(FabricValidationError);
+    return err as FabricValidationError;
+  }
+  throw new Error('expected a FabricValidationError');
+}
