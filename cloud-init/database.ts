@@ -101,8 +101,13 @@ export interface DatabaseAccountHosts {
   readonly application: readonly string[];
 }
 
+/** The other member of `node`'s database pair. */
+function peerOf(model: FabricModel, node: NodeModel, db: DatabaseClusterModel): NodeModel {
+  return nodeByName(model, db.members.find((m) => m !== node.name)!);
+}
+
 export function databaseAccountHosts(model: FabricModel, node: NodeModel, db: DatabaseClusterModel): DatabaseAccountHosts {
-  const peer = nodeByName(model, db.members.find((m) => m !== node.name)!);
+  const peer = peerOf(model, node, db);
   const servers = model.applicationServers.members;
   // A connection to an address the node holds itself leaves from that address: an application
   // server that is also a database node reaches the VIP it holds from the VIP.
@@ -112,7 +117,7 @@ export function databaseAccountHosts(model: FabricModel, node: NodeModel, db: Da
 }
 
 export function renderDatabaseEnv(model: FabricModel, node: NodeModel, db: DatabaseClusterModel, secrets: DatabaseSecrets): string {
-  const peer = nodeByName(model, db.members.find((m) => m !== node.name)!);
+  const peer = peerOf(model, node, db);
   // Nodes (and the gateway) whose reachability proves this node is not the isolated one.
   const witnesses = [...model.nodes.filter((n) => !db.members.includes(n.name)).map((n) => n.managementAddress), model.network.gateway];
   const hosts = databaseAccountHosts(model, node, db);
