@@ -9,6 +9,7 @@ export { buildFabricModel } from './model/build-model';
 export * from './constructs/fabric';
 export { DEFAULT_LOCK_FILE, readFabricLock } from './constructs/fabric-lock';
 export * from './constructs/appliance';
+export * from './constructs/fabric-cluster';
 export * from './constructs/load-balancer-cluster';
 export * from './constructs/application-server-cluster';
 export * from './constructs/database-cluster';

@@ -1,7 +1,6 @@
-import { Construct } from 'constructs';
 import { ApplicationServerClusterModel } from '../model/fabric-model';
 import { ApplicationServerSpec } from '../model/fabric-spec';
-import { Appliance } from './appliance';
+import { FabricCluster } from './fabric-cluster';
 import { IFabric } from './fabric-view';
 
 /** The application-server cluster's props; each key's default is on ApplicationServerSpec. */
@@ -12,9 +11,9 @@ export interface ApplicationServerClusterProps extends ApplicationServerSpec {}
  * active/active behind HAProxy. Every fabric has one, from its
  * `applicationServers` prop.
  */
-export class ApplicationServerCluster extends Construct {
+export class ApplicationServerCluster extends FabricCluster {
   constructor(
-    private readonly fabric: IFabric,
+    fabric: IFabric,
     id: string,
     readonly props: ApplicationServerClusterProps,
   ) {
@@ -24,8 +23,8 @@ export class ApplicationServerCluster extends Construct {
   get model(): ApplicationServerClusterModel {
     return this.fabric.model.applicationServers;
   }
-  get members(): Appliance[] {
-    return this.fabric.appliancesNamed(this.model.members);
+  protected get memberNames(): readonly string[] {
+    return this.model.members;
   }
   get serviceName(): string {
     return this.model.service.name;

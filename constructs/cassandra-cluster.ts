@@ -1,7 +1,7 @@
-import { Construct } from 'constructs';
 import { CassandraClusterModel } from '../model/fabric-model';
 import { CassandraSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
+import { FabricCluster } from './fabric-cluster';
 import { IFabric } from './fabric-view';
 
 /** The Cassandra cluster's props: `members` is required; each other key's default is on CassandraSpec. */
@@ -12,9 +12,9 @@ export interface CassandraClusterProps extends CassandraSpec {}
  * between members. Created by `Fabric.addCassandra` (or the fabric's
  * `cassandra` prop).
  */
-export class CassandraCluster extends Construct {
+export class CassandraCluster extends FabricCluster {
   constructor(
-    private readonly fabric: IFabric,
+    fabric: IFabric,
     id: string,
     readonly props: CassandraClusterProps,
   ) {
@@ -24,8 +24,8 @@ export class CassandraCluster extends Construct {
   get model(): CassandraClusterModel {
     return this.fabric.model.cassandra!;
   }
-  get members(): Appliance[] {
-    return this.fabric.appliancesNamed(this.model.members);
+  protected get memberNames(): readonly string[] {
+    return this.model.members;
   }
   get seeds(): Appliance[] {
     return this.members.filter((m) => this.model.seeds.includes(m.name));

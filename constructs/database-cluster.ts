@@ -1,7 +1,7 @@
-import { Construct } from 'constructs';
 import { DatabaseClusterModel } from '../model/fabric-model';
 import { DatabaseSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
+import { FabricCluster } from './fabric-cluster';
 import { IFabric } from './fabric-view';
 
 /** The database cluster's props: `vip` is required; each other key's default is on DatabaseSpec. */
@@ -13,9 +13,9 @@ export interface DatabaseClusterProps extends DatabaseSpec {}
  * takes the VIP over. Created by `Fabric.addDatabase` (or the fabric's
  * `database` prop).
  */
-export class DatabaseCluster extends Construct {
+export class DatabaseCluster extends FabricCluster {
   constructor(
-    private readonly fabric: IFabric,
+    fabric: IFabric,
     id: string,
     readonly props: DatabaseClusterProps,
   ) {
@@ -25,8 +25,8 @@ export class DatabaseCluster extends Construct {
   get model(): DatabaseClusterModel {
     return this.fabric.model.database!;
   }
-  get members(): Appliance[] {
-    return this.fabric.appliancesNamed(this.model.members);
+  protected get memberNames(): readonly string[] {
+    return this.model.members;
   }
   /** The address application servers use. */
   get vip(): string {

@@ -1,7 +1,7 @@
-import { Construct } from 'constructs';
 import { LoadBalancerClusterModel } from '../model/fabric-model';
 import { LoadBalancerSpec } from '../model/fabric-spec';
 import { Appliance } from './appliance';
+import { FabricCluster } from './fabric-cluster';
 import { IFabric } from './fabric-view';
 
 /** The load-balancer cluster's props; each key's default is on LoadBalancerSpec. */
@@ -13,9 +13,9 @@ export interface LoadBalancerClusterProps extends LoadBalancerSpec {}
  * HAProxy over every application server. Every fabric has one, from its
  * `loadBalancer` prop.
  */
-export class LoadBalancerCluster extends Construct {
+export class LoadBalancerCluster extends FabricCluster {
   constructor(
-    private readonly fabric: IFabric,
+    fabric: IFabric,
     id: string,
     readonly props: LoadBalancerClusterProps,
   ) {
@@ -25,8 +25,8 @@ export class LoadBalancerCluster extends Construct {
   get model(): LoadBalancerClusterModel {
     return this.fabric.model.loadBalancer;
   }
-  get members(): Appliance[] {
-    return this.fabric.appliancesNamed(this.model.members);
+  protected get memberNames(): readonly string[] {
+    return this.model.members;
   }
   /** The fabric VIP that GUI and NBI clients use. */
   get vip(): string {

@@ -1,7 +1,6 @@
-import { Construct } from 'constructs';
 import { MonitoringClusterModel } from '../model/fabric-model';
 import { MonitoringSpec } from '../model/fabric-spec';
-import { Appliance } from './appliance';
+import { FabricCluster } from './fabric-cluster';
 import { IFabric } from './fabric-view';
 
 /** The monitoring cluster's props; each key's default is on MonitoringSpec (no key: monitoring on the load-balancer pair). */
@@ -13,9 +12,9 @@ export interface MonitoringClusterProps extends MonitoringSpec {}
  * Created by `Fabric.addMonitoring` (or the fabric's `monitoring` prop);
  * a fabric given neither gets one with the defaults when it renders.
  */
-export class MonitoringCluster extends Construct {
+export class MonitoringCluster extends FabricCluster {
   constructor(
-    private readonly fabric: IFabric,
+    fabric: IFabric,
     id: string,
     readonly props: MonitoringClusterProps,
   ) {
@@ -25,8 +24,8 @@ export class MonitoringCluster extends Construct {
   get model(): MonitoringClusterModel {
     return this.fabric.model.monitoring;
   }
-  get members(): Appliance[] {
-    return this.fabric.appliancesNamed(this.model.members);
+  protected get memberNames(): readonly string[] {
+    return this.model.members;
   }
   /** Where monitoring clients connect: the pair's VIP, the single node, or the fabric VIP. */
   get address(): string {
