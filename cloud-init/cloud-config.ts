@@ -20,6 +20,11 @@ export interface FabricSecrets extends HaproxySecrets {
   /** Needed when the fabric has a database cluster. */
   readonly databaseReplicationPassword?: string;
   readonly databaseApplicationPassword?: string;
+  /** The database CA's certificate (PEM, base64): the servers' and clients' trust anchor. */
+  readonly databaseCaCertificatePemBase64?: string;
+  /** The database members' shared server certificate and its key (PEM, base64). */
+  readonly databaseServerCertificatePemBase64?: string;
+  readonly databaseServerKeyPemBase64?: string;
 }
 
 /** What cloud-init gets for one node. */
@@ -83,11 +88,18 @@ export function nodeFiles(model: FabricModel, node: NodeModel, secrets: FabricSe
 }
 
 function databaseSecretsOf(model: FabricModel, secrets: FabricSecrets): DatabaseSecrets {
-  if (!model.database) return { replicationPassword: '', applicationPassword: '' };
-  if (secrets.databaseReplicationPassword === undefined || secrets.databaseApplicationPassword === undefined) {
-    throw new Error('internal: the fabric has a database cluster but no database passwords were given to the renderer');
-  }
-  return { replicationPassword: secrets.databaseReplicationPassword, applicationPassword: secrets.databaseApplicationPassword };
+  const none = { replicationPassword: '', applicationPassword: '', caCertificatePemBase64: '', serverCertificatePemBase64: '', serverKeyPemBase64: '' };
+  if (!model.database) return none;
+  const given = {
+    replicationPassword: secrets.databaseReplicationPassword,
+    applicationPassword: secrets.databaseApplicationPassword,
+    caCertificatePemBase64: secrets.databaseCaCertificatePemBase64,
+    serverCertificatePemBase64: secrets.databaseServerCertificatePemBase64,
+    serverKeyPemBase64: secrets.databaseServerKeyPemBase64,
+  };
+  const missing = Object.entries(given).filter(([, v]) => v === undefined).map(([k]) => k);
+  if (missing.length > 0) throw new Error(`internal: the fabric has a database cluster but the renderer was not given its ${missing.join(', ')}`);
+  return given as DatabaseSecrets;
 }
 
 /**

@@ -15,11 +15,24 @@ import { ETC_DIR, generatedHeader, RenderedFile } from './rendered-file';
 export interface DatabaseSecrets {
   readonly replicationPassword: string;
   readonly applicationPassword: string;
+  /** The database CA's certificate, PEM in base64. */
+  readonly caCertificatePemBase64: string;
+  /** The members' server certificate and its key, PEM in base64. */
+  readonly serverCertificatePemBase64: string;
+  readonly serverKeyPemBase64: string;
 }
 
 export const DATABASE_ENV = `${ETC_DIR}/database.env`;
 export const DATABASE_CLIENT_ENV = `${ETC_DIR}/database-client.env`;
 export const DATABASE_UNIT = 'mariadb.service';
+/** The database CA's certificate: on the database nodes and the application servers, which verify the server with it. */
+export const DATABASE_CA_FILE = `${ETC_DIR}/database-ca.pem`;
+/** The database members' server certificate and key (the key readable by mysql only). */
+export const DATABASE_SERVER_CERTIFICATE = `${ETC_DIR}/database-server.pem`;
+export const DATABASE_SERVER_KEY = `${ETC_DIR}/database-server.key`;
+
+/** TLS 1.2 suites for the members' ECDSA certificate: ECDHE with an AEAD cipher only (TLS 1.3's suites are all AEAD). */
+const DATABASE_TLS12_CIPHERS = ['ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305'];
 
 /*
  * Split brain, and why this design accepts the risk it does.
@@ -63,6 +76,14 @@ export function renderMariadbConf(model: FabricModel, node: NodeModel, db: Datab
     'bind_address = 0.0.0.0',
     `port = ${db.port}`,
     'skip_name_resolve = ON',
+    '',
+    '# TLS on every TCP connection (replication, the application, dumps); the hooks use the local socket.',
+    `ssl_ca = ${DATABASE_CA_FILE}`,
+    `ssl_cert = ${DATABASE_SERVER_CERTIFICATE}`,
+    `ssl_key = ${DATABASE_SERVER_KEY}`,
+    'tls_version = TLSv1.2,TLSv1.3',
+    `ssl_cipher = ${DATABASE_TLS12_CIPHERS.join(':')}`,
+    'require_secure_transport = ON',
     '',
     '# GTID replication: a standby resumes from its own position after any failover.',
     'log_bin = fabric-bin',
@@ -136,6 +157,8 @@ export function renderDatabaseEnv(model: FabricModel, node: NodeModel, db: Datab
     `DB_REPLICATION_PASSWORD=${secrets.replicationPassword}`,
     `DB_APPLICATION_USER=${db.applicationUser}`,
     `DB_APPLICATION_PASSWORD=${secrets.applicationPassword}`,
+    '# The standby verifies the primary against this CA (its certificate names both members and the VIP).',
+    `DB_TLS_CA=${DATABASE_CA_FILE}`,
     `DB_WITNESSES="${witnesses.join(' ')}"`,
     `DB_INELIGIBLE_FILE=${DATABASE_INELIGIBLE_FILE}`,
     '',
@@ -160,8 +183,11 @@ export function renderDatabaseNotify(model: FabricModel, node: NodeModel): strin
 export function databaseFiles(model: FabricModel, node: NodeModel, secrets: DatabaseSecrets): RenderedFile[] {
   const db = model.database;
   const files: RenderedFile[] = [];
-  if (db && node.roles.includes('application-server')) {
-    // Application servers reach the database only through its VIP.
+  const isMember = db !== undefined && node.roles.includes('database');
+  const isClient = db !== undefined && node.roles.includes('application-server');
+  if (isMember || isClient) files.push({ path: DATABASE_CA_FILE, content: secrets.caCertificatePemBase64, permissions: '0644', base64: true });
+  if (db && isClient) {
+    // Application servers reach the database only through its VIP, over TLS.
     files.push({
       path: DATABASE_CLIENT_ENV,
       content: [
@@ -171,13 +197,17 @@ export function databaseFiles(model: FabricModel, node: NodeModel, secrets: Data
         `DB_NAME=${db.databaseName}`,
         `DB_USER=${db.applicationUser}`,
         `DB_PASSWORD=${secrets.applicationPassword}`,
+        '# The server accepts TLS only; verify it with this CA, e.g. mariadb --ssl-ca="$DB_SSL_CA" --ssl-verify-server-cert.',
+        `DB_SSL_CA=${DATABASE_CA_FILE}`,
         '',
       ].join('\n'),
       permissions: '0600',
     });
   }
-  if (!db || !node.roles.includes('database')) return files;
+  if (!db || !isMember) return files;
   files.push(
+    { path: DATABASE_SERVER_CERTIFICATE, content: secrets.serverCertificatePemBase64, permissions: '0644', base64: true },
+    { path: DATABASE_SERVER_KEY, content: secrets.serverKeyPemBase64, permissions: '0640', owner: 'root:mysql', base64: true },
     { path: '/etc/mysql/mariadb.conf.d/60-appliance-fabric.cnf', content: renderMariadbConf(model, node, db), permissions: '0644' },
     { path: DATABASE_ENV, content: renderDatabaseEnv(model, node, db, secrets), permissions: '0600' },
     { path: DATABASE_CHECK_SCRIPT, content: renderDatabaseCheck(model, node), permissions: '0755' },

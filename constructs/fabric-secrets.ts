@@ -1,12 +1,14 @@
 import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { CertRequest } from '@cdktf/provider-tls/lib/cert-request';
+import { LocallySignedCert } from '@cdktf/provider-tls/lib/locally-signed-cert';
 import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
 import { Fn, TerraformProvider, TerraformStack, TerraformVariable, VariableType } from 'cdktf';
 import { Construct } from 'constructs';
 import { FabricSecrets, SshHostKey } from '../cloud-init/cloud-config';
-import { FabricModel } from '../model/fabric-model';
+import { FabricModel, nodeByName } from '../model/fabric-model';
 import { secretPlaceholder } from '../model/safe-strings';
 
 /**
@@ -35,6 +37,10 @@ export class FabricSecretsConstruct extends Construct {
     if (model.database) {
       tokens.databaseReplicationPassword = new Password(this, 'database_replication_password', { length: 32, special: false }).result;
       tokens.databaseApplicationPassword = new Password(this, 'database_application_password', { length: 32, special: false }).result;
+      const dbTls = databaseCertificates(this, model);
+      tokens.databaseCaCertificatePemBase64 = Fn.base64encode(dbTls.caCertificatePem);
+      tokens.databaseServerCertificatePemBase64 = Fn.base64encode(dbTls.serverCertificatePem);
+      tokens.databaseServerKeyPemBase64 = Fn.base64encode(dbTls.serverKeyPem);
     }
     this.tokens = tokens as unknown as FabricSecrets;
     this.placeholders = Object.fromEntries(Object.keys(tokens).map((k) => [k, secretPlaceholder(k)])) as unknown as FabricSecrets;
@@ -55,6 +61,41 @@ function generatedCertificate(scope: Construct, model: FabricModel): { certifica
     allowedUses: ['key_encipherment', 'digital_signature', 'server_auth'],
   });
   return { certificatePem: cert.certPem, privateKeyPem: key.privateKeyPem };
+}
+
+/**
+ * The database cluster's own CA and the one server certificate both members
+ * share (like the balancers' certificate, so a failover changes nothing a
+ * client verifies): its names are both members' management addresses, which
+ * the standby connects to, and the database VIP, which the application
+ * servers connect to. The CA signs nothing else; it exists so that clients
+ * can verify the server (MASTER_SSL_VERIFY_SERVER_CERT, --ssl-verify-server-cert).
+ */
+function databaseCertificates(scope: Construct, model: FabricModel): { caCertificatePem: string; serverCertificatePem: string; serverKeyPem: string } {
+  const db = model.database!;
+  const caKey = new PrivateKey(scope, 'database_ca_key', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
+  const ca = new SelfSignedCert(scope, 'database_ca_certificate', {
+    privateKeyPem: caKey.privateKeyPem,
+    subject: [{ commonName: `${model.name} database CA`, organization: 'appliance-fabric' }],
+    isCaCertificate: true,
+    validityPeriodHours: 24 * 3650,
+    allowedUses: ['cert_signing', 'crl_signing'],
+  });
+  const serverKey = new PrivateKey(scope, 'database_server_key', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
+  const request = new CertRequest(scope, 'database_server_request', {
+    privateKeyPem: serverKey.privateKeyPem,
+    subject: [{ commonName: `${model.name} database`, organization: 'appliance-fabric' }],
+    ipAddresses: [...db.members.map((m) => nodeByName(model, m).managementAddress), db.vrrp.vip],
+    dnsNames: [...db.members],
+  });
+  const server = new LocallySignedCert(scope, 'database_server_certificate', {
+    certRequestPem: request.certRequestPem,
+    caPrivateKeyPem: caKey.privateKeyPem,
+    caCertPem: ca.certPem,
+    validityPeriodHours: 24 * 825,
+    allowedUses: ['key_encipherment', 'digital_signature', 'server_auth'],
+  });
+  return { caCertificatePem: ca.certPem, serverCertificatePem: server.certPem, serverKeyPem: serverKey.privateKeyPem };
 }
 
 /** The names of the variables that carry an operator's own certificate and key. */

@@ -486,7 +486,7 @@ export async function runDay2(ctx: Day2Context): Promise<Day2Fabric> {
       const table = `${db.databaseName}.day2`;
       const dbWrite = async (marker: string) => {
         const r = await guest(writer).exec(
-          `bash -c '. ${DATABASE_CLIENT_ENV} && mariadb --defaults-extra-file=<(printf "[client]\\nuser=%s\\npassword=%s\\n" "$DB_USER" "$DB_PASSWORD") -h "$DB_HOST" -P "$DB_PORT" --connect-timeout=2 -e "CREATE TABLE IF NOT EXISTS ${table} (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO ${table} (marker) VALUES (\\"${marker}\\")"' 2>&1`,
+          `bash -c '. ${DATABASE_CLIENT_ENV} && mariadb --defaults-extra-file=<(printf "[client]\\nuser=%s\\npassword=%s\\n" "$DB_USER" "$DB_PASSWORD") --ssl-ca="$DB_SSL_CA" --ssl-verify-server-cert -h "$DB_HOST" -P "$DB_PORT" --connect-timeout=2 -e "CREATE TABLE IF NOT EXISTS ${table} (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO ${table} (marker) VALUES (\\"${marker}\\")"' 2>&1`,
           30000,
         );
         return { ok: r.exitcode === 0, out: r.stdout.trim() };

@@ -294,6 +294,9 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
     const addresses: Record<string, string> = outputs.Fabric_node_addresses;
     const passwordIn = (variables: Record<string, string>) => Object.entries(variables).find(([k]) => k.includes('database_application_password'))?.[1];
     let appPassword = passwordIn(evaluation.variables);
+    // The database CA the nodes got: the client verifies the server with it, as an application server does.
+    const databaseCaIn = (variables: Record<string, string>) => Object.entries(variables).find(([k]) => k.includes('database_ca_certificate') && k.endsWith('__cert_pem'))?.[1];
+    let databaseCa = databaseCaIn(evaluation.variables);
     // Roles from the fabric's model (not guessed from the user-data's text).
     const appServers = [...model.applicationServers.members];
     // Dedicated monitoring nodes (not the balancers) answer on a VIP of their own.
@@ -325,6 +328,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       const day2 = await runDay2({ stack, image, network, work, results, vms: started, deviceNic: deviceNet !== undefined, synthesize: (dir, edit, lockFile) => synthesize(stack, dir, edit, lockFile) });
       vms = day2.vms;
       appPassword = passwordIn(day2.variables);
+      databaseCa = databaseCaIn(day2.variables);
       booted = evaluation.seeds.map((seed) => {
         const boot = day2.boots.find((b) => b.node === seed.node);
         if (!boot) return record({ id: `boot-${seed.node}`, scenario: `boot ${seed.node}`, outcome: 'fail', detail: "day 2's terraform apply did not boot it (see day2-boot)" });
@@ -736,14 +740,19 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         });
       });
 
-      // Database write through its VIP before any failure. The password goes in a client option file
-      // (mode 0600 in the run's own directory), never on a command line.
+      // Database write through its VIP before any failure, over TLS with the server verified against
+      // the fabric's database CA. The password goes in a client option file (mode 0600 in the run's
+      // own directory), never on a command line.
       const clientOptions = path.join(work, 'database-client.cnf');
+      const clientCa = path.join(work, 'database-ca.pem');
       const dbModel = model.database;
-      if (appPassword && dbModel) writeFileSync(clientOptions, `[client]\nuser=${dbModel.applicationUser}\npassword=${appPassword}\nport=${dbModel.port}\n`, { mode: 0o600 });
+      if (appPassword && dbModel && databaseCa) {
+        writeFileSync(clientCa, databaseCa);
+        writeFileSync(clientOptions, `[client]\nuser=${dbModel.applicationUser}\npassword=${appPassword}\nport=${dbModel.port}\nssl-ca=${clientCa}\nssl-verify-server-cert\n`, { mode: 0o600 });
+      }
       let lastWriteError = '';
       const dbWrite = async (marker: string) => {
-        if (!dbVip || !appPassword || !dbModel) return { ok: false, out: 'no database in the plan' };
+        if (!dbVip || !appPassword || !dbModel || !databaseCa) return { ok: false, out: 'no database in the plan (or no database CA among its stand-ins)' };
         const r = await network.tryNsAsync(8000, 'mariadb', `--defaults-extra-file=${clientOptions}`, '-h', dbVip, '--connect-timeout=2', dbModel.databaseName, '-e', `CREATE TABLE IF NOT EXISTS e2e (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO e2e (marker) VALUES ('${marker}')`);
         if (!r.ok) lastWriteError = r.out.trim().split('\n').pop() || 'no output (timed out after 8 s)';
         return r;

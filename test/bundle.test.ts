@@ -10,9 +10,9 @@ import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_RELOAD_TIME_FILE 
 import { WATCHDOG_CONF } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
 import { FabricSpec } from '../model/fabric-spec';
-import { TEST_PLATFORM, TEST_SECRETS, threeNodeSpec } from './fixtures';
+import { TEST_PLATFORM, TEST_DATABASE_SECRETS, TEST_SECRETS, threeNodeSpec } from './fixtures';
 
-const DB_SECRETS = { ...TEST_SECRETS, databaseReplicationPassword: 'TestOnlyReplication0', databaseApplicationPassword: 'TestOnlyApplication0' };
+const DB_SECRETS = TEST_DATABASE_SECRETS;
 
 /** Every node's cloud-init, by name. */
 function render(spec: FabricSpec): Map<string, NodeCloudInit> {

@@ -17,7 +17,8 @@ describe('the database bootstrap script', () => {
   const db = model.database!;
   const node = model.nodes.find((n) => n.name === db.members[0])!;
   const peer = model.nodes.find((n) => n.name === db.members[1])!;
-  const secrets = { replicationPassword: 'ReplicationTestOnly7', applicationPassword: 'ApplicationTestOnly8' };
+  const passwords = { replicationPassword: 'ReplicationTestOnly7', applicationPassword: 'ApplicationTestOnly8' };
+  const secrets = { ...passwords, caCertificatePemBase64: 'Q0E=', serverCertificatePemBase64: 'Q1JU', serverKeyPemBase64: 'S0VZ' };
   let dir: string;
 
   beforeEach(() => {
@@ -50,6 +51,10 @@ describe('the database bootstrap script', () => {
     const servers = model.applicationServers.members.map((n) => model.nodes.find((x) => x.name === n)!.managementAddress);
     // threeNodeSpec: the database nodes are application servers too, which reach the VIP they hold from the VIP.
     expect(creates).toEqual([`${db.replicationUser}@${peer.managementAddress}`, ...[...servers, db.vrrp.vip].map((h) => `${db.applicationUser}@${h}`)]);
+    // Every account needs TLS, also one an earlier version created without (ALTER USER).
+    const accountStatements = statements.match(/^(CREATE|ALTER) USER .*$/gm)!;
+    expect(accountStatements).toHaveLength(creates.length * 2);
+    for (const statement of accountStatements) expect(statement).toMatch(/ REQUIRE SSL;$/);
     expect(statements.match(/^DROP USER .*$/gm)).toEqual([`DROP USER '${db.replicationUser}'@'198.51.100.0/255.255.255.0';`, `DROP USER '${db.applicationUser}'@'198.51.100.0/255.255.255.0';`]);
     expect(statements.trimStart().startsWith('SET SESSION sql_log_bin = 0;')).toBe(true);
     expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain('2 account(s) for other hosts dropped');
@@ -65,7 +70,7 @@ describe('the database bootstrap script', () => {
     expect(stdin).toContain(`CREATE USER IF NOT EXISTS '${db.replicationUser}'@`);
     expect(stdin).toContain(`IDENTIFIED BY '${secrets.replicationPassword}'`);
     expect(stdin).toContain(`IDENTIFIED BY '${secrets.applicationPassword}'`);
-    for (const password of Object.values(secrets)) expect(argv).not.toContain(password);
+    for (const password of Object.values(passwords)) expect(argv).not.toContain(password);
     expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain(`database '${db.databaseName}' in place`);
   });
 });

@@ -5,9 +5,9 @@ import { buildFabricModel } from '../model/build-model';
 import { FabricValidationError } from '../model/errors';
 import { FabricModel, nodeByName } from '../model/fabric-model';
 import { FabricSpec } from '../model/fabric-spec';
-import { TEST_PLATFORM, TEST_SECRETS, threeNodeSpec } from './fixtures';
+import { TEST_PLATFORM, TEST_DATABASE_SECRETS, threeNodeSpec } from './fixtures';
 
-const DB_SECRETS = { ...TEST_SECRETS, databaseReplicationPassword: 'TestOnlyReplication0', databaseApplicationPassword: 'TestOnlyApplication0' };
+const DB_SECRETS = TEST_DATABASE_SECRETS;
 const modelOf = (spec: FabricSpec): FabricModel => buildFabricModel(spec, TEST_PLATFORM, 'stack/Fabric');
 /** The rules of one node's input chain, without comments and blank lines. */
 const rulesOf = (model: FabricModel, node: string): string[] =>

@@ -26,3 +26,12 @@ export const TEST_PLATFORM: PlatformTraits = { kind: 'test', watchdogModule: 'i6
 
 /** Stand-ins for the Terraform references, so rendered files are complete. */
 export const TEST_SECRETS = { statsPassword: 'TestOnlyStatsPassword0', tlsBundlePemBase64: 'VEVTVA==' };
+/** TEST_SECRETS plus the database cluster's (the PEM stand-ins are base64 of TEST-CA, TEST-CRT and TEST-KEY). */
+export const TEST_DATABASE_SECRETS = {
+  ...TEST_SECRETS,
+  databaseReplicationPassword: 'TestOnlyReplication0',
+  databaseApplicationPassword: 'TestOnlyApplication0',
+  databaseCaCertificatePemBase64: 'VEVTVC1DQQ==',
+  databaseServerCertificatePemBase64: 'VEVTVC1DUlQ=',
+  databaseServerKeyPemBase64: 'VEVTVC1LRVk=',
+};

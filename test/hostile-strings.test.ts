@@ -2,7 +2,7 @@ import { renderNodeCloudInit } from '../cloud-init/cloud-config';
 import { buildFabricModel } from '../model/build-model';
 import { FabricValidationError } from '../model/errors';
 import { FabricSpec } from '../model/fabric-spec';
-import { TEST_PLATFORM, TEST_SECRETS } from './fixtures';
+import { TEST_PLATFORM, TEST_DATABASE_SECRETS } from './fixtures';
 
 /**
  * Every string prop of a fabric that sets them all, given a hostile suffix
@@ -20,7 +20,7 @@ const HOSTILE = ["'", '"', '$(id)', '`id`', '\nInjected yes', '|x', '${file("/et
 const SHELL_BY_DESIGN = [/\.execStart$/, /\.healthCheck\.command$/];
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl operator';
-const DB_SECRETS = { ...TEST_SECRETS, databaseReplicationPassword: 'TestOnlyReplication0', databaseApplicationPassword: 'TestOnlyApplication0' };
+const DB_SECRETS = TEST_DATABASE_SECRETS;
 
 /** A fabric with every cluster and every string prop set. */
 function everyStringSpec(healthCheck: 'http' | 'command'): FabricSpec {

@@ -7,7 +7,7 @@ import { networkConfigOf } from '../cloud-init/network-config';
 import { probesOf, renderWatchdogConf } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
 import { FabricSpec } from '../model/fabric-spec';
-import { TEST_PLATFORM, TEST_SECRETS, threeNodeSpec } from './fixtures';
+import { TEST_PLATFORM, TEST_DATABASE_SECRETS, TEST_SECRETS, threeNodeSpec } from './fixtures';
 
 const model = (spec: FabricSpec = threeNodeSpec()) => buildFabricModel(spec, TEST_PLATFORM, 'stack/Fabric');
 
@@ -330,7 +330,7 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
       deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334] },
     }),
   );
-  const secrets = { ...TEST_SECRETS, databaseReplicationPassword: 'ReplTestOnly0', databaseApplicationPassword: 'AppTestOnly0' };
+  const secrets = { ...TEST_DATABASE_SECRETS, databaseReplicationPassword: 'ReplTestOnly0', databaseApplicationPassword: 'AppTestOnly0' };
   const files = (name: string) => renderNodeCloudInit(full, full.nodes.find((n) => n.name === name)!, secrets).files;
   const file = (name: string, path: string) => files(name).find((f) => f.path === path)?.content ?? '';
 

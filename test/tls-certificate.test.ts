@@ -29,13 +29,14 @@ function synthKvm(tlsCertificate: 'generated' | 'terraform-variables'): Plan {
 describe('loadBalancer.tlsCertificate', () => {
   it('generates a self-signed certificate by default, and declares no certificate variable', () => {
     const plan = synthKvm('generated');
-    expect(Object.keys(plan.resource.tls_self_signed_cert ?? {})).toHaveLength(1);
+    expect(Object.keys(plan.resource.tls_self_signed_cert ?? {}).filter((k) => k.includes('_tls_certificate_'))).toHaveLength(1);
     expect(Object.keys(plan.variable ?? {}).filter((v) => v.includes('tls_'))).toEqual([]);
   });
 
   it('with terraform-variables, takes the certificate and key from two sensitive, validated variables and generates none', () => {
     const plan = synthKvm('terraform-variables');
-    expect(plan.resource.tls_self_signed_cert).toBeUndefined();
+    // Only the database cluster's own CA is self-signed: no balancer certificate is generated.
+    expect(Object.keys(plan.resource.tls_self_signed_cert ?? {}).filter((k) => !k.includes('_database_ca_certificate_'))).toEqual([]);
     // The SSH host keys are still generated; no TLS key is.
     expect(Object.keys(plan.resource.tls_private_key).every((k) => !k.includes('tls_key'))).toBe(true);
     for (const name of ['spacefab_tls_certificate_pem', 'spacefab_tls_private_key_pem']) {
@@ -54,5 +55,31 @@ describe('loadBalancer.tlsCertificate', () => {
     expect(() => buildFabricModel(threeNodeSpec({ loadBalancer: { tlsCertificate: 'acme' as 'generated' } }), TEST_PLATFORM, 'stack/Fabric')).toThrow(
       /loadBalancer\.tlsCertificate: certificate source 'acme' is unknown\. Fix: use 'generated' \(the default, self-signed\) or 'terraform-variables'/,
     );
+  });
+});
+
+describe('the database cluster\'s TLS', () => {
+  it('has a CA of its own that signs one server certificate naming both members\' addresses and the database VIP; only those nodes get them', () => {
+    const plan = synthKvm('generated');
+    const config = readStackConfig<KvmFabricConfig>(CONFIG, 'libvirt');
+    const model = buildFabricModel(config.fabric, TEST_PLATFORM, 'kvm-fabric/Fabric');
+    const members = model.database!.members;
+    const address = (name: string) => model.nodes.find((n) => n.name === name)!.managementAddress;
+
+    const [caId, ca] = Object.entries(plan.resource.tls_self_signed_cert).find(([k]) => k.includes('_database_ca_certificate_'))!;
+    expect(ca).toMatchObject({ is_ca_certificate: true, allowed_uses: ['cert_signing', 'crl_signing'] });
+    const [requestId, request] = Object.entries(plan.resource.tls_cert_request as Plan).find(([k]) => k.includes('_database_server_request_'))!;
+    expect(request.ip_addresses).toEqual([...members.map(address), model.database!.vrrp.vip]);
+    const signed = Object.values(plan.resource.tls_locally_signed_cert)[0] as Record<string, unknown>;
+    expect(signed).toMatchObject({ cert_request_pem: `\${tls_cert_request.${requestId}.cert_request_pem}`, ca_cert_pem: `\${tls_self_signed_cert.${caId}.cert_pem}`, allowed_uses: ['key_encipherment', 'digital_signature', 'server_auth'] });
+    // The server's key is one of its own, not the CA's.
+    expect(signed.ca_private_key_pem).not.toBe(request.private_key_pem);
+
+    // Each disk's user-data is a local of the plan.
+    const userData = Object.values(plan.resource.libvirt_cloudinit_disk as Plan).map((d) => ({ name: String(d.name), text: String(plan.locals[/^\$\{local\.(\w+)\}$/.exec(String(d.user_data))![1]]) }));
+    for (const { name, text } of userData) {
+      const isMember = members.some((m) => name.endsWith(`-${m}-cloudinit.iso`));
+      expect({ name, key: text.includes('_database_server_key_') }).toEqual({ name, key: isMember });
+    }
   });
 });

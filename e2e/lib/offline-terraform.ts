@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 
@@ -20,10 +20,14 @@ import * as path from 'node:path';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** References to attributes of resources that offline evaluation has no provider for. */
-const PROVIDER_REFERENCE = /\b(random_password|tls_private_key|tls_self_signed_cert)\.([A-Za-z0-9_-]+)\.([a-z_]+)\b/g;
+const PROVIDER_REFERENCE = /\b(random_password|tls_private_key|tls_self_signed_cert|tls_locally_signed_cert)\.([A-Za-z0-9_-]+)\.([a-z_]+)\b/g;
 
-/** The provider resource types whose attributes become stand-in variables. */
-export const STOOD_IN_TYPES: ReadonlySet<string> = new Set(['random_password', 'tls_private_key', 'tls_self_signed_cert']);
+/**
+ * The provider resource types whose attributes become stand-in variables
+ * (a `tls_cert_request` is read only by the `tls_locally_signed_cert` it
+ * feeds, whose stand-in reads the request's settings from the plan).
+ */
+export const STOOD_IN_TYPES: ReadonlySet<string> = new Set(['random_password', 'tls_private_key', 'tls_self_signed_cert', 'tls_locally_signed_cert', 'tls_cert_request']);
 
 export function terraformEnv(): NodeJS.ProcessEnv {
   // Not the caller's SSH agent: the provisioners get the deploy key from a variable (or an agent of the run's own, see runTerraform's env).
@@ -127,7 +131,40 @@ export class StandInValues {
       execFileSync('openssl', ['req', '-x509', '-key', this.keyFile(signer), '-subj', '/CN=fabric.e2e', '-addext', `subjectAltName=IP:${this.vip}`, '-days', '2', '-out', crt], { stdio: 'ignore' });
       return readFileSync(crt, 'utf8');
     }
+    if (type === 'tls_locally_signed_cert') {
+      if (attr !== 'cert_pem') throw new Error(`no stand-in for tls_locally_signed_cert attribute ${attr}`);
+      return this.locallySigned(resource, plan);
+    }
     throw new Error(`no stand-in for ${name}`);
+  }
+
+  /**
+   * A certificate for the addresses the plan's `tls_cert_request` names,
+   * with the request's key, signed by the stand-in of the CA certificate and
+   * key the plan gives (the same CA certificate the nodes get, made first if
+   * it is not yet).
+   */
+  private locallySigned(resource: string, plan: Json): string {
+    const signed = plan.resource?.tls_locally_signed_cert?.[resource] ?? {};
+    const ref = (value: unknown, type: string, attr: string) => new RegExp(`\\b${type}\\.([A-Za-z0-9_-]+)\\.${attr}\\b`).exec(String(value ?? ''))?.[1];
+    const requestName = ref(signed.cert_request_pem, 'tls_cert_request', 'cert_request_pem');
+    const caKey = ref(signed.ca_private_key_pem, 'tls_private_key', 'private_key_pem');
+    const caCert = ref(signed.ca_cert_pem, 'tls_self_signed_cert', 'cert_pem');
+    const request = requestName ? plan.resource?.tls_cert_request?.[requestName] : undefined;
+    const key = ref(request?.private_key_pem, 'tls_private_key', 'private_key_pem');
+    if (!request || !caKey || !caCert || !key) throw new Error(`tls_locally_signed_cert.${resource}: the plan does not name its request, its request's key, or its CA's certificate and key`);
+    const caName = standInVariable('tls_self_signed_cert', caCert, 'cert_pem');
+    const caPem = this.valuesOf([caName], plan)[caName];
+    const caFile = path.join(this.dir, `${caCert}.crt.pem`);
+    if (!existsSync(caFile)) writeFileSync(caFile, caPem);
+    const csr = path.join(this.dir, `${resource}.csr.pem`);
+    const ext = path.join(this.dir, `${resource}.ext`);
+    const crt = path.join(this.dir, `${resource}.crt.pem`);
+    const names = [...((request.ip_addresses ?? []) as string[]).map((a) => `IP:${a}`), ...((request.dns_names ?? []) as string[]).map((d) => `DNS:${d}`)];
+    execFileSync('openssl', ['req', '-new', '-key', this.keyFile(key), '-subj', '/CN=fabric.e2e database', '-out', csr], { stdio: 'ignore' });
+    writeFileSync(ext, `subjectAltName=${names.join(',')}\nextendedKeyUsage=serverAuth\n`);
+    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', this.keyFile(caKey), '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', crt], { stdio: 'ignore' });
+    return readFileSync(crt, 'utf8');
   }
 
   /** The private key standing in for tls_private_key.<resource>, made once (PKCS#8 PEM, mode 0600). */

@@ -1,11 +1,12 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { DATABASE_ACCOUNTS_SCRIPT } from '../../cloud-init/node-paths';
 import { databaseAccountHosts } from '../../cloud-init/database';
 import { nodeByName } from '../../model/fabric-model';
 import { FabricSpec } from '../../model/fabric-spec';
 import { RunningDatabase } from '../harness/database';
 import { nowMs, pollUntil } from '../harness/exec';
-import { namespaceFabricSpec, renderFabric, RenderedFabric } from '../harness/render';
+import { databaseTlsSecrets, namespaceFabricSpec, renderFabric, RenderedFabric } from '../harness/render';
 import { runningFabric } from './fabric-fixture';
 
 const FABRIC_OPTIONS = { database: true };
@@ -39,6 +40,39 @@ describe('a running fabric with the database cluster: replication, promotion, re
     const direct = await db.nodeQuery(standby, `SELECT @@global.read_only`);
     expect(direct.rows).toBe('1');
   }, 90_000);
+
+  it('speaks TLS only: the client verifies the server against the fabric CA, a plain or wrongly trusting client fails, the standby replicates over verified TLS', async () => {
+    expect(primary).not.toBe('');
+    const session = db.clientQuery("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')");
+    expect(session.error).toBe('');
+    const status = Object.fromEntries(session.rows.split('\n').map((l) => l.split('\t')));
+    expect(status.Ssl_version).toMatch(/^TLSv1\.[23]$/);
+    // TLS 1.3 suites are all AEAD; a TLS 1.2 one must be ECDHE with GCM or ChaCha20-Poly1305.
+    expect(status.Ssl_cipher).toMatch(/^(TLS_AES_(128|256)_GCM_SHA(256|384)|TLS_CHACHA20_POLY1305_SHA256|ECDHE-ECDSA-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305))$/);
+
+    // Refused by the account's REQUIRE SSL, which MariaDB reports as a failed login.
+    const plain = db.clientQuery('SELECT 1', 1, false);
+    expect(plain.ok).toBe(false);
+    expect(plain.error).toMatch(/insecure transport|Access denied for user/i);
+
+    const elsewhere = databaseTlsSecrets([db.vip]);
+    const otherCa = path.join(fabric.harness().dir, 'other-database-ca.pem');
+    writeFileSync(otherCa, Buffer.from(elsewhere.databaseCaCertificatePemBase64, 'base64'));
+    const mistrusting = db.clientQuery('SELECT 1', 1, { caFile: otherCa });
+    expect(mistrusting.ok).toBe(false);
+    expect(mistrusting.error).toMatch(/certificate|SSL|TLS/i);
+
+    const replica = await db.replicaStatus(standby);
+    expect({ io: replica.Slave_IO_Running, sql: replica.Slave_SQL_Running, ssl: replica.Master_SSL_Allowed, verify: replica.Master_SSL_Verify_Server_Cert })
+      .toEqual({ io: 'Yes', sql: 'Yes', ssl: 'Yes', verify: 'Yes' });
+
+    // Every account of the two users demands TLS, on both servers, and each server refuses any TCP login without it.
+    for (const node of db.model.members) {
+      expect((await db.nodeQuery(node, 'SELECT @@global.require_secure_transport, @@global.have_ssl')).rows).toBe('1\tYES');
+      const types = (await db.nodeQuery(node, `SELECT DISTINCT ssl_type FROM mysql.user WHERE User IN ('${db.model.replicationUser}', '${db.model.applicationUser}')`)).rows;
+      expect(types).toBe('ANY');
+    }
+  });
 
   /** The database accounts on `node`'s own server, as user@host, sorted. */
   const accountsOn = async (node: string) =>

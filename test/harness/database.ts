@@ -26,20 +26,31 @@ export class RunningDatabase {
   constructor(private readonly h: FabricHarness, rendered: RenderedFabric) {
     if (!rendered.model.database) throw new Error('this fabric has no database cluster');
     this.model = rendered.model.database;
-    // The password goes to a file the client reads, never onto a command line or into a log.
+    // The password goes to a file the client reads, never onto a command line or into a log. The
+    // client verifies the server against the fabric's database CA, as an application server would.
     this.credentials = path.join(h.dir, 'database-client.cnf');
+    this.caFile = path.join(h.dir, 'database-ca.pem');
+    writeFileSync(this.caFile, Buffer.from(rendered.secrets.databaseCaCertificatePemBase64!, 'base64'));
     writeFileSync(this.credentials, `[client]\nuser=${this.model.applicationUser}\npassword=${rendered.secrets.databaseApplicationPassword}\n`, { mode: 0o600 });
   }
+
+  /** The fabric's database CA certificate, as the application servers have it. */
+  readonly caFile: string;
 
   get vip(): string {
     return this.model.vrrp.vip;
   }
 
-  /** A query from the client namespace through the database VIP, as the application user, bounded in time. */
-  clientQuery(sql: string, connectTimeoutSeconds = 1): QueryResult {
+  /**
+   * A query from the client namespace through the database VIP, as the application user, bounded
+   * in time. The client verifies the server's certificate against `caFile` (the fabric's CA by
+   * default); `tls: false` tries without TLS, as a misconfigured client would.
+   */
+  clientQuery(sql: string, connectTimeoutSeconds = 1, tls: { readonly caFile: string } | false = { caFile: this.caFile }): QueryResult {
+    const tlsOptions = tls ? [`--ssl-ca=${tls.caFile}`, '--ssl-verify-server-cert'] : ['--skip-ssl'];
     const r = run('ip', [
       'netns', 'exec', this.h.clientNs,
-      'mariadb', `--defaults-extra-file=${this.credentials}`, `--host=${this.vip}`, `--port=${this.model.port}`,
+      'mariadb', `--defaults-extra-file=${this.credentials}`, ...tlsOptions, `--host=${this.vip}`, `--port=${this.model.port}`,
       `--connect-timeout=${connectTimeoutSeconds}`, '--batch', '--skip-column-names', this.model.databaseName, '-e', sql,
     ], { timeoutMs: (connectTimeoutSeconds + 10) * 1000 });
     return { ok: r.status === 0, rows: r.stdout.trim(), error: r.stderr.trim() };

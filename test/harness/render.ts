@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { NodeBundle } from '../../cloud-init/bundle';
@@ -84,6 +84,27 @@ export function selfSignedBundleBase64(commonName = 'fabric.test'): string {
   }
 }
 
+/** The database cluster's TLS secrets as Terraform makes them: a CA, and a server certificate it signs for `addresses` (base64 PEM each). */
+export function databaseTlsSecrets(addresses: readonly string[]): {
+  databaseCaCertificatePemBase64: string;
+  databaseServerCertificatePemBase64: string;
+  databaseServerKeyPemBase64: string;
+} {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aft3-dbca-'));
+  try {
+    const f = (name: string) => path.join(dir, name);
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    runOk('openssl', ['req', '-x509', ...ec, '-subj', '/CN=test database CA', '-days', '1', '-keyout', f('ca.key'), '-out', f('ca.pem')]);
+    runOk('openssl', ['req', '-new', ...ec, '-subj', '/CN=test database', '-keyout', f('server.key'), '-out', f('server.csr')]);
+    writeFileSync(f('ext.cnf'), `subjectAltName=${addresses.map((a) => `IP:${a}`).join(',')}\nextendedKeyUsage=serverAuth\n`);
+    runOk('openssl', ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('ext.cnf'), '-out', f('server.pem')]);
+    const b64 = (name: string) => Buffer.from(readFileSync(f(name), 'utf8')).toString('base64');
+    return { databaseCaCertificatePemBase64: b64('ca.pem'), databaseServerCertificatePemBase64: b64('server.pem'), databaseServerKeyPemBase64: b64('server.key') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export interface RenderedFabric extends FabricInput {
   readonly model: FabricModel;
   /** The generated secrets, for tests that log in as a client would (never printed). */
@@ -103,7 +124,13 @@ export function renderFabric(spec: FabricSpec, earlierSecrets?: FabricSecrets): 
   const secrets: FabricSecrets = earlierSecrets ?? {
     statsPassword: randomBytes(12).toString('hex'),
     tlsBundlePemBase64: selfSignedBundleBase64(),
-    ...(model.database ? { databaseReplicationPassword: randomBytes(12).toString('hex'), databaseApplicationPassword: randomBytes(12).toString('hex') } : {}),
+    ...(model.database
+      ? {
+          databaseReplicationPassword: randomBytes(12).toString('hex'),
+          databaseApplicationPassword: randomBytes(12).toString('hex'),
+          ...databaseTlsSecrets([...model.database.members.map((m) => model.nodes.find((n) => n.name === m)!.managementAddress), model.database.vrrp.vip]),
+        }
+      : {}),
   };
   const rendered = model.nodes.map((node) => ({ node, ci: renderNodeCloudInit(model, node, secrets) }));
   return {

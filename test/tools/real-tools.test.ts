@@ -9,6 +9,7 @@ import { SSHD_DROP_IN } from '../../cloud-init/ssh';
 import { buildFabricModel } from '../../model/build-model';
 import { FabricValidationError } from '../../model/errors';
 import { corruptions, PLATFORMS, validFabricSpec } from '../arbitraries';
+import { databaseTlsSecrets } from '../harness/render';
 import { rawUserDataByNode, synthExamples, unescapeTerraform } from '../synth-helpers';
 import { describeComplaints, NodeUnderTest, sshdCheck, ToolBench } from './real-tools';
 
@@ -20,6 +21,8 @@ import { describeComplaints, NodeUnderTest, sshdCheck, ToolBench } from './real-
 const RANDOM_FABRICS = 200;
 let bench: ToolBench;
 let certBase64: string;
+/** A real database CA and server certificate (the tools read them as PEM). */
+let databaseTls: ReturnType<typeof databaseTlsSecrets>;
 /** A real ECDSA P-256 host key pair in the forms Terraform's tls_private_key gives (SEC1 PEM, OpenSSH public key). */
 const hostKey = (() => {
   const { privateKey, publicKey } = require('node:crypto').generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -33,6 +36,7 @@ const hostKey = (() => {
 beforeAll(() => {
   bench = new ToolBench();
   certBase64 = Buffer.from(require('node:fs').readFileSync(`${bench.dir}/fabric.pem`, 'utf8')).toString('base64');
+  databaseTls = databaseTlsSecrets(['198.51.100.20']);
 });
 afterAll(() => bench?.dispose());
 
@@ -41,6 +45,10 @@ function evaluateSecrets(userData: string): string {
   const out = userData
     .replace(/\$\{random_password\.[A-Za-z0-9_]+\.result\}/g, 'ToolCheckOnlyPassword000')
     .replace(/\$\{base64encode\(join\("", \[tls_self_signed_cert\.[A-Za-z0-9_]+\.cert_pem, tls_private_key\.[A-Za-z0-9_]+\.private_key_pem\]\)\)\}/g, certBase64)
+    // The database cluster's CA, server certificate and key.
+    .replace(/\$\{base64encode\(tls_self_signed_cert\.[A-Za-z0-9_]+_database_ca_certificate_[A-F0-9]{8}\.cert_pem\)\}/g, () => databaseTls.databaseCaCertificatePemBase64)
+    .replace(/\$\{base64encode\(tls_locally_signed_cert\.[A-Za-z0-9_]+_database_server_certificate_[A-F0-9]{8}\.cert_pem\)\}/g, () => databaseTls.databaseServerCertificatePemBase64)
+    .replace(/\$\{base64encode\(tls_private_key\.[A-Za-z0-9_]+_database_server_key_[A-F0-9]{8}\.private_key_pem\)\}/g, () => databaseTls.databaseServerKeyPemBase64)
     // Each node's SSH host key: jsonencode()d, so a JSON string (a valid YAML scalar).
     .replace(/\$\{jsonencode\(tls_private_key\.[A-Za-z0-9_]+\.private_key_pem\)\}/g, () => JSON.stringify(hostKey.privateKeyPem))
     .replace(/\$\{jsonencode\(trimspace\(tls_private_key\.[A-Za-z0-9_]+\.public_key_openssh\)\)\}/g, () => JSON.stringify(hostKey.publicKeyOpenssh));
@@ -76,6 +84,7 @@ function randomNodes(): NodeUnderTest[] {
         tlsBundlePemBase64: certBase64,
         databaseReplicationPassword: 'ToolCheckOnlyReplication0',
         databaseApplicationPassword: 'ToolCheckOnlyApplication0',
+        ...databaseTls,
       });
       return { label: `random#${i}(${spec.name})/${node.name}`, userData: ci.userData, files: ci.files };
     });
