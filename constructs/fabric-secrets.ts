@@ -21,6 +21,8 @@ export class FabricSecretsConstruct extends Construct {
   readonly tokens: FabricSecrets;
   /** Unique markers the renderers emit in place of each secret (plain YAML scalars, so YAML never quotes them). */
   readonly placeholders: FabricSecrets;
+  /** The database CA's certificate (PEM, public), when the fabric has a database cluster: what its clients verify the server with. */
+  readonly databaseCaCertificatePem?: string;
 
   constructor(scope: Construct, id: string, model: FabricModel) {
     super(scope, id);
@@ -38,6 +40,7 @@ export class FabricSecretsConstruct extends Construct {
       tokens.databaseReplicationPassword = new Password(this, 'database_replication_password', { length: 32, special: false }).result;
       tokens.databaseApplicationPassword = new Password(this, 'database_application_password', { length: 32, special: false }).result;
       const dbTls = databaseCertificates(this, model);
+      this.databaseCaCertificatePem = dbTls.caCertificatePem;
       tokens.databaseCaCertificatePemBase64 = Fn.base64encode(dbTls.caCertificatePem);
       tokens.databaseServerCertificatePemBase64 = Fn.base64encode(dbTls.serverCertificatePem);
       tokens.databaseServerKeyPemBase64 = Fn.base64encode(dbTls.serverKeyPem);

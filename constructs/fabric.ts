@@ -281,6 +281,10 @@ export class Fabric extends Construct implements IFabric {
     if (database) {
       new TerraformOutput(this, 'database_vip', { value: database.vip, description: 'Database VIP (MariaDB primary)' });
       new TerraformOutput(this, 'database_application_password', { value: secrets.tokens.databaseApplicationPassword!, sensitive: true });
+      new TerraformOutput(this, 'database_ca_certificate', {
+        value: secrets.databaseCaCertificatePem!,
+        description: 'PEM of the database CA: clients verify the server with it (--ssl-ca, --ssl-verify-server-cert)',
+      });
     }
     new TerraformOutput(this, 'monitoring_address', { value: this.monitoring.address, description: 'Where monitoring clients connect' });
     const deviceVrrp = model.deviceNetwork?.vrrp;

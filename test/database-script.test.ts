@@ -33,10 +33,11 @@ describe('the database bootstrap script', () => {
     stub(
       'mariadb',
       `printf '%s\\n' "$*" >> '${dir}/argv.log'\nin=$(cat)\nprintf -- '--- stdin\\n%s\\n' "$in" >> '${dir}/stdin.log'\n` +
-        `case $in in *"User = '${db.replicationUser}'"*) printf '%s\\n' 198.51.100.0/255.255.255.0 ${peer.managementAddress} ;; *"User = '${db.applicationUser}'"*) printf '%s\\n' 198.51.100.0/255.255.255.0 ;; esac\nexit 0`,
+        `case $in in *'@@global.have_ssl'*) cat '${dir}/have_ssl' ;; *"User = '${db.replicationUser}'"*) printf '%s\\n' 198.51.100.0/255.255.255.0 ${peer.managementAddress} ;; *"User = '${db.applicationUser}'"*) printf '%s\\n' 198.51.100.0/255.255.255.0 ;; esac\nexit 0`,
     );
     stub('mariadb-admin', `printf '%s\\n' "$*" >> '${dir}/argv.log'\nexit 0`);
     stub('logger', `printf '%s\\n' "$*" >> '${dir}/logger.log'\nexit 0`);
+    writeFileSync(path.join(dir, 'have_ssl'), 'YES\n');
     writeFileSync(path.join(dir, 'database.env'), renderDatabaseEnv(model, node, db, secrets));
     // The script sources its settings from a fixed path on the node; here from the test's copy.
     writeFileSync(path.join(dir, 'bootstrap'), renderDatabaseAccounts(model, node).split(DATABASE_ENV).join(path.join(dir, 'database.env')));
@@ -72,5 +73,16 @@ describe('the database bootstrap script', () => {
     expect(stdin).toContain(`IDENTIFIED BY '${secrets.applicationPassword}'`);
     for (const password of Object.values(passwords)) expect(argv).not.toContain(password);
     expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain(`database '${db.databaseName}' in place`);
+  });
+
+  it('leaves the accounts of a server without TLS (a node that predates it) without REQUIRE SSL, and says so', () => {
+    writeFileSync(path.join(dir, 'have_ssl'), 'DISABLED\n');
+    const r = spawnSync('bash', [path.join(dir, 'bootstrap')], { env: { PATH: `${dir}/bin:/usr/bin:/bin` }, encoding: 'utf8', timeout: 20000 });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const statements = readFileSync(path.join(dir, 'stdin.log'), 'utf8').split('--- stdin').pop()!;
+    const accountStatements = statements.match(/^(CREATE|ALTER) USER .*$/gm)!;
+    expect(accountStatements.length).toBeGreaterThan(0);
+    for (const statement of accountStatements) expect(statement).toMatch(/IDENTIFIED BY '\w+';$/);
+    expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain('this server has no TLS');
   });
 });
