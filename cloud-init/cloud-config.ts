@@ -9,6 +9,7 @@ import { RenderedFile } from './rendered-file';
 import { ADMIN_USER, sshFiles } from './ssh';
 import { watchdogFiles, WATCHDOG_UNIT } from './watchdog';
 import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cassandra';
+import { CASSANDRA_AUTH_UNIT, cassandraAuthFiles } from './cassandra-auth';
 import { DatabaseSecrets, databaseFiles, DATABASE_UNIT } from './database';
 import { firewallFiles, FIREWALL_UNIT } from './firewall';
 import { monitoringFiles } from './monitoring';
@@ -25,6 +26,8 @@ export interface FabricSecrets extends HaproxySecrets {
   /** The database members' shared server certificate and its key (PEM, base64). */
   readonly databaseServerCertificatePemBase64?: string;
   readonly databaseServerKeyPemBase64?: string;
+  /** Needed when the fabric has a Cassandra cluster: the password of its admin role. */
+  readonly cassandraAdminPassword?: string;
 }
 
 /** What cloud-init gets for one node. */
@@ -72,6 +75,7 @@ export function nodeFiles(model: FabricModel, node: NodeModel, secrets: FabricSe
     ...keepalivedFiles(model, node),
     ...databaseFiles(model, node, databaseSecretsOf(model, secrets)),
     ...cassandraFiles(model, node),
+    ...cassandraAuthFiles(model, node, cassandraPasswordOf(model, secrets)),
     ...watchdogFiles(model, node),
     ...applyBundleAgentFiles(model, node),
     ...sshFiles(model, node),
@@ -100,6 +104,12 @@ function databaseSecretsOf(model: FabricModel, secrets: FabricSecrets): Database
   const missing = Object.entries(given).filter(([, v]) => v === undefined).map(([k]) => k);
   if (missing.length > 0) throw new Error(`internal: the fabric has a database cluster but the renderer was not given its ${missing.join(', ')}`);
   return given as DatabaseSecrets;
+}
+
+function cassandraPasswordOf(model: FabricModel, secrets: FabricSecrets): string {
+  if (!model.cassandra) return '';
+  if (secrets.cassandraAdminPassword === undefined) throw new Error('internal: the fabric has a Cassandra cluster but the renderer was not given its cassandraAdminPassword');
+  return secrets.cassandraAdminPassword;
 }
 
 /**
@@ -177,7 +187,8 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
       ...(model.firewall.enabled ? [['systemctl', 'enable', FIREWALL_UNIT], ['systemctl', 'restart', FIREWALL_UNIT]] : []),
       // sshd started before write_files wrote its drop-in (ssh.ts); first, so a later failing step leaves it applied.
       ['systemctl', 'try-reload-or-restart', 'ssh.service'],
-      ['systemctl', 'enable', ...units, ...afterwards],
+      // The Cassandra authentication set-up is enabled here, so that it runs at the next boot even when installing Cassandra below fails.
+      ['systemctl', 'enable', ...units, ...afterwards, ...(node.roles.includes('cassandra') ? [CASSANDRA_AUTH_UNIT] : [])],
       // restart, not start: packaged daemons may already run with their stock configuration.
       ...(units.length > 0 ? [['systemctl', 'restart', ...units]] : []),
       ...(node.roles.includes('database') ? [[DATABASE_ACCOUNTS_SCRIPT]] : []),
@@ -185,7 +196,14 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
       // Cassandra last and alone: installing it from Apache's repository takes minutes, and when
       // that fails, one systemctl line naming a missing unit would fail for every unit on it.
       ...(node.roles.includes('cassandra')
-        ? [...(hasCassandraInstaller ? [[CASSANDRA_INSTALL_SCRIPT]] : []), ['systemctl', 'daemon-reload'], ['systemctl', 'enable', CASSANDRA_UNIT], ['systemctl', 'restart', CASSANDRA_UNIT]]
+        ? [
+            ...(hasCassandraInstaller ? [[CASSANDRA_INSTALL_SCRIPT]] : []),
+            ['systemctl', 'daemon-reload'],
+            ['systemctl', 'enable', CASSANDRA_UNIT],
+            ['systemctl', 'restart', CASSANDRA_UNIT],
+            // Not waited for: it waits (bounded) until Cassandra answers CQL, which takes a minute or more.
+            ['systemctl', 'start', '--no-block', CASSANDRA_AUTH_UNIT],
+          ]
         : []),
     ],
   };

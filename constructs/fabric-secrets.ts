@@ -45,6 +45,7 @@ export class FabricSecretsConstruct extends Construct {
       tokens.databaseServerCertificatePemBase64 = Fn.base64encode(dbTls.serverCertificatePem);
       tokens.databaseServerKeyPemBase64 = Fn.base64encode(dbTls.serverKeyPem);
     }
+    if (model.cassandra) tokens.cassandraAdminPassword = new Password(this, 'cassandra_admin_password', { length: 32, special: false }).result;
     this.tokens = tokens as unknown as FabricSecrets;
     this.placeholders = Object.fromEntries(Object.keys(tokens).map((k) => [k, secretPlaceholder(k)])) as unknown as FabricSecrets;
   }

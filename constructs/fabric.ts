@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Annotations, App, Aspects, DataResource, ITerraformDependable, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { renderNodeCloudInit, toYaml } from '../cloud-init/cloud-config';
+import { CASSANDRA_ADMIN_ROLE } from '../model/defaults';
 import { FabricModel, vrrpInstances } from '../model/fabric-model';
 import { guestinfoMetaDataOf } from '../cloud-init/network-config';
 import { buildFabricModel } from '../model/build-model';
@@ -284,6 +285,13 @@ export class Fabric extends Construct implements IFabric {
       new TerraformOutput(this, 'database_ca_certificate', {
         value: secrets.databaseCaCertificatePem!,
         description: 'PEM of the database CA: clients verify the server with it (--ssl-ca, --ssl-verify-server-cert)',
+      });
+    }
+    if (model.cassandra) {
+      new TerraformOutput(this, 'cassandra_admin_password', {
+        value: secrets.tokens.cassandraAdminPassword!,
+        sensitive: true,
+        description: `Password of the Cassandra role ${CASSANDRA_ADMIN_ROLE} (the default role cassandra is disabled)`,
       });
     }
     new TerraformOutput(this, 'monitoring_address', { value: this.monitoring.address, description: 'Where monitoring clients connect' });

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { CASSANDRA_AUTH_ASSET } from '../cloud-init/cassandra-auth';
 import { readAsset } from '../cloud-init/assets';
 import { renderDemoServiceScript } from '../cloud-init/application-service';
 import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseNotify } from '../cloud-init/database';
@@ -22,13 +23,13 @@ describe('the script assets', () => {
   const names = readdirSync(ASSET_DIR).sort();
 
   it('are the scripts the renderers ship, each naming itself under its #! line', () => {
-    expect(names).toEqual(['database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-watchdog', 'keepalived-notify']);
+    expect(names).toEqual(['cassandra-auth', 'database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-watchdog', 'keepalived-notify']);
     for (const name of names) {
       const [shebang, second] = readAsset(name).split('\n');
       expect(shebang).toMatch(/^#!\/(bin\/bash|usr\/bin\/python3)$/);
       expect(second).toMatch(new RegExp(`^# ${name.replace('.', '\\.')}: `));
     }
-    expect([DATABASE_ACCOUNTS_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, WATCHDOG_ASSET].every((n) => names.includes(n))).toBe(true);
+    expect([CASSANDRA_AUTH_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, WATCHDOG_ASSET].every((n) => names.includes(n))).toBe(true);
   });
 
   // Fast-tier syntax checks on the files themselves (shellcheck, a Debian package, runs in the real-tools tier).

@@ -25,7 +25,7 @@ export function threeNodeSpec(overrides: Partial<FabricSpec> = {}): FabricSpec {
 export const TEST_PLATFORM: PlatformTraits = { kind: 'test', watchdogModule: 'i6300esb', macPrefix: '52:54:00' };
 
 /** Stand-ins for the Terraform references, so rendered files are complete. */
-export const TEST_SECRETS = { statsPassword: 'TestOnlyStatsPassword0', tlsBundlePemBase64: 'VEVTVA==' };
+export const TEST_SECRETS = { statsPassword: 'TestOnlyStatsPassword0', tlsBundlePemBase64: 'VEVTVA==', cassandraAdminPassword: 'TestOnlyCassandra0' };
 /** TEST_SECRETS plus the database cluster's (the PEM stand-ins are base64 of TEST-CA, TEST-CRT and TEST-KEY). */
 export const TEST_DATABASE_SECRETS = {
   ...TEST_SECRETS,

@@ -454,7 +454,9 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
     const lastKeepalived = runcmd.findIndex((c) => c.includes('keepalived.service') && c[1] === 'restart');
     const installer = runcmd.findIndex((c) => c[0].endsWith('/install-cassandra'));
     expect(installer).toBeGreaterThan(lastKeepalived);
-    expect(runcmd[runcmd.length - 1]).toEqual(['systemctl', 'restart', 'cassandra.service']);
+    // Then, not waited for, the authentication set-up (enabled earlier, with the other units).
+    expect(runcmd.slice(-2)).toEqual([['systemctl', 'restart', 'cassandra.service'], ['systemctl', 'start', '--no-block', 'fabric-cassandra-auth.service']]);
+    expect(runcmd.find((c) => c[1] === 'enable' && c.includes('keepalived.service'))).toContain('fabric-cassandra-auth.service');
   });
 
   it('gives Cassandra minutes to start before the watchdog counts its failed probes', () => {

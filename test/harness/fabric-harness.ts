@@ -12,6 +12,7 @@ import { RenderedFile, STATE_DIR } from '../../cloud-init/rendered-file';
 import { SCRIPT_USER } from '../../cloud-init/keepalived';
 import { FIREWALL_CONFIG, FIREWALL_UNIT } from '../../cloud-init/firewall';
 import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT } from '../../cloud-init/cassandra';
+import { CASSANDRA_AUTH_UNIT } from '../../cloud-init/cassandra-auth';
 import { adaptForNamespaces } from './adapt';
 import { pollUntil, run, runOk } from './exec';
 import { writeNodeProgram } from './node-program';
@@ -125,6 +126,7 @@ const BOOT_ONESHOTS: Record<string, readonly string[]> = {
 const NOT_RUN: Record<string, string> = {
   'watchdog.service': 'the Linux watchdog daemon needs /dev/watchdog, which this machine lacks (DESIGN.md)',
   [CASSANDRA_UNIT]: "Cassandra is not installed here (its first boot installs it from Apache's repository); its firewall rules are tried with a stand-in listener",
+  [CASSANDRA_AUTH_UNIT]: 'it sets up the roles of Cassandra, which is not installed here (test/cassandra-auth-script.test.ts runs its script against a stand-in cqlsh)',
 };
 /** Rendered scripts of the runcmd the harness does not run, and why. */
 const NOT_RUN_SCRIPTS: Record<string, string> = {

@@ -124,6 +124,7 @@ export function renderFabric(spec: FabricSpec, earlierSecrets?: FabricSecrets): 
   const secrets: FabricSecrets = earlierSecrets ?? {
     statsPassword: randomBytes(12).toString('hex'),
     tlsBundlePemBase64: selfSignedBundleBase64(),
+    ...(model.cassandra ? { cassandraAdminPassword: randomBytes(12).toString('hex') } : {}),
     ...(model.database
       ? {
           databaseReplicationPassword: randomBytes(12).toString('hex'),

@@ -84,6 +84,7 @@ function randomNodes(): NodeUnderTest[] {
         tlsBundlePemBase64: certBase64,
         databaseReplicationPassword: 'ToolCheckOnlyReplication0',
         databaseApplicationPassword: 'ToolCheckOnlyApplication0',
+        cassandraAdminPassword: 'ToolCheckOnlyCassandra0',
         ...databaseTls,
       });
       return { label: `random#${i}(${spec.name})/${node.name}`, userData: ci.userData, files: ci.files };
