@@ -41,6 +41,17 @@ function packageRoot(): string {
   throw new Error(`appliance-fabric: found no ${ASSET_DIR}/ in a package root above ${__dirname} (is "${ASSET_DIR}/" missing from the installed package?)`);
 }
 
+/**
+ * The absolute path of a file the package ships beside its code (listed in
+ * package.json "files"), given relative to the package root, e.g. a script
+ * that Terraform runs on its own machine.
+ */
+export function packageFile(relativePath: string): string {
+  const file = path.join(packageRoot(), relativePath);
+  if (!existsSync(file)) throw new Error(`appliance-fabric: no ${relativePath} in ${packageRoot()} (is it missing from package.json "files"?)`);
+  return file;
+}
+
 /** The absolute path of asset `name` (a file name in cloud-init/assets/). */
 export function assetPath(name: string): string {
   if (!/^[a-z0-9][a-z0-9.-]*$/.test(name)) throw new Error(`not an asset name: '${name}'`);

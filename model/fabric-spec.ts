@@ -47,17 +47,28 @@ export interface ImageFromTemplate {
 export interface ImageFromSource {
   /**
    * qcow2 image with cloud-init (NoCloud), e.g. Debian 12 generic: an
-   * http(s) URL or a path on the machine that runs Terraform. The provider
-   * reads it there and uploads it to each host that uses it. Its kernel
-   * must have the i6300esb watchdog driver, which Debian's cloud kernel (the
-   * genericcloud image) lacks: without it a hung kernel is never reset
-   * (each boot then logs a critical message and falls back to softdog).
+   * http(s) URL (then `sha256` is required) or a path on the machine that
+   * runs Terraform. It is read there and uploaded to each host that uses
+   * it. Its kernel must have the i6300esb watchdog driver, which Debian's
+   * cloud kernel (the genericcloud image) lacks: without it a hung kernel is
+   * never reset (each boot then logs a critical message and falls back to
+   * softdog).
    */
   readonly source: string;
   /**
+   * SHA-256 of the image file, 64 hex digits (what `sha256sum` prints).
+   * Terraform then downloads (or copies) the image once into the platform's
+   * `imageCacheDirectory`, checks it and uploads only that checked copy; a
+   * mismatch fails the apply before libvirt reads anything. Required for an
+   * http(s) URL; for a path, optional. A new value is a new image (it
+   * replaces the VMs that use it, like a new source).
+   * @default - none: a path is uploaded as it is, unchecked (an http(s) URL needs one)
+   */
+  readonly sha256?: string;
+  /**
    * Name of the base volume created from it in the host's pool. The default
    * names the image by its source, so two images never share a volume.
-   * @default - the host's base volume for the host's own source, else `<fabric name>-base-<first 8 hex digits of the SHA-256 of source>.qcow2`
+   * @default - the host's base volume for the host's own source and sha256, else `<fabric name>-base-<first 8 hex digits of the SHA-256 of source (and of sha256, when given)>.qcow2`
    */
   readonly name?: string;
 }

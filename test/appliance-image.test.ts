@@ -9,8 +9,9 @@ import { ApplianceImageSpec, FabricSpec } from '../model/fabric-spec';
 import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
 import { Plan, testApp } from './synth-helpers';
 
-const DEBIAN_12 = 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2';
-const DEBIAN_12_NEXT = 'https://cloud.debian.org/images/cloud/bookworm/20261201-1/debian-12-genericcloud-amd64.qcow2';
+// Paths on the machine that runs Terraform: uploaded as they are (checked images: see below and test/libvirt-platform.test.ts).
+const DEBIAN_12 = '/var/lib/images/debian-12-genericcloud-amd64-v1.qcow2';
+const DEBIAN_12_NEXT = '/var/lib/images/debian-12-genericcloud-amd64-v2.qcow2';
 const kvmHost = (name: string): KvmHostProps => ({ name, uri: `qemu+ssh://root@${name}.example.net/system`, baseImage: { source: DEBIAN_12 }, network: { bridge: 'br-mgmt' } });
 const vsphere = () => new VspherePlatform({ datacenter: 'dc1', computeCluster: 'c1', datastore: 'ds1', network: 'mgmt', template: 'debian12-v1' });
 const kvm = (hosts = [kvmHost('kvm1'), kvmHost('kvm2')]) => new LibvirtPlatform({ hosts });
@@ -89,6 +90,17 @@ describe('an appliance image on KVM', () => {
     expect(baseOf(p, 'node1').name).toBe('testfab-base.qcow2');
     expect(diskOf(p, 'node3')).toEqual(expect.objectContaining({ base_volume_name: 'debian12-hardened.qcow2', base_volume_pool: 'images' }));
     expect(diskOf(p, 'node3').base_volume_id).toBeUndefined();
+  });
+
+  it("shares the host's volume only for the host's own source and checksum, and names a checked image of its own by both", () => {
+    const url = 'https://images.example.net/appliance/debian-12-latest.qcow2';
+    const hosts = [kvmHost('kvm1'), kvmHost('kvm2')].map((h) => ({ ...h, baseImage: { source: url, sha256: 'a1'.repeat(32) } }));
+    // node1 (kvm1): the host's image, its checksum in upper case; node3 (kvm1): the same URL with another checksum.
+    const p = plan(withImages({ node1: { source: url, sha256: 'A1'.repeat(32) }, node3: { source: url, sha256: 'b2'.repeat(32) } }), kvm(hosts));
+    expect(baseOf(p, 'node1').name).toBe('testfab-base.qcow2');
+    expect(baseOf(p, 'node3')).toEqual(expect.objectContaining({ name: expect.stringMatching(/^testfab-base-[0-9a-f]{8}\.qcow2$/), source: `.image-cache/${'b2'.repeat(32)}.qcow2` }));
+    const fetched = (Object.values(p.resource.terraform_data) as Plan[]).filter((r) => r.triggers_replace?.sha256).map((r) => r.triggers_replace.sha256);
+    expect(fetched.sort()).toEqual(['a1'.repeat(32), 'b2'.repeat(32)]);
   });
 
   it('rejects a vSphere template, a pool on an upload, and two images under one volume name on a host', () => {

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CASSANDRA_AUTH_ASSET } from '../cloud-init/cassandra-auth';
-import { readAsset } from '../cloud-init/assets';
+import { packageFile, readAsset } from '../cloud-init/assets';
+import { FETCH_IMAGE_SCRIPT } from '../constructs/platforms/libvirt/verified-images';
 import { renderDemoServiceScript } from '../cloud-init/application-service';
 import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseNotify } from '../cloud-init/database';
 import { renderNotifyScript, vrrpStateFile } from '../cloud-init/keepalived';
@@ -75,5 +76,17 @@ describe('the script assets', () => {
     expect(readAsset(DATABASE_ACCOUNTS_ASSET)).toContain(`\n. ${DATABASE_ENV}\n`);
     // Every runtime file the hooks name is in the runtime directory the tmpfiles rule makes root's alone.
     for (const text of [notify, database]) for (const p of text.match(/\/run\/[\w./${}-]+/g) ?? []) expect(p.startsWith(`${RUN_DIR}/`) || p === RUN_DIR).toBe(true);
+  });
+});
+
+describe('the scripts Terraform runs on its own machine', () => {
+  it('are found in the package as a consumer finds them, name themselves under their #! line and parse (bash -n)', () => {
+    const file = packageFile(FETCH_IMAGE_SCRIPT);
+    expect(file).toBe(path.resolve(__dirname, '..', FETCH_IMAGE_SCRIPT));
+    const [shebang, second] = readFileSync(file, 'utf8').split('\n');
+    expect([shebang, second]).toEqual(['#!/bin/bash', expect.stringMatching(/^# fetch-verified-image: /)]);
+    const r = spawnSync('bash', ['-n', file], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
   });
 });

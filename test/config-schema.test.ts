@@ -96,7 +96,7 @@ describe('YAML stack configs against the schema', () => {
   it('accepts replaceAppliances and an appliance image, and the model gets them', () => {
     const config = example('kvm-fabric.yaml');
     config.fabric.replaceAppliances = ['node3'];
-    config.fabric.appliances[1].image = { source: 'https://cloud.debian.org/images/cloud/bookworm/20261201-1/debian-12-genericcloud-amd64.qcow2' };
+    config.fabric.appliances[1].image = { source: 'https://images.example.net/appliance/debian-12-v2.qcow2', sha256: 'b2'.repeat(32) };
     const read = readStackConfig<KvmFabricConfig>(write('day2.yaml', config), 'libvirt');
     const { model } = new KvmFabricStack(testApp(), 'kvm', read).fabric;
     expect(model.replaceAppliances).toEqual(['node3']);
@@ -145,7 +145,7 @@ describe('YAML stack configs against the schema', () => {
     ['a network to create with a bad mode and a misspelt key', (h) => (h.network = { create: { name: 'n', mode: 'bridged', mtuu: 1500 } }), ['network.create.mtuu: unknown key. Fix: did you mean mtu?', "network.create.mode: 'bridged' is not an allowed value. Fix: did you mean 'bridge'? (allowed: 'bridge', 'route')"]],
     ['an attachment that is a string', (h) => (h.deviceNetwork = 'br-dev'), ["deviceNetwork: 'br-dev' is a string, not a mapping. Fix: give a mapping with exactly one of bridge or libvirtNetwork"]],
     ['both image kinds', (h) => (h.baseImage = { source: 'a.qcow2', volumeName: 'b' }), ['baseImage: gives source and volumeName. Fix: give exactly one of source or volumeName']],
-    ['a key of the other image kind', (h) => (h.baseImage = { source: 'a.qcow2', pool: 'p' }), ['baseImage.pool: applies only with volumeName, not with source. Fix: remove pool: with source the keys are source, name']],
+    ['a key of the other image kind', (h) => (h.baseImage = { source: 'a.qcow2', pool: 'p' }), ['baseImage.pool: applies only with volumeName, not with source. Fix: remove pool: with source the keys are source, sha256, name']],
   ])('reports %s of a union as one problem, not one per alternative', (_what, edit, expected) => {
     const file = kvm((c) => edit(c.libvirt.hosts[1] as Record<string, any>));
     expect(problemsOf(file, 'libvirt')).toEqual(expected.map((e) => `${file}: libvirt.hosts[1].${e}`));

@@ -33,7 +33,7 @@ const PLATFORMS: PlatformCase[] = [
         hosts: ['kvm1', 'kvm2'].map((name) => ({
           name,
           uri: `qemu+ssh://root@${name}.example.net/system`,
-          baseImage: { source: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-generic-amd64.qcow2' },
+          baseImage: { source: '/var/lib/appliance-fabric/images/debian-12-generic-amd64.qcow2' },
           network: { bridge: 'br-mgmt' },
         })),
       }),

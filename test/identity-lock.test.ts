@@ -8,7 +8,7 @@ import { DEFAULT_LOCK_FILE } from '../constructs/fabric-lock';
 import { LibvirtPlatform } from '../constructs/platforms/libvirt/libvirt-platform';
 import { KvmHostProps } from '../constructs/platforms/libvirt/kvm-host';
 import { VspherePlatform, VspherePlatformProps } from '../constructs/platforms/vsphere/vsphere-platform';
-import { ApplianceImageSpec, ApplianceSpec, FabricSpec } from '../model/fabric-spec';
+import { ApplianceImageSpec, ApplianceSpec, FabricSpec, ImageFromSource } from '../model/fabric-spec';
 import { FabricLock } from '../model/identity';
 import { EXAMPLE_LOCK_FILE } from '../stacks/example-stack-options';
 import { threeNodeSpec } from './fixtures';
@@ -16,10 +16,14 @@ import { Plan, refusal, synthExamples } from './synth-helpers';
 
 type PlatformKind = 'kvm' | 'vsphere';
 
-const DEBIAN_12 = 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2';
-const DEBIAN_12_NEXT = 'https://cloud.debian.org/images/cloud/bookworm/20261201-1/debian-12-genericcloud-amd64.qcow2';
+/** One URL whose image changes (a distribution's "latest"): a new checksum of the same URL is a new image. */
+const IMAGE_URL = 'https://images.example.net/appliance/debian-12-latest.qcow2';
+const IMAGE = { source: IMAGE_URL, sha256: 'a1'.repeat(32) };
+const IMAGE_NEXT = { source: IMAGE_URL, sha256: 'b2'.repeat(32) };
+/** As the lock and the messages describe the host's own image (keys sorted). */
+const described = (image: ImageFromSource) => `name 'testfab-base.qcow2', sha256 '${image.sha256}', source '${image.source}'`;
 
-const kvmHost = (name: string, source = DEBIAN_12): KvmHostProps => ({ name, uri: `qemu+ssh://root@${name}.example.net/system`, baseImage: { source }, network: { bridge: 'br-mgmt' } });
+const kvmHost = (name: string, baseImage: ImageFromSource = IMAGE): KvmHostProps => ({ name, uri: `qemu+ssh://root@${name}.example.net/system`, baseImage, network: { bridge: 'br-mgmt' } });
 const VSPHERE: VspherePlatformProps = { datacenter: 'dc1', computeCluster: 'c1', datastore: 'ds1', network: 'mgmt', template: 'debian12-v1' };
 
 interface Synth {
@@ -83,7 +87,7 @@ describe.each<PlatformKind>(['kvm', 'vsphere'])('the lock file on %s', (kind) =>
       databaseServerId: 1,
     });
     expect(entry.nodes.node3.identity.databaseServerId).toBeUndefined();
-    expect(entry.nodes.node1.image).toEqual(kind === 'kvm' ? { source: DEBIAN_12, name: 'testfab-base.qcow2' } : { template: 'debian12-v1' });
+    expect(entry.nodes.node1.image).toEqual(kind === 'kvm' ? { ...IMAGE, name: 'testfab-base.qcow2' } : { template: 'debian12-v1' });
     // Sorted keys below the header: the text is the same whatever order the code builds it in.
     expect(Object.keys(entry.nodes.node1.identity)).toEqual([...Object.keys(entry.nodes.node1.identity)].sort());
     expect(lockText().endsWith('}\n')).toBe(true);
@@ -169,16 +173,17 @@ describe.each<PlatformKind>(['kvm', 'vsphere'])('the lock file on %s', (kind) =>
   it('refuses a new image on both balancers at once, naming the standby to change first, and leaves the lock as it was', () => {
     synth(kind, threeNodeSpec());
     const before = lockText();
-    const upgrade = kind === 'kvm' ? { kvmHosts: [kvmHost('kvm1', DEBIAN_12_NEXT), kvmHost('kvm2', DEBIAN_12_NEXT)] } : { vsphere: { template: 'debian12-v2' } };
+    // On KVM the same URL with a new checksum: a new image.
+    const upgrade = kind === 'kvm' ? { kvmHosts: [kvmHost('kvm1', IMAGE_NEXT), kvmHost('kvm2', IMAGE_NEXT)] } : { vsphere: { template: 'debian12-v2' } };
     const err = refusal(() => synth(kind, threeNodeSpec(), upgrade));
     expect(lockText()).toBe(before);
     const pair = err.problems.find((p) => p.path === 'stack/Fabric/load-balancer')!;
     expect(pair.message).toContain('the images of all members of the load-balancer pair change in one synth');
-    expect(pair.message).toContain(kind === 'kvm' ? `node1 name 'testfab-base.qcow2', source '${DEBIAN_12}' → name 'testfab-base.qcow2', source '${DEBIAN_12_NEXT}'` : "node1 template 'debian12-v1' → template 'debian12-v2'");
+    expect(pair.message).toContain(kind === 'kvm' ? `node1 ${described(IMAGE)} → ${described(IMAGE_NEXT)}` : "node1 template 'debian12-v1' → template 'debian12-v2'");
     expect(pair.fix).toMatch(/^change node2 first, the lower-priority member node2 \(priority 240\) against node1's 250/);
     expect(pair.fix).toContain(
       kind === 'kvm'
-        ? `keep node1 on name 'testfab-base.qcow2', source '${DEBIAN_12}' (undo the change that reaches it: the platform's template or baseImage, or its own image) and give the new image to node2 alone (appliances[1].image { source: '${DEBIAN_12_NEXT}' };`
+        ? `keep node1 on ${described(IMAGE)} (undo the change that reaches it: the platform's template or baseImage, or its own image) and give the new image to node2 alone (appliances[1].image { source: '${IMAGE_URL}', sha256: '${IMAGE_NEXT.sha256}' };`
         : "keep node1 on template 'debian12-v1' (undo the change that reaches it: the platform's template or baseImage, or its own image) and give the new image to node2 alone (appliances[1].image { template: 'debian12-v2' };",
     );
     // node3 is no pair member: its new image alone is no problem.
@@ -187,16 +192,16 @@ describe.each<PlatformKind>(['kvm', 'vsphere'])('the lock file on %s', (kind) =>
 
   it('takes a new image one balancer at a time, standby first', () => {
     synth(kind, threeNodeSpec());
-    const next: ApplianceImageSpec = kind === 'kvm' ? { source: DEBIAN_12_NEXT } : { template: 'debian12-v2' };
+    const next: ApplianceImageSpec = kind === 'kvm' ? IMAGE_NEXT : { template: 'debian12-v2' };
     synth(kind, withImages(threeNodeSpec(), { node2: next }));
-    expect(lock().fabrics['stack/Fabric'].nodes.node2.image).toEqual(kind === 'kvm' ? { source: DEBIAN_12_NEXT, name: expect.stringMatching(/^testfab-base-[0-9a-f]{8}\.qcow2$/) } : { template: 'debian12-v2' });
+    expect(lock().fabrics['stack/Fabric'].nodes.node2.image).toEqual(kind === 'kvm' ? { ...IMAGE_NEXT, name: expect.stringMatching(/^testfab-base-[0-9a-f]{8}\.qcow2$/) } : { template: 'debian12-v2' });
     synth(kind, withImages(threeNodeSpec(), { node1: next, node2: next, node3: next }));
     expect(new Set(Object.values(lock().fabrics['stack/Fabric'].nodes).map((n) => JSON.stringify(n.image))).size).toBe(1);
   });
 
   it('follows the steps that the refusal proposes', () => {
     synth(kind, threeNodeSpec());
-    const upgrade = kind === 'kvm' ? { kvmHosts: [kvmHost('kvm1', DEBIAN_12_NEXT), kvmHost('kvm2', DEBIAN_12_NEXT)] } : { vsphere: { template: 'debian12-v2' } };
+    const upgrade = kind === 'kvm' ? { kvmHosts: [kvmHost('kvm1', IMAGE_NEXT), kvmHost('kvm2', IMAGE_NEXT)] } : { vsphere: { template: 'debian12-v2' } };
     const fix = refusal(() => synth(kind, threeNodeSpec(), upgrade)).problems[0].fix;
     // The platform-wide change undone; node2's image as the fix writes it.
     const node2 = /appliances\[1\]\.image (\{ [^}]+ \})/.exec(fix)![1].replace(/(\w+): /g, '"$1": ').replace(/'/g, '"');
@@ -210,7 +215,7 @@ describe.each<PlatformKind>(['kvm', 'vsphere'])('the lock file on %s', (kind) =>
 });
 
 describe.each<PlatformKind>(['kvm', 'vsphere'])('the pairs on %s', (kind) => {
-  const next = (): ApplianceImageSpec => (kind === 'kvm' ? { source: DEBIAN_12_NEXT } : { template: 'debian12-v2' });
+  const next = (): ApplianceImageSpec => (kind === 'kvm' ? IMAGE_NEXT : { template: 'debian12-v2' });
   const fiveNodes = (extra: Partial<FabricSpec>): FabricSpec =>
     threeNodeSpec({ appliances: [1, 2, 3, 4, 5].map((i) => ({ name: `node${i}`, managementAddress: `198.51.100.${10 + i}` })), ...extra });
 
@@ -239,6 +244,25 @@ describe.each<PlatformKind>(['kvm', 'vsphere'])('the pairs on %s', (kind) => {
     // node4 joins the balancers with the new image while node2 also moves to it: node4 has no recorded image.
     const spec = { ...fourNodes(), loadBalancer: { members: ['node2', 'node4'] } };
     synth(kind, withImages(spec, { node2: next(), node4: next() }));
+  });
+});
+
+describe('a checked image in the lock (KVM)', () => {
+  const both = (image: ImageFromSource) => ({ kvmHosts: [kvmHost('kvm1', image), kvmHost('kvm2', image)] });
+
+  it('records the checksum in lower case: the same checksum in upper case changes nothing', () => {
+    synth('kvm', threeNodeSpec());
+    const before = lockText();
+    synth('kvm', threeNodeSpec(), both({ ...IMAGE, sha256: IMAGE.sha256.toUpperCase() }));
+    expect(lockText()).toBe(before);
+  });
+
+  it('takes a checksum added to a path already deployed as a new image (its volume then reads the checked copy)', () => {
+    const image = { source: '/var/lib/images/debian-12.qcow2' };
+    synth('kvm', threeNodeSpec(), both(image));
+    const checked = { ...image, sha256: 'c3'.repeat(32) };
+    const err = refusal(() => synth('kvm', threeNodeSpec(), both(checked)));
+    expect(err.problems[0].message).toContain(`node1 name 'testfab-base.qcow2', source '${image.source}' → ${described(checked)}`);
   });
 });
 

@@ -22,6 +22,12 @@ type Plan = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const CONFIG = path.resolve(__dirname, '../stacks/config/kvm-fabric.yaml');
 const GIB = 1024 ** 3;
+/** An image on the machine that runs Terraform, as the example stacks give it: uploaded as it is. */
+const IMAGE_PATH = '/var/lib/appliance-fabric/images/debian-12-generic-amd64.qcow2';
+/** An image that Terraform downloads (example.net: no real image, so no real checksum is claimed). */
+const IMAGE_URL = 'https://images.example.net/appliance/debian-12-generic-amd64.qcow2';
+const SHA = 'a1'.repeat(32);
+const OTHER_SHA = 'b2'.repeat(32);
 
 function synthKvmExample(): { plan: Plan; stack: KvmFabricStack } {
   const outdir = mkdtempSync(path.join(tmpdir(), 'afkvm-'));
@@ -45,7 +51,7 @@ function referenced(plan: Plan, ref: string, type: string): Plan {
 const host = (name: string, extra: Partial<KvmHostProps> = {}): KvmHostProps => ({
   name,
   uri: `qemu+ssh://root@${name}.example.net/system`,
-  baseImage: { source: 'https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-generic-amd64.qcow2' },
+  baseImage: { source: IMAGE_PATH },
   network: { bridge: 'br-mgmt' },
   ...extra,
 });
@@ -83,13 +89,15 @@ describe('kvm-fabric example stack', () => {
     expect(plan.terraform.required_providers.libvirt).toEqual({ source: 'dmacvicar/libvirt', version: '0.8.3' });
   });
 
-  it('uploads the base image once per host, into the existing pool', () => {
+  it('uploads the base image once per host, into the existing pool, from the path the config gives (no sha256: nothing to fetch)', () => {
     const bases = (Object.values(plan.resource.libvirt_volume) as Plan[]).filter((v) => v.source !== undefined);
     expect(bases.map((b) => b.provider).sort()).toEqual(['libvirt.kvm1', 'libvirt.kvm2']);
     for (const base of bases) {
-      expect(base).toEqual(expect.objectContaining({ name: 'spacefab-base.qcow2', pool: 'default', format: 'qcow2', source: expect.stringMatching(/^https:\/\/cloud\.debian\.org\/.*debian-12-generic-amd64\.qcow2$/) }));
+      expect(base).toEqual(expect.objectContaining({ name: 'spacefab-base.qcow2', pool: 'default', format: 'qcow2', source: IMAGE_PATH }));
+      expect(base.depends_on).toBeUndefined();
     }
     expect(plan.resource.libvirt_pool).toBeUndefined();
+    expect(Object.keys(plan.resource.terraform_data ?? {}).filter((k) => k.includes('verified_images'))).toEqual([]);
   });
 
   it.each(['node1', 'node2', 'node3'])('gives %s an overlay disk, a cloud-init ISO and a domain on one host', (node) => {
@@ -182,6 +190,108 @@ describe('libvirt platform resources', () => {
   });
 });
 
+describe('checked base images (sha256)', () => {
+  const synthWith = (hosts: KvmHostProps[], spec: FabricSpec = threeNodeSpec(), imageCacheDirectory?: string): Plan => {
+    const stack = new TerraformStack(testApp(), 'stack');
+    new Fabric(stack, 'Fabric', { ...spec, platform: new LibvirtPlatform({ hosts, ...(imageCacheDirectory ? { imageCacheDirectory } : {}) }) });
+    return JSON.parse(Testing.synth(stack));
+  };
+  const fetches = (plan: Plan): [string, Plan][] => Object.entries((plan.resource.terraform_data ?? {}) as Record<string, Plan>).filter(([k]) => k.includes('_verified_images_'));
+  const bases = (plan: Plan): Plan[] => (Object.values(plan.resource.libvirt_volume) as Plan[]).filter((v) => v.source !== undefined);
+  const checked = { source: IMAGE_URL, sha256: SHA };
+
+  it('fetches and checks a URL once for every host, and the base volumes read the checked copy after it', () => {
+    const plan = synthWith([host('kvm1', { baseImage: checked }), host('kvm2', { baseImage: checked })]);
+    const [[id, fetch], ...more] = fetches(plan);
+    expect(more).toEqual([]);
+    const run = fetch.provisioner[0]['local-exec'];
+    expect(run).toEqual({
+      interpreter: ['bash'],
+      command: expect.stringMatching(/^assets\/[A-Za-z0-9_]+\/[0-9A-F]+\/fetch-verified-image$/),
+      // The URL only in the environment, never on the command line.
+      environment: { IMAGE_SOURCE: IMAGE_URL, IMAGE_SHA256: SHA, IMAGE_FILE: `.image-cache/${SHA}.qcow2` },
+    });
+    expect(fetch.triggers_replace).toEqual({ source: IMAGE_URL, sha256: SHA, file: `.image-cache/${SHA}.qcow2` });
+    expect(bases(plan)).toHaveLength(2);
+    for (const base of bases(plan)) {
+      // A literal, known at plan: fetching again never replaces a volume.
+      expect(base).toEqual(expect.objectContaining({ name: 'testfab-base.qcow2', source: `.image-cache/${SHA}.qcow2`, depends_on: [`terraform_data.${id}`] }));
+    }
+  });
+
+  it('matches the snapshot of the fetch and the volumes that wait for it', () => {
+    const plan = synthWith([host('kvm1', { baseImage: checked }), host('kvm2', { baseImage: { source: IMAGE_PATH, sha256: OTHER_SHA } })]);
+    expect({ terraform_data: Object.fromEntries(fetches(plan)), base_volumes: bases(plan) }).toMatchSnapshot();
+  });
+
+  it('checks a path with sha256 the same way, and uploads a path without as it is', () => {
+    const plan = synthWith([host('kvm1', { baseImage: { source: IMAGE_PATH, sha256: SHA.toUpperCase() } }), host('kvm2')]);
+    expect(fetches(plan).map(([, f]) => f.provisioner[0]['local-exec'].environment)).toEqual([{ IMAGE_SOURCE: IMAGE_PATH, IMAGE_SHA256: SHA, IMAGE_FILE: `.image-cache/${SHA}.qcow2` }]);
+    expect(bases(plan).map((b) => [b.provider, b.source])).toEqual([
+      ['libvirt.kvm1', `.image-cache/${SHA}.qcow2`],
+      ['libvirt.kvm2', IMAGE_PATH],
+    ]);
+  });
+
+  it('keeps the checked copies in imageCacheDirectory when given', () => {
+    const plan = synthWith([host('kvm1', { baseImage: checked })], threeNodeSpec(), '/var/cache/appliance-fabric/');
+    expect(bases(plan)[0].source).toBe(`/var/cache/appliance-fabric/${SHA}.qcow2`);
+  });
+
+  it('takes a checksum given as a Terraform variable as a reference, checked at apply', () => {
+    const stack = new TerraformStack(testApp(), 'stack');
+    const sha256 = new TerraformVariable(stack, 'image_sha256', { type: 'string' }).stringValue;
+    new Fabric(stack, 'Fabric', { ...threeNodeSpec(), platform: new LibvirtPlatform({ hosts: [host('kvm1', { baseImage: { source: IMAGE_URL, sha256 } })] }) });
+    const plan: Plan = JSON.parse(Testing.synth(stack));
+    expect(fetches(plan).map(([, f]) => f.provisioner[0]['local-exec'].environment.IMAGE_SHA256)).toEqual(['${var.image_sha256}']);
+    expect(bases(plan)[0].source).toBe('.image-cache/${var.image_sha256}.qcow2');
+  });
+
+  it.each<[string, Partial<KvmHostProps>, string]>([
+    [
+      'an https URL without sha256',
+      { baseImage: { source: IMAGE_URL } },
+      `stack/Fabric/platform/hosts[0].baseImage.sha256: image source '${IMAGE_URL}' is downloaded with no sha256: an image changed or replaced on the server would be uploaded unchecked and booted by every VM. Fix: give sha256: the SHA-256 of the image, e.g. from the distribution's SHA256SUMS file, or \`sha256sum\` of a copy you checked against its published checksums (Debian's SHA512SUMS). Or download and check the image yourself and give its path as source`,
+    ],
+    [
+      'a plain http URL without sha256',
+      { baseImage: { source: 'http://mirror.example.net/debian-12.qcow2' } },
+      "stack/Fabric/platform/hosts[0].baseImage.sha256: image source 'http://mirror.example.net/debian-12.qcow2' is downloaded over plain http with no sha256: anyone on the way could hand Terraform another image, which every VM would boot. Fix: give sha256: the SHA-256 of the image, e.g. from the distribution's SHA256SUMS file, or `sha256sum` of a copy you checked against its published checksums (Debian's SHA512SUMS); it is then the integrity check (or use https as well). Or download and check the image yourself and give its path as source",
+    ],
+    [
+      'a sha256 that is not one',
+      { baseImage: { source: IMAGE_URL, sha256: `sha256:${SHA}` } },
+      `stack/Fabric/platform/hosts[0].baseImage.sha256: sha256 'sha256:${SHA}' is not a SHA-256 (64 hex digits). Fix: give the 64 hex digits that sha256sum prints for the image, without its file name:`,
+    ],
+    [
+      'a scheme the fetch does not read',
+      { baseImage: { source: 'ftp://mirror.example.net/debian-12.qcow2', sha256: SHA } },
+      "stack/Fabric/platform/hosts[0].baseImage.source: image source 'ftp://mirror.example.net/debian-12.qcow2' is a ftp:// URL, but only http(s) URLs and paths are read. Fix: give an https URL and its sha256, or the path of the image on the machine that runs Terraform (without file://)",
+    ],
+    ['a sha256 on an existing volume', { baseImage: { volumeName: 'debian12.qcow2', sha256: SHA } as never }, 'stack/Fabric/platform/hosts[0].baseImage.sha256: sha256 applies only to an uploaded source. Fix: remove sha256'],
+  ])('refuses %s, naming the prop, the value and the fix', (_what, extra, expected) => {
+    expect(problemsOf(threeNodeSpec(), [host('kvm1', extra)])).toEqual([expect.stringContaining(expected)]);
+  });
+
+  it('accepts plain http with a sha256: the checksum is the integrity check', () => {
+    const plan = synthWith([host('kvm1', { baseImage: { source: 'http://mirror.example.net/debian-12.qcow2', sha256: SHA } })]);
+    expect(fetches(plan)).toHaveLength(1);
+  });
+
+  it("checks an appliance's own image the same way", () => {
+    const spec = threeNodeSpec();
+    const withImage = { ...spec, appliances: spec.appliances!.map((a, i) => (i === 2 ? { ...a, image: { source: IMAGE_URL } } : a)) };
+    expect(problemsOf(withImage, [host('kvm1')])).toEqual([expect.stringMatching(/^stack\/Fabric\/appliances\[2\]\.image\.sha256: image source '.+' is downloaded with no sha256/)]);
+  });
+
+  it('refuses a source given as a Terraform reference without sha256 (synth cannot tell a URL), and an empty imageCacheDirectory', () => {
+    const stack = new TerraformStack(testApp(), 'stack');
+    const source = new TerraformVariable(stack, 'image', { type: 'string' }).stringValue;
+    new Fabric(stack, 'Fabric', { ...threeNodeSpec(), platform: new LibvirtPlatform({ hosts: [host('kvm1', { baseImage: { source } })], imageCacheDirectory: '' }) });
+    expect(() => Testing.synth(stack)).toThrow(/platform\/hosts\[0\]\.baseImage\.sha256: the image source is a Terraform reference[\s\S]*platform\/imageCacheDirectory: the image cache directory is empty/);
+  });
+});
+
 describe('libvirt props reach Terraform as literals', () => {
   it('escapes an interpolation in a prop, so Terraform reads the text instead of evaluating it', () => {
     const hostile = '${file("/etc/passwd")}';
@@ -194,6 +304,15 @@ describe('libvirt props reach Terraform as literals', () => {
     expect(referenced(plan, domain.disk[0].volume_id, 'libvirt_volume').base_volume_pool).toBe('$${file("/etc/passwd")}');
     // Nowhere in the plan is the hostile text an interpolation.
     expect(JSON.stringify(plan)).not.toMatch(/(^|[^$])\$\{file\(/);
+  });
+
+  it("escapes an appliance's own image source too, as the host's", () => {
+    const spec = threeNodeSpec();
+    const hostile = { ...spec, appliances: spec.appliances!.map((a, i) => (i === 0 ? { ...a, image: { source: '/images/${file("/etc/passwd")}.qcow2' } } : a)) };
+    const stack = new TerraformStack(testApp(), 'stack');
+    new Fabric(stack, 'Fabric', { ...hostile, platform: new LibvirtPlatform({ hosts: [host('kvm1')] }) });
+    const plan: Plan = JSON.parse(Testing.synth(stack));
+    expect((Object.values(plan.resource.libvirt_volume) as Plan[]).map((v) => v.source).filter(Boolean).sort()).toEqual(['/images/$${file("/etc/passwd")}.qcow2', IMAGE_PATH]);
   });
 
   it('keeps a CDKTF token given as a prop a reference', () => {

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { rewriteReferences, runTerraform, sensitiveVariables, StandInValues, STOOD_IN_TYPES, TerraformRun, writeTfvars } from './offline-terraform';
+import { VERIFIED_IMAGES_ID } from '../../constructs/platforms/libvirt/verified-images';
 import { VM_CONTROL_ENV } from './vm-control';
 
 /**
@@ -16,7 +17,9 @@ import { VM_CONTROL_ENV } from './vm-control';
  * the e2e (vm-control.ts), so Terraform's own graph boots and stops the VMs,
  * in its order. The other libvirt resources (volumes, cloud-init disks) are
  * what the e2e makes for each VM it boots (an overlay of the base image, the
- * seed from the plan's cloud-init disk), and are dropped.
+ * seed from the plan's cloud-init disk), and are dropped, with the
+ * `terraform_data` that fetches and checks a base image for those volumes
+ * (the e2e boots its own image).
  *
  * terraform runs inside the client's network namespace, so the provisioners
  * reach the nodes' management addresses.
@@ -28,6 +31,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const DOMAIN_REPLACED_BY = ['name', 'vcpu', 'memory', 'xml'];
 /** Resource types the e2e makes itself for every VM it boots. */
 const MADE_BY_THE_E2E = new Set(['libvirt_volume', 'libvirt_cloudinit_disk']);
+/** The construct path of a base image's fetch-and-check, which only the dropped volumes wait for. */
+const IMAGE_FETCH_PATH = new RegExp(`/libvirt/${VERIFIED_IMAGES_ID}/`);
 
 export interface Day2Options {
   /** The working directory (below a root-only directory of the run). */
@@ -118,6 +123,7 @@ export class Day2Terraform {
     const delivery: string[] = [];
     const markers: Record<string, string> = {};
     for (const [name, resource] of Object.entries((resources.terraform_data ?? {}) as Json)) {
+      if (IMAGE_FETCH_PATH.test(String(resource['//']?.metadata?.path ?? ''))) continue;
       if (data[name]) throw new Error(`terraform_data.${name} is also the name of a domain stand-in`);
       const marker = /\/([^/]+)\/replacement$/.exec(String(resource['//']?.metadata?.path ?? ''));
       if (marker) markers[marker[1]] = `terraform_data.${name}`;

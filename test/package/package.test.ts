@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { FETCH_IMAGE_SCRIPT } from '../../constructs/platforms/libvirt/verified-images';
 
 const ROOT = path.resolve(__dirname, '../..');
 const rootPackage = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -61,7 +62,8 @@ const kvmFabric = new Fabric(kvmStack, 'Fabric', {
   platform: new LibvirtPlatform({
     hosts: [
       { name: 'hv1', uri: 'qemu:///system', baseImage: { volumeName: 'debian12.qcow2' }, network: { bridge: 'br0' } },
-      { name: 'hv2', uri: 'qemu+ssh://root@hv2.example.net/system', baseImage: { volumeName: 'debian12.qcow2' }, network: { bridge: 'br0' } },
+      // Downloaded and checked by the script the package ships.
+      { name: 'hv2', uri: 'qemu+ssh://root@hv2.example.net/system', baseImage: { source: 'https://images.example.net/debian-12-appliance.qcow2', sha256: '${'a1'.repeat(32)}' }, network: { bridge: 'br0' } },
     ],
   }),
 });
@@ -81,7 +83,7 @@ function run(cmd: string, args: string[], cwd: string): string {
   }
 }
 
-type Plan = { resource?: Record<string, Record<string, unknown>> };
+type Plan = { resource?: Record<string, Record<string, unknown>>; provisioner?: unknown };
 const planOf = (outdir: string, stack: string): Plan => JSON.parse(readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
 
 describe('the packed library, installed into an empty project', () => {
@@ -118,6 +120,8 @@ describe('the packed library, installed into an empty project', () => {
     // The config schemas, for editors (the example YAMLs name them) and YAML readers.
     expect(shipped).toEqual(expect.arrayContaining(['schema/vsphere-stack-config.schema.json', 'schema/kvm-stack-config.schema.json']));
     expect(shipped.some((f) => f.startsWith('dist/.gen/providers/libvirt/') && f.endsWith('.js'))).toBe(true);
+    // The script Terraform runs to fetch and check a base image.
+    expect(shipped).toContain(FETCH_IMAGE_SCRIPT);
     expect(shipped.filter((f) => NOT_SHIPPED.test(f))).toEqual([]);
   });
 
@@ -136,6 +140,10 @@ describe('the packed library, installed into an empty project', () => {
     expect(printed).toEqual({ vsphereVip: '198.51.100.40', vsphereNodes: 4, kvmNodes: 2 });
     expect(Object.keys(planOf(outdir, 'consumer-vsphere').resource!.vsphere_virtual_machine)).toHaveLength(4);
     expect(Object.keys(planOf(outdir, 'consumer-kvm').resource!.libvirt_domain)).toHaveLength(2);
+    // The image check's script, found in the installed package and copied beside the KVM plan for terraform to run.
+    const fetches = Object.values(planOf(outdir, 'consumer-kvm').resource!.terraform_data as Record<string, Plan>).filter((r) => r.provisioner);
+    const command = (fetches[0].provisioner as { 'local-exec': { command: string } }[])[0]['local-exec'].command;
+    expect(readFileSync(path.join(outdir, 'stacks', 'consumer-kvm', command), 'utf8')).toBe(readFileSync(path.join(ROOT, FETCH_IMAGE_SCRIPT), 'utf8'));
   });
 
   it('type-checks in strict TypeScript and synthesizes the same plans', () => {

@@ -116,9 +116,12 @@ describe('tier 2: the real tools accept every example stack node', () => {
 
 /** Scripts shipped to nodes as real files (the bundle agent); also checked inside every node's user-data above. */
 const ASSET_DIR = path.resolve(__dirname, '../../cloud-init/assets');
+/** Scripts Terraform runs on its own machine (fetch-verified-image). */
+const LIBVIRT_ASSET_DIR = path.resolve(__dirname, '../../constructs/platforms/libvirt/assets');
 
-describe('tier 2: the scripts shipped as files (cloud-init/assets/)', () => {
+describe('tier 2: the scripts shipped as files (cloud-init/assets/, constructs/platforms/libvirt/assets/)', () => {
   it('bash -n and shellcheck, each file at its own path', async () => expect(describeComplaints(await bench.assetScripts(ASSET_DIR))).toBe(''));
+  it('bash -n and shellcheck of the scripts Terraform runs', async () => expect(describeComplaints(await bench.assetScripts(LIBVIRT_ASSET_DIR))).toBe(''));
 });
 
 describe(`tier 2: the real tools accept ${RANDOM_FABRICS} random valid fabrics`, () => {

@@ -1,3 +1,4 @@
+import { Token } from 'cdktf';
 import { offsetIpv4 } from '../../../model/addresses';
 import { ProblemCollector } from '../../../model/errors';
 import { FabricModel } from '../../../model/fabric-model';
@@ -9,6 +10,9 @@ import { KvmHostProps } from './kvm-host';
 /** The alternatives of KvmHostNetworkProps, of which a host gives exactly one. */
 const NETWORK_ATTACHMENTS = ['bridge', 'libvirtNetwork', 'create'] as const;
 const LIBVIRT_URI = /^[a-z][a-z0-9+.-]*:\/\/\S*$/;
+/** A URL, as the provider and the fetch script tell one from a path: a scheme and `://`. */
+const URL_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+const SHA256_HEX = /^[0-9a-f]{64}$/i;
 
 type Loose = Record<string, unknown>;
 
@@ -58,6 +62,13 @@ export function checkKvmHosts(hosts: readonly KvmHostProps[] | undefined, model:
     checkNetwork(host.network, `${where}.network`, hosts.length, model, problems);
     checkDeviceNetwork(host.deviceNetwork, `${where}.deviceNetwork`, String(host.name), model, problems);
   });
+}
+
+/** The platform's own keys beside its hosts. */
+export function checkImageCache(directory: unknown, problems: ProblemCollector): void {
+  if (directory !== undefined && !isText(directory)) {
+    problems.add('platform/imageCacheDirectory', 'the image cache directory is empty', "give a directory on the machine that runs Terraform, e.g. '/var/cache/appliance-fabric/images', or leave imageCacheDirectory out");
+  }
 }
 
 function checkPool(pool: unknown, where: string, problems: ProblemCollector): void {
@@ -122,12 +133,48 @@ function checkImage(image: unknown, where: string, problems: ProblemCollector): 
   }
   if (fromSource) {
     if (!isText(image.source)) problems.add(`${where}.source`, 'the base image source is empty', 'give an http(s) URL or a path of a qcow2 image with cloud-init');
+    else checkSourceIntegrity(image.source, image.sha256, where, problems);
     if (image.name !== undefined && !isText(image.name)) problems.add(`${where}.name`, 'the base volume name is empty', 'give a volume name or leave name out');
     if (image.pool !== undefined) problems.add(`${where}.pool`, 'pool applies only to an existing volumeName', "remove pool: an uploaded image goes into the host's storagePool");
   } else {
     if (!isText(image.volumeName)) problems.add(`${where}.volumeName`, 'the base volume name is empty', 'give the name of an existing qcow2 volume (virsh vol-list POOL)');
     if (image.pool !== undefined && !isText(image.pool)) problems.add(`${where}.pool`, 'the pool of the base volume is empty', "give the pool's name or leave pool out to use the host's storagePool");
     if (image.name !== undefined) problems.add(`${where}.name`, 'name applies only to an uploaded source', 'remove name (volumeName names the existing volume)');
+    if (image.sha256 !== undefined) problems.add(`${where}.sha256`, 'sha256 applies only to an uploaded source', 'remove sha256 (an existing volume is not downloaded)');
+  }
+}
+
+/** Where a checksum for a downloaded image comes from, as every fix says it. */
+const SHA256_FIX = "the SHA-256 of the image, e.g. from the distribution's SHA256SUMS file, or `sha256sum` of a copy you checked against its published checksums (Debian's SHA512SUMS)";
+
+/**
+ * An image that Terraform downloads must name its checksum: synth cannot
+ * see the file, and the provider alone checks nothing. A path may name one
+ * (the file is then checked too). Plain http is refused without one, as
+ * anyone on the path could change the image; with one, the checksum is the
+ * integrity check.
+ */
+function checkSourceIntegrity(source: string, sha256: unknown, where: string, problems: ProblemCollector): void {
+  if (sha256 !== undefined && !(typeof sha256 === 'string' && (Token.isUnresolved(sha256) || SHA256_HEX.test(sha256)))) {
+    problems.add(`${where}.sha256`, `sha256 '${String(sha256)}' is not a SHA-256 (64 hex digits)`, `give the 64 hex digits that sha256sum prints for the image, without its file name: ${SHA256_FIX}`);
+    return;
+  }
+  if (Token.isUnresolved(source)) {
+    if (sha256 === undefined) problems.add(`${where}.sha256`, 'the image source is a Terraform reference, so synth cannot tell whether Terraform would download it', `give sha256: ${SHA256_FIX}`);
+    return;
+  }
+  const scheme = URL_SCHEME.exec(source)?.[1].toLowerCase();
+  if (scheme === undefined) return;
+  if (scheme !== 'http' && scheme !== 'https') {
+    problems.add(`${where}.source`, `image source '${source}' is a ${scheme}:// URL, but only http(s) URLs and paths are read`, 'give an https URL and its sha256, or the path of the image on the machine that runs Terraform (without file://)');
+  } else if (sha256 === undefined) {
+    problems.add(
+      `${where}.sha256`,
+      scheme === 'http'
+        ? `image source '${source}' is downloaded over plain http with no sha256: anyone on the way could hand Terraform another image, which every VM would boot`
+        : `image source '${source}' is downloaded with no sha256: an image changed or replaced on the server would be uploaded unchecked and booted by every VM`,
+      `give sha256: ${SHA256_FIX}${scheme === 'http' ? '; it is then the integrity check (or use https as well)' : ''}. Or download and check the image yourself and give its path as source`,
+    );
   }
 }
 

@@ -10,6 +10,7 @@ import { shortDigest } from '../../../model/identifiers';
 import { ApplianceMachineSpec } from '../platform';
 import { applianceBaseImageOf, hostBaseImageOf, poolNameOf, ResolvedBaseImage } from './base-images';
 import { DEFAULT_NETWORK_AUTOSTART, DEFAULT_STORAGE_POOL, KvmHostProps } from './kvm-host';
+import { VerifiedImages } from './verified-images';
 import { WATCHDOG_XSLT } from './watchdog-xslt';
 
 const GIB = 1024 ** 3;
@@ -26,6 +27,8 @@ export interface LibvirtHostProps {
   readonly fabricName: string;
   /** Management network in CIDR notation; a routed libvirt network serves it. */
   readonly managementCidr: string;
+  /** The platform's checked images, shared by every host (one download per image). */
+  readonly images: VerifiedImages;
 }
 
 /**
@@ -41,6 +44,7 @@ export class LibvirtHost extends Construct {
   readonly poolName: string;
   private readonly fabricName: string;
   private readonly host: KvmHostProps;
+  private readonly images: VerifiedImages;
   /** Each base image in use on this host, by its canonical JSON. */
   private readonly baseVolumes = new Map<string, BaseVolume>();
   private readonly attachment: Pick<DomainNetworkInterface, 'bridge' | 'networkName' | 'networkId'>;
@@ -60,6 +64,7 @@ export class LibvirtHost extends Construct {
       : pool.name;
 
     this.host = host;
+    this.images = props.images;
     this.baseVolumeOf(hostBaseImageOf(host, props.fabricName), 'base_image');
 
     const device = host.deviceNetwork;
@@ -144,7 +149,9 @@ export class LibvirtHost extends Construct {
     const key = canonicalJson(image);
     if (!this.baseVolumes.has(key)) {
       if ('source' in image) {
-        const base = new Volume(this, id, { provider: this.provider, name: image.name, pool: this.poolName, source: image.source, format: 'qcow2' });
+        // With a sha256, the checked copy on the machine that runs Terraform, once it is in place.
+        const { source, dependsOn } = this.images.sourceOf(image);
+        const base = new Volume(this, id, { provider: this.provider, name: image.name, pool: this.poolName, source, format: 'qcow2', dependsOn });
         this.baseVolumes.set(key, { baseVolumeId: base.id });
       } else {
         // The host's own pool by reference, so that a pool created here exists first.

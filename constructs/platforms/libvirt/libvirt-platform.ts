@@ -5,10 +5,11 @@ import { FabricModel, NodeModel, PlatformTraits } from '../../../model/fabric-mo
 import { LockedImage } from '../../../model/identity';
 import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from '../platform';
 import { applianceBaseImageOf } from './base-images';
-import { checkApplianceImages, checkKvmHosts } from './host-checks';
+import { checkApplianceImages, checkImageCache, checkKvmHosts } from './host-checks';
 import { KvmHostProps } from './kvm-host';
 import { APPLIANCE_RESOURCE_IDS, LibvirtHost } from './libvirt-host';
 import { placeAppliances, separatedGroupsOf } from './placement';
+import { DEFAULT_IMAGE_CACHE_DIRECTORY, VERIFIED_IMAGES_ID, VerifiedImages } from './verified-images';
 import { WATCHDOG_MODEL } from './watchdog-xslt';
 import { terraformLiterals } from '../../terraform-strings';
 
@@ -20,6 +21,17 @@ export interface LibvirtPlatformProps {
    * failure. An appliance goes where its `host` says, or is assigned.
    */
   readonly hosts: KvmHostProps[];
+  /**
+   * Directory on the machine that runs Terraform where each image with a
+   * `sha256` is downloaded (or copied) and checked before libvirt reads it,
+   * one file per checksum (`<sha256>.qcow2`); a relative path starts at the
+   * directory terraform runs in (`cdktf.out/stacks/<stack>`). A checked file
+   * is kept and not fetched again; remove the ones no image names any more
+   * by hand. Changing it changes every checked image's source, which replaces
+   * its base volumes and the VMs on them.
+   * @default '.image-cache'
+   */
+  readonly imageCacheDirectory?: string;
 }
 
 /**
@@ -47,6 +59,7 @@ export class LibvirtPlatform implements FabricPlatform {
   validate(model: FabricModel): void {
     const problems = new ProblemCollector(model.constructPath);
     checkKvmHosts(this.props?.hosts, model, problems);
+    checkImageCache(this.props?.imageCacheDirectory, problems);
     const placement = this.place(model, problems);
     if (problems.count === 0) checkApplianceImages(this.props.hosts, model, placement, problems);
     problems.throwIfAny();
@@ -59,8 +72,9 @@ export class LibvirtPlatform implements FabricPlatform {
     problems.throwIfAny();
 
     const site = new Construct(scope, 'libvirt');
+    const images = new VerifiedImages(site, VERIFIED_IMAGES_ID, { cacheDirectory: this.props.imageCacheDirectory ?? DEFAULT_IMAGE_CACHE_DIRECTORY });
     const hosts = new Map(
-      this.props.hosts.map((host) => [host.name, new LibvirtHost(site, host.name, { host, fabricName: model.name, managementCidr: model.network.cidr })]),
+      this.props.hosts.map((host) => [host.name, new LibvirtHost(site, host.name, { host, fabricName: model.name, managementCidr: model.network.cidr, images })]),
     );
     const vms = new Map<string, ApplianceMachine>();
     for (const machine of machines) {
