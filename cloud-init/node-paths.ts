@@ -1,12 +1,15 @@
 import { LIB_DIR, RUN_DIR } from './rendered-file';
 
-/** Paths on a node that more than one renderer refers to. */
-export const DATABASE_CHECK_SCRIPT = `${LIB_DIR}/check-database`;
-/** Scripts shipped as files (cloud-init/assets/<name>), installed under LIB_DIR with that name. */
+/*
+ * Paths on a node that more than one renderer refers to. Scripts are shipped as
+ * files (cloud-init/assets/<name>), installed under LIB_DIR with that name.
+ */
+export const DATABASE_CHECK_ASSET = 'check-database';
 export const DATABASE_NOTIFY_ASSET = 'database-notify';
 export const DATABASE_ACCOUNTS_ASSET = 'database-accounts';
 export const NOTIFY_ASSET = 'keepalived-notify';
 export const DEMO_SERVICE_ASSET = 'demo-app-server.py';
+export const DATABASE_CHECK_SCRIPT = `${LIB_DIR}/${DATABASE_CHECK_ASSET}`;
 export const DATABASE_NOTIFY_SCRIPT = `${LIB_DIR}/${DATABASE_NOTIFY_ASSET}`;
 export const DATABASE_ACCOUNTS_SCRIPT = `${LIB_DIR}/${DATABASE_ACCOUNTS_ASSET}`;
 /** Non-zero while this node must not hold the database VIP. */
