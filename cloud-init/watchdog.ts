@@ -226,39 +226,27 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
 }
 
 /** Loads the hypervisor watchdog's driver before the watchdog daemon opens /dev/watchdog. */
-export const WATCHDOG_DRIVER_SCRIPT = `${LIB_DIR}/load-watchdog-driver`;
+export const WATCHDOG_DRIVER_ASSET = 'load-watchdog-driver';
+export const WATCHDOG_DRIVER_SCRIPT = `${LIB_DIR}/${WATCHDOG_DRIVER_ASSET}`;
 
 /**
- * The script that loads the platform's watchdog driver, run by watchdog.service
- * before each start of the daemon (so at every boot). Without the driver (a kernel built
- * without it, as Debian's cloud kernel lacks i6300esb) softdog stands in: it
- * still reboots a node whose watchdog daemon stops, but a hung kernel stops
- * its timer too, so nothing resets the VM. That is a degraded node, said on
- * the console and in the journal at priority crit instead of silently.
+ * The script that loads the platform's watchdog driver (cloud-init/assets/load-watchdog-driver),
+ * run by watchdog.service before each start of the daemon, with the driver module as its argument;
+ * without that driver it falls back to softdog, loudly (the asset says why that is degraded).
  */
 export function renderWatchdogDriverScript(model: FabricModel, node: NodeModel): string {
-  const module = model.watchdog.deviceModule;
-  const warning = `appliance-fabric: kernel $(uname -r) has no ${module} driver for the hypervisor's watchdog device: softdog instead, which cannot reset a hung kernel. Boot an image whose kernel has ${module} (on Debian the full kernel, linux-image-amd64, as in the generic image)`;
-  return [
-    '#!/bin/sh',
-    generatedHeader(model, node, 'Watchdog driver loader'),
-    '# A unit, not cloud-init\'s bootcmd: on vSphere the user-data is cleared from',
-    '# guestinfo after the first boot (redact), and bootcmd would go with it.',
-    `[ -e /dev/watchdog ] || modprobe ${module} || true`,
-    `[ -e /dev/watchdog ] || { echo "${warning}" | tee /dev/console | logger -p daemon.crit -t ${WATCHDOG_UNIT}; modprobe softdog || true; }`,
-    // Never fail the daemon's start: with softdog or without a device it still logs why.
-    'exit 0',
-    '',
-  ].join('\n');
+  return renderAsset(WATCHDOG_DRIVER_ASSET, generatedHeader(model, node, 'Watchdog driver loader'));
 }
 
 /** The script and the drop-in that runs it before the watchdog daemon at every start. */
 function watchdogDriverFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
+  // A platform's constant, not a config value; one word on a unit's command line.
+  if (!/^[A-Za-z0-9_-]+$/.test(model.watchdog.deviceModule)) throw new Error(`appliance-fabric: not a kernel module name: '${model.watchdog.deviceModule}'`);
   return [
     { path: WATCHDOG_DRIVER_SCRIPT, content: renderWatchdogDriverScript(model, node), permissions: '0755' },
     {
       path: '/etc/systemd/system/watchdog.service.d/40-appliance-fabric-driver.conf',
-      content: [generatedHeader(model, node, 'watchdog driver before the watchdog daemon'), '[Service]', `ExecStartPre=${WATCHDOG_DRIVER_SCRIPT}`, ''].join('\n'),
+      content: [generatedHeader(model, node, 'watchdog driver before the watchdog daemon'), '[Service]', `ExecStartPre=${WATCHDOG_DRIVER_SCRIPT} ${model.watchdog.deviceModule}`, ''].join('\n'),
       permissions: '0644',
     },
   ];

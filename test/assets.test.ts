@@ -7,7 +7,7 @@ import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseCheck, renderDataba
 import { renderNotifyScript, vrrpStateFile } from '../cloud-init/keepalived';
 import { DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT } from '../cloud-init/node-paths';
 import { generatedHeader, RUN_DIR } from '../cloud-init/rendered-file';
-import { probesOf, renderWatchdogScript, WATCHDOG_ASSET } from '../cloud-init/watchdog';
+import { probesOf, renderWatchdogDriverScript, renderWatchdogScript, WATCHDOG_ASSET, WATCHDOG_DRIVER_ASSET } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
 import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
 
@@ -22,13 +22,13 @@ describe('the script assets', () => {
   const names = readdirSync(ASSET_DIR).sort();
 
   it('are the scripts the renderers ship, each naming itself under its #! line', () => {
-    expect(names).toEqual(['check-database', 'database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-watchdog', 'keepalived-notify']);
+    expect(names).toEqual(['check-database', 'database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-watchdog', 'keepalived-notify', 'load-watchdog-driver']);
     for (const name of names) {
       const [shebang, second] = readAsset(name).split('\n');
       expect(shebang).toMatch(/^#!\/(bin\/bash|usr\/bin\/python3)$/);
       expect(second).toMatch(new RegExp(`^# ${name.replace('.', '\\.')}: `));
     }
-    expect([DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, WATCHDOG_ASSET].every((n) => names.includes(n))).toBe(true);
+    expect([DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, WATCHDOG_ASSET, WATCHDOG_DRIVER_ASSET].every((n) => names.includes(n))).toBe(true);
   });
 
   // Fast-tier syntax checks on the files themselves (shellcheck, a Debian package, runs in the real-tools tier).
@@ -54,6 +54,7 @@ describe('the script assets', () => {
       [DATABASE_ACCOUNTS_ASSET, renderDatabaseAccounts(model, node), 'Database and accounts (first boot and every change of database.env)'],
       [DATABASE_CHECK_ASSET, renderDatabaseCheck(model, node), 'keepalived check of the local database'],
       [DEMO_SERVICE_ASSET, renderDemoServiceScript(model, node), 'Demo application service'],
+      [WATCHDOG_DRIVER_ASSET, renderWatchdogDriverScript(model, node), 'Watchdog driver loader'],
     ];
     for (const [name, text, what] of rendered) {
       const [shebang, ...rest] = readAsset(name).split('\n');
