@@ -44,7 +44,8 @@ export const WATCHDOG_ASSET = 'fabric-watchdog';
 export const WATCHDOG_SCRIPT = `${LIB_DIR}/${WATCHDOG_ASSET}`;
 export const WATCHDOG_CONF = `${ETC_DIR}/watchdog.conf`;
 export const WATCHDOG_UNIT = 'fabric-watchdog';
-export const REMOVE_STALE_VIPS_SCRIPT = `${LIB_DIR}/remove-stale-vips`;
+export const REMOVE_STALE_VIPS_ASSET = 'remove-stale-vips';
+export const REMOVE_STALE_VIPS_SCRIPT = `${LIB_DIR}/${REMOVE_STALE_VIPS_ASSET}`;
 
 export function probesOf(model: FabricModel, node: NodeModel): Probe[] {
   const probes: Probe[] = [];
@@ -121,18 +122,13 @@ export function restartDropIn(model: FabricModel, node: NodeModel, unit: string,
   };
 }
 
+/**
+ * keepalived's ExecStopPost (cloud-init/assets/remove-stale-vips): removes the VIPs of
+ * keepalived.conf that a stopped keepalived left behind. It reads them from that file, which
+ * the configuration bundle keeps current, so the script is the same on every node.
+ */
 export function renderRemoveStaleVipsScript(model: FabricModel, node: NodeModel): string {
-  const instances = vrrpInstancesOf(model, node);
-  return [
-    '#!/bin/bash',
-    generatedHeader(model, node, 'Stale VIP cleanup'),
-    '# Runs after keepalived stops: a VIP left behind on a stopped node would',
-    '# answer ARP for an address another node now holds.',
-    'set -u',
-    ...instances.map((i) => `ip -4 address del ${i.vip}/${i.prefixLength} dev ${i.interfaceName} 2> /dev/null || true`),
-    'exit 0',
-    '',
-  ].join('\n');
+  return renderAsset(REMOVE_STALE_VIPS_ASSET, generatedHeader(model, node, 'Stale VIP cleanup'));
 }
 
 /** The Linux watchdog daemon: it only feeds the device (no service tests, see above). */
