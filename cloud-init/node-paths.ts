@@ -9,6 +9,9 @@ export const DATABASE_NOTIFY_ASSET = 'database-notify';
 export const DATABASE_ACCOUNTS_ASSET = 'database-accounts';
 export const NOTIFY_ASSET = 'keepalived-notify';
 export const DEMO_SERVICE_ASSET = 'demo-app-server.py';
+/** The HTTP and TCP probes, a library the watchdog and keepalived's checks source from beside themselves. */
+export const PROBES_ASSET = 'fabric-probes';
+export const PROBES_LIBRARY = `${LIB_DIR}/${PROBES_ASSET}`;
 export const DATABASE_CHECK_SCRIPT = `${LIB_DIR}/${DATABASE_CHECK_ASSET}`;
 export const DATABASE_NOTIFY_SCRIPT = `${LIB_DIR}/${DATABASE_NOTIFY_ASSET}`;
 export const DATABASE_ACCOUNTS_SCRIPT = `${LIB_DIR}/${DATABASE_ACCOUNTS_ASSET}`;

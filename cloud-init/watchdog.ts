@@ -4,6 +4,7 @@ import { CASSANDRA_UNIT } from './cassandra';
 import { DATABASE_UNIT } from './database';
 import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION } from './haproxy';
 import { eligibilityFile, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
+import { PROBES_ASSET, PROBES_LIBRARY } from './node-paths';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
 import { RESTART_POLICY_SERVICE_LINES, RESTART_POLICY_UNIT_LINES } from './restart-policy';
 
@@ -105,6 +106,11 @@ export function renderWatchdogScript(model: FabricModel, node: NodeModel): strin
   return renderAsset(WATCHDOG_ASSET, generatedHeader(model, node, 'Health-probing watchdog'));
 }
 
+/** The probe library (cloud-init/assets/fabric-probes) that the watchdog and keepalived's checks source: on every node. */
+export function renderProbeLibrary(model: FabricModel, node: NodeModel): string {
+  return renderAsset(PROBES_ASSET, generatedHeader(model, node, 'HTTP and TCP probes (a library, sourced)'));
+}
+
 export function restartDropIn(model: FabricModel, node: NodeModel, unit: string, extra: string[] = []): RenderedFile {
   return {
     path: `/etc/systemd/system/${unit}.d/50-appliance-fabric-restart.conf`,
@@ -150,6 +156,8 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
   const files: RenderedFile[] = [
     { path: WATCHDOG_CONF, content: renderWatchdogConf(model, node), permissions: '0644' },
     { path: WATCHDOG_SCRIPT, content: renderWatchdogScript(model, node), permissions: '0755' },
+    // Sourced, not run; root's like the scripts beside it (keepalived's script security).
+    { path: PROBES_LIBRARY, content: renderProbeLibrary(model, node), permissions: '0644' },
     {
       path: `/etc/systemd/system/${WATCHDOG_UNIT}.service`,
       content: [

@@ -5,11 +5,12 @@ import { readAsset } from '../cloud-init/assets';
 import { renderDemoServiceScript } from '../cloud-init/application-service';
 import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseCheck, renderDatabaseNotify } from '../cloud-init/database';
 import { renderNotifyScript, vrrpStateFile } from '../cloud-init/keepalived';
-import { DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT } from '../cloud-init/node-paths';
+import { DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT, PROBES_ASSET } from '../cloud-init/node-paths';
 import { generatedHeader, RUN_DIR } from '../cloud-init/rendered-file';
 import {
   probesOf,
   REMOVE_STALE_VIPS_ASSET,
+  renderProbeLibrary,
   renderRemoveStaleVipsScript,
   renderWatchdogDriverScript,
   renderWatchdogScript,
@@ -30,13 +31,13 @@ describe('the script assets', () => {
   const names = readdirSync(ASSET_DIR).sort();
 
   it('are the scripts the renderers ship, each naming itself under its #! line', () => {
-    expect(names).toEqual(['check-database', 'database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-watchdog', 'keepalived-notify', 'load-watchdog-driver', 'remove-stale-vips']);
+    expect(names).toEqual(['check-database', 'database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-probes', 'fabric-watchdog', 'keepalived-notify', 'load-watchdog-driver', 'remove-stale-vips']);
     for (const name of names) {
       const [shebang, second] = readAsset(name).split('\n');
       expect(shebang).toMatch(/^#!\/(bin\/bash|usr\/bin\/python3)$/);
       expect(second).toMatch(new RegExp(`^# ${name.replace('.', '\\.')}: `));
     }
-    expect([DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, REMOVE_STALE_VIPS_ASSET, WATCHDOG_ASSET, WATCHDOG_DRIVER_ASSET].every((n) => names.includes(n))).toBe(true);
+    expect([DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, PROBES_ASSET, REMOVE_STALE_VIPS_ASSET, WATCHDOG_ASSET, WATCHDOG_DRIVER_ASSET].every((n) => names.includes(n))).toBe(true);
   });
 
   // Fast-tier syntax checks on the files themselves (shellcheck, a Debian package, runs in the real-tools tier).
@@ -64,6 +65,7 @@ describe('the script assets', () => {
       [DEMO_SERVICE_ASSET, renderDemoServiceScript(model, node), 'Demo application service'],
       [WATCHDOG_DRIVER_ASSET, renderWatchdogDriverScript(model, node), 'Watchdog driver loader'],
       [REMOVE_STALE_VIPS_ASSET, renderRemoveStaleVipsScript(model, node), 'Stale VIP cleanup'],
+      [PROBES_ASSET, renderProbeLibrary(model, node), 'HTTP and TCP probes (a library, sourced)'],
     ];
     for (const [name, text, what] of rendered) {
       const [shebang, ...rest] = readAsset(name).split('\n');

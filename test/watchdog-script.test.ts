@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { readAsset } from '../cloud-init/assets';
 import { HEALTH_REQUEST_FORMAT, HEALTHY_STATUS_REGEX } from '../cloud-init/http-check';
 import { KEEPALIVED_CONFIG, renderKeepalivedConf, vrrpInstancesOf } from '../cloud-init/keepalived';
-import { REMOVE_STALE_VIPS_ASSET, renderWatchdogConf, renderWatchdogScript, WATCHDOG_ASSET, WATCHDOG_CONF } from '../cloud-init/watchdog';
+import { PROBES_ASSET, PROBES_LIBRARY } from '../cloud-init/node-paths';
+import { REMOVE_STALE_VIPS_ASSET, renderProbeLibrary, renderWatchdogConf, renderWatchdogScript, WATCHDOG_ASSET, WATCHDOG_CONF, WATCHDOG_SCRIPT } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
 import { FabricModel, NodeModel } from '../model/fabric-model';
 import { adaptForNamespaces } from './harness/adapt';
@@ -19,8 +20,12 @@ describe('the fabric watchdog asset', () => {
   const model = buildFabricModel(threeNodeSpec(), TEST_PLATFORM, 'stack/Fabric');
 
   it('speaks the same HTTP probe as keepalived checks and reads the conf file the renderer writes', () => {
-    expect(asset).toContain(`printf '${HEALTH_REQUEST_FORMAT}' "\${path:-/}" "$authority" >&3`);
-    expect(asset).toContain(`local healthy='${HEALTHY_STATUS_REGEX}'`);
+    // The probes are the library's, which lies beside the watchdog on the node.
+    const library = readAsset(PROBES_ASSET);
+    expect(library).toContain(`printf '${HEALTH_REQUEST_FORMAT}' "$path" "$host:$port" >&3`);
+    expect(library).toContain(`local healthy='${HEALTHY_STATUS_REGEX}'`);
+    expect(asset).toContain('\n. "$here/fabric-probes" || ');
+    expect(path.posix.dirname(PROBES_LIBRARY)).toBe(path.posix.dirname(WATCHDOG_SCRIPT));
     expect(asset).toContain(`conf="\${1:-${WATCHDOG_CONF}}"`);
     // Every setting the renderer writes is one the script reads, and the other way round.
     const written = [...renderWatchdogConf(model, model.nodes[0]).matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]).filter((k) => k !== 'PROBE');
@@ -52,6 +57,7 @@ describe('the fabric watchdog script', () => {
     chmodSync(path.join(dir, 'bin', 'systemctl'), 0o755);
     chmodSync(path.join(dir, 'bin', 'logger'), 0o755);
     writeFileSync(path.join(dir, 'watchdog'), renderWatchdogScript(model, model.nodes[0]));
+    writeFileSync(path.join(dir, PROBES_ASSET), renderProbeLibrary(model, model.nodes[0]));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -96,6 +102,15 @@ describe('the fabric watchdog script', () => {
     expect(calls.filter((c) => c.includes('restart ghost.service'))).toEqual([]);
     // Said once, not on every probe.
     expect(events.match(/ghost: ghost\.service is not installed; not restarting it/g)).toHaveLength(1);
+  });
+
+  it('stops at once without its probe library, restarting nothing (every probe would fail)', () => {
+    rmSync(path.join(dir, PROBES_ASSET));
+    writeConf(['PROBE=app|app.service|tcp|127.0.0.1:1|-|-']);
+    const r = spawnSync('timeout', ['5', 'bash', path.join(dir, 'watchdog'), path.join(dir, 'watchdog.conf')], { env: { PATH: `${dir}/bin:/usr/bin:/bin` }, encoding: 'utf8', timeout: 10000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`cannot read its probe library ${dir}/fabric-probes`);
+    expect(() => readFileSync(path.join(dir, 'systemctl.log'), 'utf8')).toThrow(/ENOENT/);
   });
 
   it('does not count failed probes within a probe\'s own startup grace', () => {
