@@ -5,6 +5,7 @@ import { DATABASE_ENV } from './database';
 import { FIREWALL_CONFIG } from './firewall';
 import { HAPROXY_CONFIG, TLS_BUNDLE_PATH } from './haproxy';
 import { KEEPALIVED_CONFIG } from './keepalived';
+import { MONITORING_CHECK_CONF } from './monitoring';
 import { DATABASE_ACCOUNTS_SCRIPT } from './node-paths';
 import { RenderedFile } from './rendered-file';
 import { WATCHDOG_CONF } from './watchdog';
@@ -45,6 +46,8 @@ const BUNDLE_FILES: ReadonlyMap<string, BundleReload> = new Map<string, BundleRe
   [DATABASE_ACCOUNTS_SCRIPT, 'database-accounts'],
   // The agent's own settings (the node's VRRP instances, the health port); it reads the bundle's copy.
   [APPLY_BUNDLE_CONF, 'none'],
+  // The monitoring service's command check, which keepalived.conf may name; read at every check.
+  [MONITORING_CHECK_CONF, 'none'],
 ]);
 
 export interface BundleFile extends RenderedFile {

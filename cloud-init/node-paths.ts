@@ -17,8 +17,8 @@ export const DATABASE_NOTIFY_SCRIPT = `${LIB_DIR}/${DATABASE_NOTIFY_ASSET}`;
 export const DATABASE_ACCOUNTS_SCRIPT = `${LIB_DIR}/${DATABASE_ACCOUNTS_ASSET}`;
 /** Non-zero while this node must not hold the database VIP. */
 export const DATABASE_INELIGIBLE_FILE = `${RUN_DIR}/database-ineligible`;
-export const MONITORING_CHECK_SCRIPT = `${LIB_DIR}/check-monitoring`;
 /** keepalived's logging notify hook. */
 export const NOTIFY_SCRIPT = `${LIB_DIR}/${NOTIFY_ASSET}`;
-/** keepalived's check of a hung HAProxy. */
-export const HAPROXY_CHECK_SCRIPT = `${LIB_DIR}/check-haproxy`;
+/** keepalived's check of a service a VIP follows (HAProxy, the monitoring service), given the check as arguments. */
+export const CHECK_SERVICE_ASSET = 'check-service';
+export const CHECK_SERVICE_SCRIPT = `${LIB_DIR}/${CHECK_SERVICE_ASSET}`;

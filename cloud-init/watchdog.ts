@@ -2,7 +2,7 @@ import { ApplicationService, FabricModel, NodeModel } from '../model/fabric-mode
 import { renderAsset } from './assets';
 import { CASSANDRA_UNIT } from './cassandra';
 import { DATABASE_UNIT } from './database';
-import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION } from './haproxy';
+import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION, haproxyHealthUrl } from './haproxy';
 import { eligibilityFile, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { PROBES_ASSET, PROBES_LIBRARY } from './node-paths';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
@@ -51,7 +51,7 @@ export const REMOVE_STALE_VIPS_SCRIPT = `${LIB_DIR}/${REMOVE_STALE_VIPS_ASSET}`;
 export function probesOf(model: FabricModel, node: NodeModel): Probe[] {
   const probes: Probe[] = [];
   if (node.roles.includes('load-balancer')) {
-    probes.push({ name: 'haproxy', unit: 'haproxy.service', type: 'http', target: `http://127.0.0.1:${model.loadBalancer.healthPort}/healthz`, vipInstance: model.loadBalancer.vrrp.name });
+    probes.push({ name: 'haproxy', unit: 'haproxy.service', type: 'http', target: haproxyHealthUrl(model), vipInstance: model.loadBalancer.vrrp.name });
   }
   if (vrrpInstancesOf(model, node).length > 0) {
     probes.push({ name: 'keepalived', unit: 'keepalived.service', type: 'process', target: 'keepalived' });

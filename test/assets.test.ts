@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { readAsset } from '../cloud-init/assets';
 import { renderDemoServiceScript } from '../cloud-init/application-service';
 import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseCheck, renderDatabaseNotify } from '../cloud-init/database';
-import { renderNotifyScript, vrrpStateFile } from '../cloud-init/keepalived';
-import { DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT, PROBES_ASSET } from '../cloud-init/node-paths';
+import { renderCheckServiceScript, renderNotifyScript, vrrpStateFile } from '../cloud-init/keepalived';
+import { CHECK_SERVICE_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT, PROBES_ASSET } from '../cloud-init/node-paths';
 import { generatedHeader, RUN_DIR } from '../cloud-init/rendered-file';
 import {
   probesOf,
@@ -31,13 +31,13 @@ describe('the script assets', () => {
   const names = readdirSync(ASSET_DIR).sort();
 
   it('are the scripts the renderers ship, each naming itself under its #! line', () => {
-    expect(names).toEqual(['check-database', 'database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-probes', 'fabric-watchdog', 'keepalived-notify', 'load-watchdog-driver', 'remove-stale-vips']);
+    expect(names).toEqual(['check-database', 'check-service', 'database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-probes', 'fabric-watchdog', 'keepalived-notify', 'load-watchdog-driver', 'remove-stale-vips']);
     for (const name of names) {
       const [shebang, second] = readAsset(name).split('\n');
       expect(shebang).toMatch(/^#!\/(bin\/bash|usr\/bin\/python3)$/);
       expect(second).toMatch(new RegExp(`^# ${name.replace('.', '\\.')}: `));
     }
-    expect([DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, PROBES_ASSET, REMOVE_STALE_VIPS_ASSET, WATCHDOG_ASSET, WATCHDOG_DRIVER_ASSET].every((n) => names.includes(n))).toBe(true);
+    expect([CHECK_SERVICE_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, PROBES_ASSET, REMOVE_STALE_VIPS_ASSET, WATCHDOG_ASSET, WATCHDOG_DRIVER_ASSET].every((n) => names.includes(n))).toBe(true);
   });
 
   // Fast-tier syntax checks on the files themselves (shellcheck, a Debian package, runs in the real-tools tier).
@@ -66,6 +66,7 @@ describe('the script assets', () => {
       [WATCHDOG_DRIVER_ASSET, renderWatchdogDriverScript(model, node), 'Watchdog driver loader'],
       [REMOVE_STALE_VIPS_ASSET, renderRemoveStaleVipsScript(model, node), 'Stale VIP cleanup'],
       [PROBES_ASSET, renderProbeLibrary(model, node), 'HTTP and TCP probes (a library, sourced)'],
+      [CHECK_SERVICE_ASSET, renderCheckServiceScript(model, node), "keepalived's check of a service a VIP follows"],
     ];
     for (const [name, text, what] of rendered) {
       const [shebang, ...rest] = readAsset(name).split('\n');

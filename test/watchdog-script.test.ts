@@ -5,7 +5,6 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { readAsset } from '../cloud-init/assets';
-import { HEALTH_REQUEST_FORMAT, HEALTHY_STATUS_REGEX } from '../cloud-init/http-check';
 import { KEEPALIVED_CONFIG, renderKeepalivedConf, vrrpInstancesOf } from '../cloud-init/keepalived';
 import { PROBES_ASSET, PROBES_LIBRARY } from '../cloud-init/node-paths';
 import { REMOVE_STALE_VIPS_ASSET, renderProbeLibrary, renderWatchdogConf, renderWatchdogScript, WATCHDOG_ASSET, WATCHDOG_CONF, WATCHDOG_SCRIPT } from '../cloud-init/watchdog';
@@ -19,12 +18,10 @@ describe('the fabric watchdog asset', () => {
   const asset = readAsset(WATCHDOG_ASSET);
   const model = buildFabricModel(threeNodeSpec(), TEST_PLATFORM, 'stack/Fabric');
 
-  it('speaks the same HTTP probe as keepalived checks and reads the conf file the renderer writes', () => {
-    // The probes are the library's, which lies beside the watchdog on the node.
-    const library = readAsset(PROBES_ASSET);
-    expect(library).toContain(`printf '${HEALTH_REQUEST_FORMAT}' "$path" "$host:$port" >&3`);
-    expect(library).toContain(`local healthy='${HEALTHY_STATUS_REGEX}'`);
+  it("sources the probes keepalived's checks use, from beside itself, and reads the conf file the renderer writes", () => {
+    // One copy of the HTTP and TCP probes: the library, in the watchdog's directory on the node.
     expect(asset).toContain('\n. "$here/fabric-probes" || ');
+    expect(asset).not.toMatch(/\/dev\/tcp|^\s*(http|tcp)_probe\(\)/m);
     expect(path.posix.dirname(PROBES_LIBRARY)).toBe(path.posix.dirname(WATCHDOG_SCRIPT));
     expect(asset).toContain(`conf="\${1:-${WATCHDOG_CONF}}"`);
     // Every setting the renderer writes is one the script reads, and the other way round.
