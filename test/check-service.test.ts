@@ -11,7 +11,7 @@ import { MONITORING_CHECK_CONF, monitoringFiles } from '../cloud-init/monitoring
 import { CHECK_SERVICE_ASSET, CHECK_SERVICE_SCRIPT, PROBES_ASSET, PROBES_LIBRARY } from '../cloud-init/node-paths';
 import { buildFabricModel } from '../model/build-model';
 import { FabricSpec } from '../model/fabric-spec';
-import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
+import { FIVE_APPLIANCES, TEST_PLATFORM, threeNodeSpec } from './fixtures';
 
 /**
  * keepalived's check of HAProxy and of the monitoring service, the real script (with the probe
@@ -143,13 +143,8 @@ describe("keepalived's script lines for check-service", () => {
   const pair = (service: NonNullable<FabricSpec['monitoring']>['service']) =>
     buildFabricModel(
       threeNodeSpec({
-        appliances: [
-          { name: 'node1', managementAddress: '198.51.100.11' },
-          { name: 'node2', managementAddress: '198.51.100.12' },
-          { name: 'mon1', managementAddress: '198.51.100.21' },
-          { name: 'mon2', managementAddress: '198.51.100.22' },
-        ],
-        monitoring: { members: ['mon1', 'mon2'], vip: '198.51.100.30', service },
+        appliances: FIVE_APPLIANCES,
+        monitoring: { members: ['db1', 'db2'], vip: '198.51.100.30', service },
       }),
       TEST_PLATFORM,
       'stack/Fabric',
@@ -164,7 +159,7 @@ describe("keepalived's script lines for check-service", () => {
   it("checks the monitoring service on the node's own address, by its http, tcp or command health check", () => {
     const line = (service: Parameters<typeof pair>[0]) => {
       const model = pair(service);
-      return scriptOf(renderKeepalivedConf(model, model.nodes[2]), 'chk_monitoring');
+      return scriptOf(renderKeepalivedConf(model, model.nodes[3]), 'chk_monitoring');
     };
     expect(line({ port: 9100, healthCheck: { type: 'http', path: '/ready?deep=1&x=!' } })).toBe(`${CHECK_SERVICE_SCRIPT} http 198.51.100.21 9100 /ready?deep=1&x=!`);
     expect(line({ port: 9100, healthCheck: { type: 'tcp' } })).toBe(`${CHECK_SERVICE_SCRIPT} tcp 198.51.100.21 9100`);
@@ -174,13 +169,13 @@ describe("keepalived's script lines for check-service", () => {
   it('keeps a command check in a root-owned settings file of the bundle, only where keepalived.conf names it', () => {
     const command = `curl -fs "http://$(hostname):9100/" # it's up`;
     const model = pair({ port: 9100, healthCheck: { type: 'command', command } });
-    const conf = monitoringFiles(model, model.nodes[2]).find((f) => f.path === MONITORING_CHECK_CONF)!;
+    const conf = monitoringFiles(model, model.nodes[3]).find((f) => f.path === MONITORING_CHECK_CONF)!;
     expect(conf.permissions).toBe('0644');
     expect(conf.owner).toBeUndefined();
     expect(conf.content.split('\n').filter((l) => l.startsWith('COMMAND='))).toEqual([`COMMAND=${command}`]);
     // Delivered with keepalived.conf: a day-2 change to a command check brings the file it names.
     expect(bundleReloadOf(MONITORING_CHECK_CONF)).toBe('none');
     const http = pair({ port: 9100, healthCheck: { type: 'http', path: '/' } });
-    expect(monitoringFiles(http, http.nodes[2]).map((f) => f.path)).not.toContain(MONITORING_CHECK_CONF);
+    expect(monitoringFiles(http, http.nodes[3]).map((f) => f.path)).not.toContain(MONITORING_CHECK_CONF);
   });
 });

@@ -8,7 +8,7 @@ import { networkConfigOf } from '../cloud-init/network-config';
 import { probesOf, renderWatchdogConf, renderWatchdogDriverScript, WATCHDOG_DRIVER_ASSET } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
 import { FabricSpec } from '../model/fabric-spec';
-import { TEST_PLATFORM, TEST_DATABASE_SECRETS, TEST_SECRETS, threeNodeSpec } from './fixtures';
+import { FIVE_APPLIANCES, TEST_PLATFORM, TEST_DATABASE_SECRETS, TEST_SECRETS, threeNodeSpec } from './fixtures';
 
 const model = (spec: FabricSpec = threeNodeSpec()) => buildFabricModel(spec, TEST_PLATFORM, 'stack/Fabric');
 
@@ -320,13 +320,7 @@ describe('cloud-config document', () => {
 describe('full fabric: database, monitoring pair, Cassandra, device network', () => {
   const full = model(
     threeNodeSpec({
-      appliances: [
-        { name: 'node1', managementAddress: '198.51.100.11' },
-        { name: 'node2', managementAddress: '198.51.100.12' },
-        { name: 'node3', managementAddress: '198.51.100.13' },
-        { name: 'db1', managementAddress: '198.51.100.21' },
-        { name: 'db2', managementAddress: '198.51.100.22' },
-      ],
+      appliances: FIVE_APPLIANCES,
       applicationServers: { members: ['node1', 'node2', 'node3'] },
       database: { members: ['db1', 'db2'], vip: '198.51.100.20' },
       monitoring: { members: ['db1', 'db2'], vip: '198.51.100.30' },

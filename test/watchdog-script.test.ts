@@ -11,7 +11,7 @@ import { REMOVE_STALE_VIPS_ASSET, renderProbeLibrary, renderWatchdogConf, render
 import { buildFabricModel } from '../model/build-model';
 import { FabricModel, NodeModel } from '../model/fabric-model';
 import { adaptForNamespaces } from './harness/adapt';
-import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
+import { FIVE_APPLIANCES, TEST_PLATFORM, threeNodeSpec } from './fixtures';
 
 /** The script is a file (cloud-init/assets/fabric-watchdog); what it shares with the renderers must agree. */
 describe('the fabric watchdog asset', () => {
@@ -162,13 +162,7 @@ describe('the stale VIP cleanup (remove-stale-vips)', () => {
   const asset = readAsset(REMOVE_STALE_VIPS_ASSET);
   const full = buildFabricModel(
     threeNodeSpec({
-      appliances: [
-        { name: 'node1', managementAddress: '198.51.100.11' },
-        { name: 'node2', managementAddress: '198.51.100.12' },
-        { name: 'node3', managementAddress: '198.51.100.13' },
-        { name: 'db1', managementAddress: '198.51.100.21' },
-        { name: 'db2', managementAddress: '198.51.100.22' },
-      ],
+      appliances: FIVE_APPLIANCES,
       database: { members: ['db1', 'db2'], vip: '198.51.100.20' },
       monitoring: { members: ['db1', 'db2'], vip: '198.51.100.30' },
       deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334] },
