@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { readAsset } from '../cloud-init/assets';
 import { bundleReloadOf } from '../cloud-init/bundle';
-import { haproxyCheckCommand, renderKeepalivedConf } from '../cloud-init/keepalived';
+import { haproxyCheckCommand, KEEPALIVED_CONFIG, renderKeepalivedConf } from '../cloud-init/keepalived';
 import { MONITORING_CHECK_CONF, monitoringFiles } from '../cloud-init/monitoring';
 import { CHECK_SERVICE_ASSET, CHECK_SERVICE_SCRIPT, PROBES_ASSET, PROBES_LIBRARY } from '../cloud-init/node-paths';
 import { buildFabricModel } from '../model/build-model';
@@ -149,6 +149,10 @@ describe("keepalived's script lines for check-service", () => {
       TEST_PLATFORM,
       'stack/Fabric',
     );
+
+  it('travels with keepalived.conf in the configuration bundle, with the library it sources, so that a node created earlier gets the check a new keepalived.conf names', () => {
+    for (const file of [KEEPALIVED_CONFIG, CHECK_SERVICE_SCRIPT, PROBES_LIBRARY]) expect({ file, inBundle: bundleReloadOf(file) !== undefined }).toEqual({ file, inBundle: true });
+  });
 
   it("checks HAProxy's health endpoint on loopback", () => {
     const model = buildFabricModel(threeNodeSpec(), TEST_PLATFORM, 'stack/Fabric');
