@@ -1,7 +1,7 @@
 import { FabricModel, NodeModel } from '../model/fabric-model';
 import { readAsset } from './assets';
 import { FIREWALL_CONFIG } from './firewall';
-import { HAPROXY_ADMIN_SOCKET, HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE } from './haproxy';
+import { HAPROXY_ADMIN_SOCKET, HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE, haproxyHealthUrl } from './haproxy';
 import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_RELOAD_TIME_FILE, vrrpInstancesOf, vrrpStateFile } from './keepalived';
 import { DATABASE_ACCOUNTS_SCRIPT } from './node-paths';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, STATE_DIR } from './rendered-file';
@@ -65,10 +65,6 @@ export function retireSettingsOf(model: FabricModel, node: NodeModel): { peers: 
 
 /** Long enough to see several of HAProxy's server checks (every 200 ms) and its retries to a DOWN server (every 1 s). */
 const RETIRE_QUIET_SECONDS = 3;
-
-function haproxyHealthUrl(model: FabricModel): string {
-  return `http://127.0.0.1:${model.loadBalancer.healthPort}/healthz`;
-}
 
 export function renderApplyBundleConf(model: FabricModel, node: NodeModel): string {
   const balancer = node.roles.includes('load-balancer');

@@ -5,7 +5,8 @@ import { DATABASE_ENV } from './database';
 import { FIREWALL_CONFIG } from './firewall';
 import { HAPROXY_CONFIG, TLS_BUNDLE_PATH } from './haproxy';
 import { KEEPALIVED_CONFIG } from './keepalived';
-import { DATABASE_ACCOUNTS_SCRIPT } from './node-paths';
+import { MONITORING_CHECK_CONF } from './monitoring';
+import { CHECK_SERVICE_SCRIPT, DATABASE_ACCOUNTS_SCRIPT, PROBES_LIBRARY } from './node-paths';
 import { RenderedFile } from './rendered-file';
 import { WATCHDOG_CONF } from './watchdog';
 
@@ -17,7 +18,8 @@ import { WATCHDOG_CONF } from './watchdog';
  *  - everything else cloud-init gets only when the VM is created: its identity
  *    (hostname, addresses and MACs in the network-config, the instance-id in
  *    the meta-data) and the first-boot files (units, drop-ins, scripts, the
- *    agent itself, sysctl and tmpfiles).
+ *    agent itself, sysctl and tmpfiles). A few scripts are bundle files, each
+ *    listed below with why.
  * The first boot writes both. Afterwards only bundles are delivered.
  */
 
@@ -45,6 +47,15 @@ const BUNDLE_FILES: ReadonlyMap<string, BundleReload> = new Map<string, BundleRe
   [DATABASE_ACCOUNTS_SCRIPT, 'database-accounts'],
   // The agent's own settings (the node's VRRP instances, the health port); it reads the bundle's copy.
   [APPLY_BUNDLE_CONF, 'none'],
+  // The monitoring service's command check, which keepalived.conf may name; read at every check.
+  [MONITORING_CHECK_CONF, 'none'],
+  // The scripts keepalived.conf names with their arguments, and the probe library they source: they
+  // travel with it, so that a running node created by an earlier appliance-fabric gets the check a
+  // new keepalived.conf names (keepalived drops a tracked script it cannot find, silently for the
+  // VIP). keepalived runs the check afresh each interval; the watchdog sources the library when it
+  // starts.
+  [CHECK_SERVICE_SCRIPT, 'none'],
+  [PROBES_LIBRARY, 'none'],
 ]);
 
 export interface BundleFile extends RenderedFile {

@@ -4,6 +4,7 @@ import { renderAsset } from './assets';
 import {
   DATABASE_ACCOUNTS_ASSET,
   DATABASE_ACCOUNTS_SCRIPT,
+  DATABASE_CHECK_ASSET,
   DATABASE_CHECK_SCRIPT,
   DATABASE_INELIGIBLE_FILE,
   DATABASE_NOTIFY_ASSET,
@@ -165,9 +166,9 @@ export function renderDatabaseEnv(model: FabricModel, node: NodeModel, db: Datab
   ].join('\n');
 }
 
-/** keepalived's check: is the local server up? (mariadb-admin ping exits 0 even when access is denied.) */
+/** keepalived's check: is the local server up? (cloud-init/assets/check-database) */
 export function renderDatabaseCheck(model: FabricModel, node: NodeModel): string {
-  return ['#!/bin/bash', generatedHeader(model, node, 'keepalived check of the local database'), 'exec mariadb-admin --protocol=socket --connect-timeout=1 ping > /dev/null 2>&1', ''].join('\n');
+  return renderAsset(DATABASE_CHECK_ASSET, generatedHeader(model, node, 'keepalived check of the local database'));
 }
 
 /** The database and its accounts, at first boot and whenever database.env changes; outside the binlog, so the nodes' GTIDs stay equal. */

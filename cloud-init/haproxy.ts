@@ -130,6 +130,14 @@ export const HAPROXY_ADMIN_SOCKET = '/run/haproxy/admin.sock';
 export const HAPROXY_SERVER_STATE_FILE = '/run/haproxy/server-state';
 /** What `show servers state` starts with, and what HAProxy reads without a warning when there is no state yet. */
 export const HAPROXY_SERVER_STATE_VERSION = '1';
+/** HAProxy's own health endpoint (monitor-uri), on loopback only. */
+export const HAPROXY_HEALTH_HOST = '127.0.0.1';
+export const HAPROXY_HEALTH_PATH = '/healthz';
+
+/** The URL of HAProxy's health endpoint: probed by the watchdog, keepalived's check and the bundle agent. */
+export function haproxyHealthUrl(model: FabricModel): string {
+  return `http://${HAPROXY_HEALTH_HOST}:${model.loadBalancer.healthPort}${HAPROXY_HEALTH_PATH}`;
+}
 
 /**
  * HAProxy on a load-balancer node. TLS is terminated here (not passed
@@ -200,8 +208,8 @@ export function renderHaproxyCfg(model: FabricModel, node: NodeModel, secrets: H
     '',
     '# Answers 200 while HAProxy runs; probed by the fabric watchdog on loopback.',
     `frontend health from ${HTTP_DEFAULTS}`,
-    `    bind 127.0.0.1:${lb.healthPort}`,
-    '    monitor-uri /healthz',
+    `    bind ${HAPROXY_HEALTH_HOST}:${lb.healthPort}`,
+    `    monitor-uri ${HAPROXY_HEALTH_PATH}`,
     '',
     '# GUI clients, on the fabric VIP (non-local bind lets the standby listen before it holds the VIP).',
     `frontend gui from ${HTTPS_CLIENT_DEFAULTS}`,

@@ -1,9 +1,10 @@
 import { VRRP_SCRIPT_USER } from '../model/defaults';
 import { FabricModel, NodeModel, VrrpInstance, vrrpInstances } from '../model/fabric-model';
 import { renderAsset } from './assets';
-import { DATABASE_CHECK_SCRIPT, DATABASE_INELIGIBLE_FILE, DATABASE_NOTIFY_SCRIPT, HAPROXY_CHECK_SCRIPT, MONITORING_CHECK_SCRIPT, NOTIFY_ASSET, NOTIFY_SCRIPT } from './node-paths';
+import { HAPROXY_HEALTH_HOST, HAPROXY_HEALTH_PATH } from './haproxy';
+import { monitoringCheckCommand } from './monitoring';
+import { CHECK_SERVICE_ASSET, CHECK_SERVICE_SCRIPT, DATABASE_CHECK_SCRIPT, DATABASE_INELIGIBLE_FILE, DATABASE_NOTIFY_SCRIPT, NOTIFY_ASSET, NOTIFY_SCRIPT } from './node-paths';
 export { NOTIFY_SCRIPT };
-import { bashHttpCheck } from './http-check';
 import { generatedHeader, RenderedFile, RUN_DIR } from './rendered-file';
 
 export const KEEPALIVED_CONFIG = '/etc/keepalived/keepalived.conf';
@@ -46,10 +47,34 @@ function masterDownSeconds(model: FabricModel): string {
 /** A keepalived vrrp_script. */
 interface TrackScript {
   readonly name: string;
-  readonly script: string;
+  /** The program and its arguments. */
+  readonly command: readonly string[];
   readonly intervalSeconds: number;
   readonly fall: number;
   readonly rise: number;
+}
+
+/**
+ * keepalived's check of a hung HAProxy, the program and its arguments: its health endpoint must
+ * answer (check-service, cloud-init/assets/check-service).
+ */
+export function haproxyCheckCommand(model: FabricModel): string[] {
+  return [CHECK_SERVICE_SCRIPT, 'http', HAPROXY_HEALTH_HOST, String(model.loadBalancer.healthPort), HAPROXY_HEALTH_PATH];
+}
+
+/**
+ * What a vrrp_script's `script` line holds: one double-quoted string that keepalived splits at
+ * spaces into the program and its arguments and runs without a shell. So that every word reaches
+ * the program as written, none may hold a space, a quote, a backslash or '$' (keepalived's
+ * escapes and parameters) or '#'; '!' starts no comment inside the quotes. The model's validation
+ * already keeps health check paths to such characters.
+ */
+const KEEPALIVED_SCRIPT_WORD = /^[A-Za-z0-9._~%/+=:@,?&!-]+$/;
+
+function scriptValue(command: readonly string[]): string {
+  const bad = command.find((word) => !KEEPALIVED_SCRIPT_WORD.test(word));
+  if (bad !== undefined) throw new Error(`appliance-fabric: ${JSON.stringify(bad)} cannot be a word of a keepalived script line`);
+  return `"${command.join(' ')}"`;
 }
 
 /**
@@ -61,7 +86,7 @@ interface TrackScript {
 const ROOT_NOTIFY = `"${NOTIFY_SCRIPT}" root`;
 
 /** What decides, per VIP, whether this node may hold it. */
-function healthOf(instance: VrrpInstance): { processes: string[]; scripts: TrackScript[]; files: string[]; notify: string } {
+function healthOf(model: FabricModel, node: NodeModel, instance: VrrpInstance): { processes: string[]; scripts: TrackScript[]; files: string[]; notify: string } {
   switch (instance.purpose) {
     case 'fabric':
     case 'device':
@@ -69,7 +94,7 @@ function healthOf(instance: VrrpInstance): { processes: string[]; scripts: Track
       // A crashed HAProxy is seen at once (process events); a hung one by its health endpoint after two failed checks.
       return {
         processes: ['haproxy'],
-        scripts: [{ name: 'chk_haproxy', script: HAPROXY_CHECK_SCRIPT, intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
+        scripts: [{ name: 'chk_haproxy', command: haproxyCheckCommand(model), intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
         files: [`watchdog_${instance.name}`],
         notify: ROOT_NOTIFY,
       };
@@ -78,7 +103,7 @@ function healthOf(instance: VrrpInstance): { processes: string[]; scripts: Track
       // node whose data may be stale takes itself out through database_eligibility (see database.ts).
       return {
         processes: [],
-        scripts: [{ name: 'chk_database', script: DATABASE_CHECK_SCRIPT, intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
+        scripts: [{ name: 'chk_database', command: [DATABASE_CHECK_SCRIPT], intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
         files: [`watchdog_${instance.name}`, 'database_eligibility'],
         // Promotion and demotion need root; keepalived runs it as the user named after the script.
         notify: `"${DATABASE_NOTIFY_SCRIPT}" root`,
@@ -86,7 +111,7 @@ function healthOf(instance: VrrpInstance): { processes: string[]; scripts: Track
     case 'monitoring':
       return {
         processes: [],
-        scripts: [{ name: 'chk_monitoring', script: MONITORING_CHECK_SCRIPT, intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
+        scripts: [{ name: 'chk_monitoring', command: monitoringCheckCommand(model, node), intervalSeconds: instance.checkIntervalSeconds, fall: 2, rise: 2 }],
         files: [`watchdog_${instance.name}`],
         notify: ROOT_NOTIFY,
       };
@@ -95,7 +120,7 @@ function healthOf(instance: VrrpInstance): { processes: string[]; scripts: Track
 
 export function renderKeepalivedConf(model: FabricModel, node: NodeModel): string {
   const instances = vrrpInstancesOf(model, node);
-  const health = instances.map((i) => healthOf(i));
+  const health = instances.map((i) => healthOf(model, node, i));
   const processes = [...new Set(health.flatMap((h) => h.processes))].sort();
   const scripts = [...new Map(health.flatMap((h) => h.scripts).map((s) => [s.name, s])).values()];
   const files = new Set(health.flatMap((h) => h.files));
@@ -142,7 +167,7 @@ export function renderKeepalivedConf(model: FabricModel, node: NodeModel): strin
   for (const script of scripts) {
     out.push(
       `vrrp_script ${script.name} {`,
-      `    script "${script.script}"`,
+      `    script ${scriptValue(script.command)}`,
       `    interval ${script.intervalSeconds}`,
       `    timeout ${script.intervalSeconds * 2}`,
       `    fall ${script.fall}`,
@@ -225,14 +250,9 @@ export function renderNotifyScript(model: FabricModel, node: NodeModel): string 
   return renderAsset(NOTIFY_ASSET, generatedHeader(model, node, 'keepalived notify hook'));
 }
 
-/** keepalived's check of a hung HAProxy: its health endpoint must answer. */
-export function renderHaproxyCheck(model: FabricModel, node: NodeModel): string {
-  return [
-    '#!/bin/bash',
-    generatedHeader(model, node, 'keepalived check of HAProxy'),
-    ...bashHttpCheck('127.0.0.1', model.loadBalancer.healthPort, '/healthz'),
-    '',
-  ].join('\n');
+/** keepalived's checks of HAProxy and of the monitoring service: cloud-init/assets/check-service, told what to check by its arguments. */
+export function renderCheckServiceScript(model: FabricModel, node: NodeModel): string {
+  return renderAsset(CHECK_SERVICE_ASSET, generatedHeader(model, node, "keepalived's check of a service a VIP follows"));
 }
 
 export function keepalivedFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
@@ -254,8 +274,8 @@ export function keepalivedFiles(model: FabricModel, node: NodeModel): RenderedFi
       permissions: '0644',
     },
   ];
-  if (instances.some((i) => i.purpose === 'fabric' || i.purpose === 'device')) {
-    files.push({ path: HAPROXY_CHECK_SCRIPT, content: renderHaproxyCheck(model, node), permissions: '0755' });
+  if (instances.flatMap((i) => healthOf(model, node, i).scripts).some((s) => s.command[0] === CHECK_SERVICE_SCRIPT)) {
+    files.push({ path: CHECK_SERVICE_SCRIPT, content: renderCheckServiceScript(model, node), permissions: '0755' });
   }
   return files;
 }

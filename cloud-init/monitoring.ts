@@ -1,8 +1,15 @@
+import { VRRP_SCRIPT_USER } from '../model/defaults';
 import { FabricModel, NodeModel } from '../model/fabric-model';
 import { demoServiceFile, renderServiceUnit } from './application-service';
-import { MONITORING_CHECK_SCRIPT } from './node-paths';
-import { bashHttpCheck, shellQuote } from './http-check';
-import { generatedHeader, RenderedFile } from './rendered-file';
+import { CHECK_SERVICE_SCRIPT } from './node-paths';
+import { ETC_DIR, generatedHeader, RenderedFile } from './rendered-file';
+
+/**
+ * The monitoring service's own health check command, where keepalived's check reads it
+ * (`check-service command FILE`): a root-owned settings file, not keepalived's command line,
+ * since an operator's shell command may hold what keepalived.conf would parse (quotes, '$').
+ */
+export const MONITORING_CHECK_CONF = `${ETC_DIR}/monitoring-check.conf`;
 
 /**
  * Fault and performance monitoring. Dedicated nodes run the service on
@@ -20,20 +27,34 @@ export function monitoringFiles(model: FabricModel, node: NodeModel): RenderedFi
     { path: `/etc/systemd/system/${service.name}.service`, content: renderServiceUnit(model, node, service, 'Monitoring service', bind), permissions: '0644' },
   ];
   if (!service.execStart) files.push(demoServiceFile(model, node));
-  if (mon.vrrp) files.push({ path: MONITORING_CHECK_SCRIPT, content: renderMonitoringCheck(model, node), permissions: '0755' });
+  if (mon.vrrp && service.healthCheck.type === 'command') files.push({ path: MONITORING_CHECK_CONF, content: renderMonitoringCheckConf(model, node), permissions: '0644' });
   return files;
 }
 
-/** keepalived's check of the monitoring pair: the service answers its health check. */
-export function renderMonitoringCheck(model: FabricModel, node: NodeModel): string {
+/**
+ * keepalived's check of the monitoring pair, the program and its arguments: the service answers
+ * its health check on this node's address (check-service, see keepalived.ts).
+ */
+export function monitoringCheckCommand(model: FabricModel, node: NodeModel): string[] {
   const service = model.monitoring.service;
   const hc = service.healthCheck;
-  const check =
-    hc.type === 'http'
-      ? bashHttpCheck(node.managementAddress, service.port, hc.path)
-      : hc.type === 'tcp'
-        ? // keepalived's script timeout bounds the connect.
-          [`exec 3<> /dev/tcp/${node.managementAddress}/${service.port}`]
-        : [`exec timeout 5 bash -c ${shellQuote(hc.command!)}`];
-  return ['#!/bin/bash', generatedHeader(model, node, 'keepalived check of the monitoring service'), ...check, ''].join('\n');
+  switch (hc.type) {
+    case 'http':
+      return [CHECK_SERVICE_SCRIPT, 'http', node.managementAddress, String(service.port), hc.path];
+    case 'tcp':
+      return [CHECK_SERVICE_SCRIPT, 'tcp', node.managementAddress, String(service.port)];
+    case 'command':
+      return [CHECK_SERVICE_SCRIPT, 'command', MONITORING_CHECK_CONF];
+  }
+}
+
+/** The settings file of a command check (MONITORING_CHECK_CONF). */
+export function renderMonitoringCheckConf(model: FabricModel, node: NodeModel): string {
+  return [
+    generatedHeader(model, node, 'Health check command of the monitoring service'),
+    `# monitoring.service.healthCheck.command: run by ${CHECK_SERVICE_SCRIPT} as ${VRRP_SCRIPT_USER} (keepalived's chk_monitoring),`,
+    '# through bash -c, within 5 s; exit 0 is healthy.',
+    `COMMAND=${model.monitoring.service.healthCheck.command!}`,
+    '',
+  ].join('\n');
 }

@@ -2,8 +2,9 @@ import { ApplicationService, FabricModel, NodeModel } from '../model/fabric-mode
 import { renderAsset } from './assets';
 import { CASSANDRA_UNIT } from './cassandra';
 import { DATABASE_UNIT } from './database';
-import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION } from './haproxy';
+import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION, haproxyHealthUrl } from './haproxy';
 import { eligibilityFile, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
+import { PROBES_ASSET, PROBES_LIBRARY } from './node-paths';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
 import { RESTART_POLICY_SERVICE_LINES, RESTART_POLICY_UNIT_LINES } from './restart-policy';
 
@@ -44,12 +45,13 @@ export const WATCHDOG_ASSET = 'fabric-watchdog';
 export const WATCHDOG_SCRIPT = `${LIB_DIR}/${WATCHDOG_ASSET}`;
 export const WATCHDOG_CONF = `${ETC_DIR}/watchdog.conf`;
 export const WATCHDOG_UNIT = 'fabric-watchdog';
-export const REMOVE_STALE_VIPS_SCRIPT = `${LIB_DIR}/remove-stale-vips`;
+export const REMOVE_STALE_VIPS_ASSET = 'remove-stale-vips';
+export const REMOVE_STALE_VIPS_SCRIPT = `${LIB_DIR}/${REMOVE_STALE_VIPS_ASSET}`;
 
 export function probesOf(model: FabricModel, node: NodeModel): Probe[] {
   const probes: Probe[] = [];
   if (node.roles.includes('load-balancer')) {
-    probes.push({ name: 'haproxy', unit: 'haproxy.service', type: 'http', target: `http://127.0.0.1:${model.loadBalancer.healthPort}/healthz`, vipInstance: model.loadBalancer.vrrp.name });
+    probes.push({ name: 'haproxy', unit: 'haproxy.service', type: 'http', target: haproxyHealthUrl(model), vipInstance: model.loadBalancer.vrrp.name });
   }
   if (vrrpInstancesOf(model, node).length > 0) {
     probes.push({ name: 'keepalived', unit: 'keepalived.service', type: 'process', target: 'keepalived' });
@@ -104,6 +106,11 @@ export function renderWatchdogScript(model: FabricModel, node: NodeModel): strin
   return renderAsset(WATCHDOG_ASSET, generatedHeader(model, node, 'Health-probing watchdog'));
 }
 
+/** The probe library (cloud-init/assets/fabric-probes) that the watchdog and keepalived's checks source: on every node. */
+export function renderProbeLibrary(model: FabricModel, node: NodeModel): string {
+  return renderAsset(PROBES_ASSET, generatedHeader(model, node, 'HTTP and TCP probes (a library, sourced)'));
+}
+
 export function restartDropIn(model: FabricModel, node: NodeModel, unit: string, extra: string[] = []): RenderedFile {
   return {
     path: `/etc/systemd/system/${unit}.d/50-appliance-fabric-restart.conf`,
@@ -121,18 +128,13 @@ export function restartDropIn(model: FabricModel, node: NodeModel, unit: string,
   };
 }
 
+/**
+ * keepalived's ExecStopPost (cloud-init/assets/remove-stale-vips): removes the VIPs of
+ * keepalived.conf that a stopped keepalived left behind. It reads them from that file, which
+ * the configuration bundle keeps current, so the script is the same on every node.
+ */
 export function renderRemoveStaleVipsScript(model: FabricModel, node: NodeModel): string {
-  const instances = vrrpInstancesOf(model, node);
-  return [
-    '#!/bin/bash',
-    generatedHeader(model, node, 'Stale VIP cleanup'),
-    '# Runs after keepalived stops: a VIP left behind on a stopped node would',
-    '# answer ARP for an address another node now holds.',
-    'set -u',
-    ...instances.map((i) => `ip -4 address del ${i.vip}/${i.prefixLength} dev ${i.interfaceName} 2> /dev/null || true`),
-    'exit 0',
-    '',
-  ].join('\n');
+  return renderAsset(REMOVE_STALE_VIPS_ASSET, generatedHeader(model, node, 'Stale VIP cleanup'));
 }
 
 /** The Linux watchdog daemon: it only feeds the device (no service tests, see above). */
@@ -154,6 +156,8 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
   const files: RenderedFile[] = [
     { path: WATCHDOG_CONF, content: renderWatchdogConf(model, node), permissions: '0644' },
     { path: WATCHDOG_SCRIPT, content: renderWatchdogScript(model, node), permissions: '0755' },
+    // Sourced, not run; root's like the scripts beside it (keepalived's script security).
+    { path: PROBES_LIBRARY, content: renderProbeLibrary(model, node), permissions: '0644' },
     {
       path: `/etc/systemd/system/${WATCHDOG_UNIT}.service`,
       content: [
@@ -226,39 +230,27 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
 }
 
 /** Loads the hypervisor watchdog's driver before the watchdog daemon opens /dev/watchdog. */
-export const WATCHDOG_DRIVER_SCRIPT = `${LIB_DIR}/load-watchdog-driver`;
+export const WATCHDOG_DRIVER_ASSET = 'load-watchdog-driver';
+export const WATCHDOG_DRIVER_SCRIPT = `${LIB_DIR}/${WATCHDOG_DRIVER_ASSET}`;
 
 /**
- * The script that loads the platform's watchdog driver, run by watchdog.service
- * before each start of the daemon (so at every boot). Without the driver (a kernel built
- * without it, as Debian's cloud kernel lacks i6300esb) softdog stands in: it
- * still reboots a node whose watchdog daemon stops, but a hung kernel stops
- * its timer too, so nothing resets the VM. That is a degraded node, said on
- * the console and in the journal at priority crit instead of silently.
+ * The script that loads the platform's watchdog driver (cloud-init/assets/load-watchdog-driver),
+ * run by watchdog.service before each start of the daemon, with the driver module as its argument;
+ * without that driver it falls back to softdog, loudly (the asset says why that is degraded).
  */
 export function renderWatchdogDriverScript(model: FabricModel, node: NodeModel): string {
-  const module = model.watchdog.deviceModule;
-  const warning = `appliance-fabric: kernel $(uname -r) has no ${module} driver for the hypervisor's watchdog device: softdog instead, which cannot reset a hung kernel. Boot an image whose kernel has ${module} (on Debian the full kernel, linux-image-amd64, as in the generic image)`;
-  return [
-    '#!/bin/sh',
-    generatedHeader(model, node, 'Watchdog driver loader'),
-    '# A unit, not cloud-init\'s bootcmd: on vSphere the user-data is cleared from',
-    '# guestinfo after the first boot (redact), and bootcmd would go with it.',
-    `[ -e /dev/watchdog ] || modprobe ${module} || true`,
-    `[ -e /dev/watchdog ] || { echo "${warning}" | tee /dev/console | logger -p daemon.crit -t ${WATCHDOG_UNIT}; modprobe softdog || true; }`,
-    // Never fail the daemon's start: with softdog or without a device it still logs why.
-    'exit 0',
-    '',
-  ].join('\n');
+  return renderAsset(WATCHDOG_DRIVER_ASSET, generatedHeader(model, node, 'Watchdog driver loader'));
 }
 
 /** The script and the drop-in that runs it before the watchdog daemon at every start. */
 function watchdogDriverFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
+  // A platform's constant, not a config value; one word on a unit's command line.
+  if (!/^[A-Za-z0-9_-]+$/.test(model.watchdog.deviceModule)) throw new Error(`appliance-fabric: not a kernel module name: '${model.watchdog.deviceModule}'`);
   return [
     { path: WATCHDOG_DRIVER_SCRIPT, content: renderWatchdogDriverScript(model, node), permissions: '0755' },
     {
       path: '/etc/systemd/system/watchdog.service.d/40-appliance-fabric-driver.conf',
-      content: [generatedHeader(model, node, 'watchdog driver before the watchdog daemon'), '[Service]', `ExecStartPre=${WATCHDOG_DRIVER_SCRIPT}`, ''].join('\n'),
+      content: [generatedHeader(model, node, 'watchdog driver before the watchdog daemon'), '[Service]', `ExecStartPre=${WATCHDOG_DRIVER_SCRIPT} ${model.watchdog.deviceModule}`, ''].join('\n'),
       permissions: '0644',
     },
   ];

@@ -38,8 +38,8 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { parse } from 'yaml';
 import { DATABASE_UNIT } from '../cloud-init/database';
-import { vrrpStateFile } from '../cloud-init/keepalived';
-import { DATABASE_INELIGIBLE_FILE, HAPROXY_CHECK_SCRIPT } from '../cloud-init/node-paths';
+import { haproxyCheckCommand, vrrpStateFile } from '../cloud-init/keepalived';
+import { DATABASE_INELIGIBLE_FILE } from '../cloud-init/node-paths';
 import { WATCHDOG_UNIT } from '../cloud-init/watchdog';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
 import { DEFAULT_APPLICATION_SERVICE_NAME } from '../model/defaults';
@@ -430,7 +430,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       const vipUp = await waitFor(vipAnswers, 180000, 500);
       const firstAnswer = await vipAnswer();
       record({ id: 'vip-after-boot', scenario: 'fabric VIP answers after boot', outcome: vipUp !== undefined && firstAnswer.node ? 'pass' : 'fail', seconds: (Date.now() - bootStart) / 1000, detail: `https://${vip}/ from the client: HTTP 200 from ${firstAnswer.node ?? `nobody (${firstAnswer.body.slice(0, 80) || 'no answer'})`}` });
-      if (vipUp === undefined) await printGuestState(vms);
+      if (vipUp === undefined) await printGuestState(vms, model);
 
       // 1. Balancing over every application server (no cookie: round robin). Every server is in
       // rotation first (each has answered once), then every request must be answered and the
@@ -1069,14 +1069,14 @@ async function cloudInitReport(vm: QemuVm): Promise<{ verdict: ReturnType<typeof
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-/** What an operator would look at first when a VIP does not answer: load, the HA units, VRRP states, addresses. */
-async function printGuestState(vms: QemuVm[]): Promise<void> {
+/** What an operator would look at first when a VIP does not answer: load, the HA units, VRRP states, addresses, keepalived's HAProxy check. */
+async function printGuestState(vms: QemuVm[], model: FabricModel): Promise<void> {
   const command = [
     'uptime',
     `systemctl is-active keepalived haproxy ${DATABASE_UNIT} ${DEFAULT_APPLICATION_SERVICE_NAME} ${WATCHDOG_UNIT}`,
     'ip -4 -br addr',
     'journalctl --no-pager -u keepalived -n 25',
-    `time ${HAPROXY_CHECK_SCRIPT}; echo check-haproxy exit $?`,
+    `time ${haproxyCheckCommand(model).join(' ')}; echo chk_haproxy exit $?`,
   ].join('; ');
   for (const vm of vms.filter((v) => v.running)) {
     const r = await vm.exec(`bash -c '${command}' 2>&1`, 60000).catch((e) => ({ exitcode: -1, stdout: String(e) }));

@@ -7,6 +7,7 @@ import { NodeCloudInit, renderNodeCloudInit } from '../cloud-init/cloud-config';
 import { FIREWALL_CONFIG } from '../cloud-init/firewall';
 import { HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE, TLS_BUNDLE_PATH } from '../cloud-init/haproxy';
 import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_RELOAD_TIME_FILE } from '../cloud-init/keepalived';
+import { CHECK_SERVICE_SCRIPT, PROBES_LIBRARY } from '../cloud-init/node-paths';
 import { WATCHDOG_CONF } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
 import { FabricSpec } from '../model/fabric-spec';
@@ -25,7 +26,7 @@ const withFourth = (spec: FabricSpec): FabricSpec => ({ ...spec, appliances: [..
 describe('the configuration bundle: what a running node takes up again', () => {
   const before = render(threeNodeSpec());
 
-  it('holds the daemons\' configurations and the agent\'s settings; units, scripts and the agent stay first-boot files', () => {
+  it('holds the daemons\' configurations, the agent\'s settings and the checks keepalived.conf names; units, the other scripts and the agent stay first-boot files', () => {
     const node1 = before.get('node1')!;
     expect(node1.bundle.files.map((f) => [f.path, f.reload])).toEqual([
       [APPLY_BUNDLE_CONF, 'none'],
@@ -34,12 +35,14 @@ describe('the configuration bundle: what a running node takes up again', () => {
       [HAPROXY_CONFIG, 'haproxy'],
       [KEEPALIVED_CONFIG, 'keepalived'],
       [FIREWALL_CONFIG, 'nftables'],
+      [CHECK_SERVICE_SCRIPT, 'none'],
+      [PROBES_LIBRARY, 'none'],
     ]);
     const { firstBoot } = splitNodeFiles(node1.files);
     expect(firstBoot.map((f) => f.path)).toEqual(expect.arrayContaining([APPLY_BUNDLE_SCRIPT, '/etc/systemd/system/fabric-watchdog.service', '/usr/local/lib/appliance-fabric/fabric-watchdog']));
     expect(firstBoot.some((f) => bundleReloadOf(f.path))).toBe(false);
     // An application server has no HAProxy or keepalived of its own.
-    expect(before.get('node3')!.bundle.files.map((f) => f.path)).toEqual([APPLY_BUNDLE_CONF, WATCHDOG_CONF, FIREWALL_CONFIG]);
+    expect(before.get('node3')!.bundle.files.map((f) => f.path)).toEqual([APPLY_BUNDLE_CONF, WATCHDOG_CONF, FIREWALL_CONFIG, PROBES_LIBRARY]);
   });
 
   it('is written at first boot too: every bundle file is among the node\'s write_files, byte for byte', () => {

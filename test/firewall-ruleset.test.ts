@@ -5,7 +5,7 @@ import { buildFabricModel } from '../model/build-model';
 import { FabricValidationError } from '../model/errors';
 import { FabricModel, nodeByName } from '../model/fabric-model';
 import { FabricSpec } from '../model/fabric-spec';
-import { TEST_PLATFORM, TEST_DATABASE_SECRETS, threeNodeSpec } from './fixtures';
+import { FIVE_APPLIANCES, TEST_PLATFORM, TEST_DATABASE_SECRETS, threeNodeSpec } from './fixtures';
 
 const DB_SECRETS = TEST_DATABASE_SECRETS;
 const modelOf = (spec: FabricSpec): FabricModel => buildFabricModel(spec, TEST_PLATFORM, 'stack/Fabric');
@@ -28,13 +28,7 @@ const problemsOf = (spec: FabricSpec): string[] => {
 /** Five nodes: the balancers node1/node2 (also application servers with node3), a dedicated database pair db1/db2, Cassandra on node1-node3. */
 const fullSpec = (overrides: Partial<FabricSpec> = {}): FabricSpec =>
   threeNodeSpec({
-    appliances: [
-      { name: 'node1', managementAddress: '198.51.100.11' },
-      { name: 'node2', managementAddress: '198.51.100.12' },
-      { name: 'node3', managementAddress: '198.51.100.13' },
-      { name: 'db1', managementAddress: '198.51.100.21' },
-      { name: 'db2', managementAddress: '198.51.100.22' },
-    ],
+    appliances: FIVE_APPLIANCES,
     applicationServers: { members: ['node1', 'node2', 'node3'] },
     database: { members: ['db1', 'db2'], vip: '198.51.100.20' },
     cassandra: { members: ['node1', 'node2', 'node3'] },

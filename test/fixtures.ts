@@ -22,6 +22,15 @@ export function threeNodeSpec(overrides: Partial<FabricSpec> = {}): FabricSpec {
   };
 }
 
+/** threeNodeSpec's three nodes and a pair db1/db2 (198.51.100.21-22) for the database or monitoring clusters. */
+export const FIVE_APPLIANCES: NonNullable<FabricSpec['appliances']> = [
+  { name: 'node1', managementAddress: '198.51.100.11' },
+  { name: 'node2', managementAddress: '198.51.100.12' },
+  { name: 'node3', managementAddress: '198.51.100.13' },
+  { name: 'db1', managementAddress: '198.51.100.21' },
+  { name: 'db2', managementAddress: '198.51.100.22' },
+];
+
 export const TEST_PLATFORM: PlatformTraits = { kind: 'test', watchdogModule: 'i6300esb', macPrefix: '52:54:00' };
 
 /** Stand-ins for the Terraform references, so rendered files are complete. */

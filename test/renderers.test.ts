@@ -1,13 +1,14 @@
 import { parse } from 'yaml';
+import { readAsset } from '../cloud-init/assets';
 import { renderNodeCloudInit } from '../cloud-init/cloud-config';
 import { databaseAccountHosts } from '../cloud-init/database';
 import { renderHaproxyCfg } from '../cloud-init/haproxy';
 import { renderKeepalivedConf } from '../cloud-init/keepalived';
 import { networkConfigOf } from '../cloud-init/network-config';
-import { probesOf, renderWatchdogConf } from '../cloud-init/watchdog';
+import { probesOf, renderWatchdogConf, renderWatchdogDriverScript, WATCHDOG_DRIVER_ASSET } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
 import { FabricSpec } from '../model/fabric-spec';
-import { TEST_PLATFORM, TEST_DATABASE_SECRETS, TEST_SECRETS, threeNodeSpec } from './fixtures';
+import { FIVE_APPLIANCES, TEST_PLATFORM, TEST_DATABASE_SECRETS, TEST_SECRETS, threeNodeSpec } from './fixtures';
 
 const model = (spec: FabricSpec = threeNodeSpec()) => buildFabricModel(spec, TEST_PLATFORM, 'stack/Fabric');
 
@@ -225,15 +226,18 @@ describe('watchdog', () => {
     // Not bootcmd: on vSphere the user-data is redacted after the first boot, and bootcmd would go with it.
     expect(doc.bootcmd).toBeUndefined();
     const dropIn = ci.files.find((f) => f.path === '/etc/systemd/system/watchdog.service.d/40-appliance-fabric-driver.conf');
-    expect(dropIn?.content).toMatch(/^\[Service\]\nExecStartPre=\/usr\/local\/lib\/appliance-fabric\/load-watchdog-driver$/m);
+    // The platform's driver module is the loader's argument (libvirt's i6300esb here), the script the same everywhere.
+    expect(dropIn?.content).toMatch(/^\[Service\]\nExecStartPre=\/usr\/local\/lib\/appliance-fabric\/load-watchdog-driver i6300esb$/m);
     const loader = ci.files.find((f) => f.path === '/usr/local/lib/appliance-fabric/load-watchdog-driver');
     expect(loader?.permissions).toBe('0755');
-    const lines = loader!.content.split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(lines[0]).toBe('[ -e /dev/watchdog ] || modprobe i6300esb || true');
+    expect(loader?.content).toBe(renderWatchdogDriverScript(m, m.nodes[0]));
+    const lines = readAsset(WATCHDOG_DRIVER_ASSET).split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(lines.slice(0, 3)).toEqual(['set -u', 'module=${1:-}', '[[ -e /dev/watchdog ]] || modprobe "$module" || true']);
     // softdog cannot reset a hung kernel: the fallback says so on the console and in the journal (crit), with the fix.
-    expect(lines[1]).toMatch(/^\[ -e \/dev\/watchdog \] \|\| \{ echo ".*no i6300esb driver.*linux-image-amd64.*" \| tee \/dev\/console \| logger -p daemon\.crit -t fabric-watchdog; modprobe softdog \|\| true; \}$/);
+    expect(lines[3]).toBe('if [[ ! -e /dev/watchdog ]]; then');
+    expect(lines[4]).toMatch(/^ {2}echo ".*no \$\{module:-\?\} driver.*linux-image-amd64.*" \| tee \/dev\/console \| logger -p daemon\.crit -t fabric-watchdog$/);
     // A failing ExecStartPre would keep the daemon, and with it the device, from starting.
-    expect(lines[2]).toBe('exit 0');
+    expect(lines.slice(5)).toEqual(['  modprobe softdog || true', 'fi', 'exit 0']);
     const systemConf = ci.files.find((f) => f.path === '/etc/systemd/system.conf.d/50-appliance-fabric-watchdog.conf');
     expect(systemConf?.content).toContain('RuntimeWatchdogSec=off');
     const wd = ci.files.find((f) => f.path === '/etc/watchdog.conf');
@@ -316,13 +320,7 @@ describe('cloud-config document', () => {
 describe('full fabric: database, monitoring pair, Cassandra, device network', () => {
   const full = model(
     threeNodeSpec({
-      appliances: [
-        { name: 'node1', managementAddress: '198.51.100.11' },
-        { name: 'node2', managementAddress: '198.51.100.12' },
-        { name: 'node3', managementAddress: '198.51.100.13' },
-        { name: 'db1', managementAddress: '198.51.100.21' },
-        { name: 'db2', managementAddress: '198.51.100.22' },
-      ],
+      appliances: FIVE_APPLIANCES,
       applicationServers: { members: ['node1', 'node2', 'node3'] },
       database: { members: ['db1', 'db2'], vip: '198.51.100.20' },
       monitoring: { members: ['db1', 'db2'], vip: '198.51.100.30' },

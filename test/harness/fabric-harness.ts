@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { APPLY_BUNDLE_SCRIPT } from '../../cloud-init/apply-bundle-agent';
 import { assembleBundle, bundleDirectoryEntries, bundleTextOf, NodeBundle } from '../../cloud-init/bundle';
 import { HAPROXY_ADMIN_SOCKET } from '../../cloud-init/haproxy';
-import { shellQuote } from '../../cloud-init/http-check';
+import { shellQuote } from '../../cloud-init/shell';
 import { RenderedFile, STATE_DIR } from '../../cloud-init/rendered-file';
 import { SCRIPT_USER } from '../../cloud-init/keepalived';
 import { FIREWALL_CONFIG, FIREWALL_UNIT } from '../../cloud-init/firewall';

@@ -226,7 +226,7 @@ describe('tier 2: the tools do reject broken output (the checks can fail)', () =
   });
   it('flags a shell script that shellcheck warns about', async () => {
     const [node] = exampleNodes();
-    const broken = node.files.map((f) => (f.path.endsWith('/check-haproxy') ? { ...f, content: `${f.content}\nfor f in $(ls /tmp); do echo $f; done\n` } : f));
+    const broken = node.files.map((f) => (f.path.endsWith('/check-service') ? { ...f, content: `${f.content}\nfor f in $(ls /tmp); do echo $f; done\n` } : f));
     expect(broken.some((f) => f.content.includes('for f in $(ls'))).toBe(true);
     expect((await bench.scripts([{ ...node, files: broken }])).map((c) => c.tool)).toContain('shellcheck');
   });
