@@ -626,8 +626,10 @@ export class FabricHarness {
 
   /**
    * Waits (bounded) until every unit is active, every VIP has exactly one
-   * holder, every VRRP member has settled, and the client gets an answer
-   * through the fabric VIP.
+   * holder, every VRRP member has settled, every balancer's HAProxy counts
+   * each of its checked servers UP (an application still starting, or
+   * marked DOWN while it did, would otherwise get no request), and the
+   * client gets an answer through the fabric VIP.
    */
   async waitReady(timeoutMs = 20_000): Promise<void> {
     const settled = () =>
@@ -638,6 +640,10 @@ export class FabricHarness {
     const ok = await pollUntil(async () => {
       for (const n of this.nodes) if ((await this.units(n)).some((u) => u.state !== 'active')) return undefined;
       if (!settled()) return undefined;
+      for (const n of this.nodes.filter((node) => node.units.some((u) => u.name === 'haproxy.service'))) {
+        const servers = (await this.haproxyStat(n).catch(() => undefined))?.filter((r) => !['FRONTEND', 'BACKEND'].includes(r.svname));
+        if (!servers || servers.some((r) => r.status !== 'UP' && r.status !== 'no check')) return undefined;
+      }
       return this.curl(`https://${this.vip}/`, ['--max-time', '1']).ok ? true : undefined;
     }, timeoutMs, 200);
     if (!ok) {
