@@ -8,7 +8,7 @@ import { metaDataOf, networkConfigOf } from './network-config';
 import { RenderedFile } from './rendered-file';
 import { ADMIN_USER, sshFiles } from './ssh';
 import { watchdogFiles, WATCHDOG_UNIT } from './watchdog';
-import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cassandra';
+import { CASSANDRA_INSTALL_PACKAGES, CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cassandra';
 import { DatabaseSecrets, databaseFiles, DATABASE_UNIT } from './database';
 import { firewallFiles, FIREWALL_UNIT } from './firewall';
 import { monitoringFiles } from './monitoring';
@@ -114,11 +114,12 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
   // ping: the promotion hook's isolation check.
   if (node.roles.includes('database')) ['mariadb-server', 'mariadb-client', 'iputils-ping'].forEach((p) => packages.add(p));
   if (model.firewall.enabled) packages.add('nftables');
+  const hasCassandraInstaller = files.some((f) => f.path === CASSANDRA_INSTALL_SCRIPT);
+  if (hasCassandraInstaller) CASSANDRA_INSTALL_PACKAGES.forEach((p) => packages.add(p));
 
   const net = model.network;
   const units = servicesOf(model, node);
   const afterwards = [...(vrrpInstancesOf(model, node).length > 0 ? ['keepalived.service'] : []), `${WATCHDOG_UNIT}.service`, 'watchdog.service'];
-  const hasCassandraInstaller = files.some((f) => f.path === CASSANDRA_INSTALL_SCRIPT);
   const config: Record<string, unknown> = {
     hostname: node.name,
     fqdn: node.fqdn,

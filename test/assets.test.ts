@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { readAsset } from '../cloud-init/assets';
 import { renderDemoServiceScript } from '../cloud-init/application-service';
+import { CASSANDRA_INSTALL_ASSET, CASSANDRA_INSTALL_ENV, renderCassandraInstall } from '../cloud-init/cassandra';
 import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseNotify } from '../cloud-init/database';
 import { renderNotifyScript, vrrpStateFile } from '../cloud-init/keepalived';
 import { DATABASE_ACCOUNTS_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT } from '../cloud-init/node-paths';
@@ -22,13 +23,13 @@ describe('the script assets', () => {
   const names = readdirSync(ASSET_DIR).sort();
 
   it('are the scripts the renderers ship, each naming itself under its #! line', () => {
-    expect(names).toEqual(['database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-watchdog', 'keepalived-notify']);
+    expect(names).toEqual(['database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-watchdog', 'install-cassandra', 'keepalived-notify']);
     for (const name of names) {
       const [shebang, second] = readAsset(name).split('\n');
       expect(shebang).toMatch(/^#!\/(bin\/bash|usr\/bin\/python3)$/);
       expect(second).toMatch(new RegExp(`^# ${name.replace('.', '\\.')}: `));
     }
-    expect([DATABASE_ACCOUNTS_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, WATCHDOG_ASSET].every((n) => names.includes(n))).toBe(true);
+    expect([CASSANDRA_INSTALL_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, WATCHDOG_ASSET].every((n) => names.includes(n))).toBe(true);
   });
 
   // Fast-tier syntax checks on the files themselves (shellcheck, a Debian package, runs in the real-tools tier).
@@ -45,7 +46,7 @@ describe('the script assets', () => {
   });
 
   it('are rendered as the file is, with the whole node header after the #! line', () => {
-    const model = buildFabricModel(threeNodeSpec({ database: { vip: '198.51.100.20' } }), TEST_PLATFORM, 'stack/Fabric');
+    const model = buildFabricModel(threeNodeSpec({ database: { vip: '198.51.100.20' }, cassandra: { members: ['node1', 'node2'] } }), TEST_PLATFORM, 'stack/Fabric');
     const node = model.nodes[0];
     const rendered: [string, string, string][] = [
       [WATCHDOG_ASSET, renderWatchdogScript(model, node), 'Health-probing watchdog'],
@@ -53,6 +54,7 @@ describe('the script assets', () => {
       [DATABASE_NOTIFY_ASSET, renderDatabaseNotify(model, node), 'Database VIP hook: promote, demote, rejoin'],
       [DATABASE_ACCOUNTS_ASSET, renderDatabaseAccounts(model, node), 'Database and accounts (first boot and every change of database.env)'],
       [DEMO_SERVICE_ASSET, renderDemoServiceScript(model, node), 'Demo application service'],
+      [CASSANDRA_INSTALL_ASSET, renderCassandraInstall(model, node), 'Cassandra installation'],
     ];
     for (const [name, text, what] of rendered) {
       const [shebang, ...rest] = readAsset(name).split('\n');
@@ -72,6 +74,8 @@ describe('the script assets', () => {
     expect(database).toContain(`\ninstance="\${2:-${model.database!.vrrp.name}}"\n`);
     expect(database).toContain(`current_state() { cut -d' ' -f2 "${vrrpStateFile('${instance}')}" 2> /dev/null; }`);
     expect(readAsset(DATABASE_ACCOUNTS_ASSET)).toContain(`\n. ${DATABASE_ENV}\n`);
+    // The Cassandra installer reads the env file the renderer writes, unless a test names another.
+    expect(readAsset(CASSANDRA_INSTALL_ASSET)).toContain(`\nenv_file=\${1:-${CASSANDRA_INSTALL_ENV}}\n`);
     // Every runtime file the hooks name is in the runtime directory the tmpfiles rule makes root's alone.
     for (const text of [notify, database]) for (const p of text.match(/\/run\/[\w./${}-]+/g) ?? []) expect(p.startsWith(`${RUN_DIR}/`) || p === RUN_DIR).toBe(true);
   });

@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { CASSANDRA_APT_SOURCE, CASSANDRA_INSTALL_ENV, CASSANDRA_INSTALL_SCRIPT, CASSANDRA_KEYRING } from '../cloud-init/cassandra';
 import { renderNodeCloudInit } from '../cloud-init/cloud-config';
 import { databaseAccountHosts } from '../cloud-init/database';
 import { renderHaproxyCfg } from '../cloud-init/haproxy';
@@ -6,6 +7,7 @@ import { renderKeepalivedConf } from '../cloud-init/keepalived';
 import { networkConfigOf } from '../cloud-init/network-config';
 import { probesOf, renderWatchdogConf } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
+import { DEFAULT_CASSANDRA_APT_KEY_FINGERPRINTS } from '../model/defaults';
 import { FabricSpec } from '../model/fabric-spec';
 import { TEST_PLATFORM, TEST_SECRETS, threeNodeSpec } from './fixtures';
 
@@ -455,6 +457,37 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
     const installer = runcmd.findIndex((c) => c[0].endsWith('/install-cassandra'));
     expect(installer).toBeGreaterThan(lastKeepalived);
     expect(runcmd[runcmd.length - 1]).toEqual(['systemctl', 'restart', 'cassandra.service']);
+  });
+
+  it('installs Cassandra with the pinned signing keys alone: gpg from the packages, the settings in an env file', () => {
+    const env = file('node2', CASSANDRA_INSTALL_ENV);
+    expect(env.split('\n').filter((l) => !l.startsWith('#'))).toEqual([
+      "CASSANDRA_APT_URL='https://debian.cassandra.apache.org'",
+      "CASSANDRA_APT_SUITE='50x'",
+      "CASSANDRA_KEYS_URL='https://downloads.apache.org/cassandra/KEYS'",
+      `CASSANDRA_KEY_FINGERPRINTS='${DEFAULT_CASSANDRA_APT_KEY_FINGERPRINTS.join(' ')}'`,
+      `CASSANDRA_KEYRING='${CASSANDRA_KEYRING}'`,
+      `CASSANDRA_APT_SOURCE='${CASSANDRA_APT_SOURCE}'`,
+      '',
+    ]);
+    expect(DEFAULT_CASSANDRA_APT_KEY_FINGERPRINTS).toHaveLength(13);
+    for (const f of DEFAULT_CASSANDRA_APT_KEY_FINGERPRINTS) expect(f).toMatch(/^[0-9A-F]{40}$/);
+    // The installer is the asset: the KEYS file never goes straight into a keyring.
+    const installer = file('node2', CASSANDRA_INSTALL_SCRIPT);
+    expect(installer).toContain('gpg_ --export-options export-minimal --export "${pinned[@]}" > "$work/keyring.gpg"');
+    expect(installer).not.toMatch(/curl [^\n]*keyrings/);
+    const packages = (name: string) => parse(renderNodeCloudInit(full, full.nodes.find((n) => n.name === name)!, secrets).userData).packages as string[];
+    expect(packages('node2')).toContain('gpg');
+    expect(packages('db1')).not.toContain('gpg');
+    // Lower-case fingerprints are the same keys: the env file has them as gpg prints them.
+    const own = model(threeNodeSpec({ cassandra: { members: ['node1', 'node2'], aptSource: { keyFingerprints: ['a26e528b271f19b9e5d8e19ea278b781fe4b2bda'] } } }));
+    const ownEnv = renderNodeCloudInit(own, own.nodes[0], TEST_SECRETS).files.find((f) => f.path === CASSANDRA_INSTALL_ENV)!.content;
+    expect(ownEnv).toContain("\nCASSANDRA_KEY_FINGERPRINTS='A26E528B271F19B9E5D8E19EA278B781FE4B2BDA'\n");
+    // Without package installs at boot (the image carries Cassandra), neither the installer nor its settings.
+    const preinstalled = model(threeNodeSpec({ cassandra: { members: ['node1', 'node2'] }, installPackagesOnBoot: false }));
+    const paths = renderNodeCloudInit(preinstalled, preinstalled.nodes[0], TEST_SECRETS).files.map((f) => f.path);
+    expect(paths).toContain('/etc/cassandra/cassandra.yaml');
+    expect(paths.filter((p) => p === CASSANDRA_INSTALL_ENV || p === CASSANDRA_INSTALL_SCRIPT)).toEqual([]);
   });
 
   it('gives Cassandra minutes to start before the watchdog counts its failed probes', () => {
