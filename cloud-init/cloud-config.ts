@@ -7,6 +7,7 @@ import { keepalivedFiles, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { metaDataOf, networkConfigOf } from './network-config';
 import { RenderedFile } from './rendered-file';
 import { ADMIN_USER, sshFiles } from './ssh';
+import { sysctlFiles } from './sysctl';
 import { watchdogFiles, WATCHDOG_UNIT } from './watchdog';
 import { CASSANDRA_INSTALL_PACKAGES, CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cassandra';
 import { DatabaseSecrets, databaseFiles, DATABASE_UNIT } from './database';
@@ -70,6 +71,7 @@ export function nodeFiles(model: FabricModel, node: NodeModel, secrets: FabricSe
     ...watchdogFiles(model, node),
     ...applyBundleAgentFiles(model, node),
     ...sshFiles(model, node),
+    ...sysctlFiles(model, node),
     ...firewallFiles(model, node),
   ];
   // Services that share a file (the demo service script) render it identically.

@@ -4,6 +4,8 @@ import { renderNodeCloudInit } from '../cloud-init/cloud-config';
 import { databaseAccountHosts } from '../cloud-init/database';
 import { renderHaproxyCfg } from '../cloud-init/haproxy';
 import { renderKeepalivedConf } from '../cloud-init/keepalived';
+import { SSH_PORT, SSHD_DROP_IN } from '../cloud-init/ssh';
+import { NONLOCAL_BIND_SYSCTL } from '../cloud-init/sysctl';
 import { networkConfigOf } from '../cloud-init/network-config';
 import { probesOf, renderWatchdogConf } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
@@ -219,6 +221,22 @@ describe('watchdog', () => {
     const ci = renderNodeCloudInit(m, m.nodes[0], TEST_SECRETS);
     expect(ci.files.find((f) => f.path === '/etc/ssh/sshd_config.d/40-appliance-fabric.conf')?.content).toMatch(/^AllowUsers fabric-admin$/m);
     expect(parse(ci.userData).runcmd).toContainEqual(['systemctl', 'try-reload-or-restart', 'ssh.service']);
+  });
+
+  it("lets sshd listen on the node's management address alone, and bind it on every node before it is up", () => {
+    const withDevices = model(threeNodeSpec({ deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334] } }));
+    for (const node of withDevices.nodes) {
+      const files = renderNodeCloudInit(withDevices, node, TEST_SECRETS).files;
+      const dropIn = files.find((f) => f.path === SSHD_DROP_IN)!.content;
+      expect(dropIn.match(/^ListenAddress .*$/gm)).toEqual([`ListenAddress ${node.managementAddress}:${SSH_PORT}`]);
+      expect(dropIn).not.toContain(node.deviceAddress!);
+      // Balancers and application servers alike: sshd is on every node.
+      const sysctl = files.filter((f) => f.path.startsWith('/etc/sysctl.d/'));
+      expect(sysctl.map((f) => f.path)).toEqual([NONLOCAL_BIND_SYSCTL]);
+      expect(sysctl[0].content).toMatch(/^net\.ipv4\.ip_nonlocal_bind = 1$/m);
+      expect(sysctl[0].content.includes('HAProxy on the standby')).toBe(node.roles.includes('load-balancer'));
+    }
+    expect(withDevices.nodes.map((n) => n.roles.includes('load-balancer'))).toEqual([true, true, false]);
   });
 
   it('loads the platform watchdog driver, falls back to softdog loudly, and keeps systemd off the device', () => {
