@@ -1,8 +1,17 @@
 import { FabricModel, NodeModel, nodeByName } from '../model/fabric-model';
-import { generatedHeader, LIB_DIR, RenderedFile } from './rendered-file';
+import { renderAsset } from './assets';
+import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile } from './rendered-file';
 import { toYaml } from './yaml';
 
-export const CASSANDRA_INSTALL_SCRIPT = `${LIB_DIR}/install-cassandra`;
+export const CASSANDRA_INSTALL_ASSET = 'install-cassandra';
+export const CASSANDRA_INSTALL_SCRIPT = `${LIB_DIR}/${CASSANDRA_INSTALL_ASSET}`;
+/** The installer's settings (the asset's default $1). */
+export const CASSANDRA_INSTALL_ENV = `${ETC_DIR}/cassandra-install.env`;
+/** The pinned keys alone, binary (gpg --export): what the APT source's signed-by names. */
+export const CASSANDRA_KEYRING = '/etc/apt/keyrings/cassandra.gpg';
+export const CASSANDRA_APT_SOURCE = '/etc/apt/sources.list.d/cassandra.list';
+/** The installer needs gpg to check and export the pinned keys; Debian's cloud images carry only gpgv (apt's). */
+export const CASSANDRA_INSTALL_PACKAGES: readonly string[] = ['gpg'];
 export const CASSANDRA_UNIT = 'cassandra.service';
 /** Cassandra's own defaults (cassandra.yaml leaves them): internode traffic and CQL clients. */
 export const CASSANDRA_STORAGE_PORT = 7000;
@@ -43,21 +52,29 @@ export function renderRackDc(model: FabricModel, node: NodeModel): string {
   return [generatedHeader(model, node, 'Cassandra datacenter and rack'), `dc=${model.cassandra!.datacenter}`, `rack=${rack}`, ''].join('\n');
 }
 
-/** Debian does not ship Cassandra: add the configured APT source, then install it keeping our configuration. */
-export function renderCassandraInstall(model: FabricModel, node: NodeModel): string {
+/**
+ * Debian does not ship Cassandra: the installer (cloud-init/assets/install-cassandra) adds the
+ * configured APT source with a keyring of the pinned keys only, then installs it keeping our
+ * configuration. It reads its settings from this env file.
+ */
+export function renderCassandraInstallEnv(model: FabricModel, node: NodeModel): string {
   const apt = model.cassandra!.aptSource;
-  return `#!/bin/bash
-${generatedHeader(model, node, 'Cassandra installation')}
-set -euo pipefail
-if dpkg-query -W -f='\${Status}' cassandra 2> /dev/null | grep -q 'install ok installed'; then
-  exit 0
-fi
-install -d -m 0755 /etc/apt/keyrings
-curl --fail --silent --show-error --location --max-time 60 '${apt.keyUrl}' -o /etc/apt/keyrings/cassandra.asc
-echo 'deb [signed-by=/etc/apt/keyrings/cassandra.asc] ${apt.url} ${apt.suite} main' > /etc/apt/sources.list.d/cassandra.list
-apt-get update
-DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Options::=--force-confold openjdk-17-jre-headless cassandra
-`;
+  // Every value passed synth's checks (an https URL, a plain name, hex), so none holds a quote.
+  return [
+    generatedHeader(model, node, 'Cassandra installer settings'),
+    `CASSANDRA_APT_URL='${apt.url}'`,
+    `CASSANDRA_APT_SUITE='${apt.suite}'`,
+    `CASSANDRA_KEYS_URL='${apt.keyUrl}'`,
+    '# cassandra.aptSource.keyFingerprints: only these keys of the KEYS file sign for the repository.',
+    `CASSANDRA_KEY_FINGERPRINTS='${apt.keyFingerprints.join(' ')}'`,
+    `CASSANDRA_KEYRING='${CASSANDRA_KEYRING}'`,
+    `CASSANDRA_APT_SOURCE='${CASSANDRA_APT_SOURCE}'`,
+    '',
+  ].join('\n');
+}
+
+export function renderCassandraInstall(model: FabricModel, node: NodeModel): string {
+  return renderAsset(CASSANDRA_INSTALL_ASSET, generatedHeader(model, node, 'Cassandra installation'));
 }
 
 export function cassandraFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
@@ -66,6 +83,11 @@ export function cassandraFiles(model: FabricModel, node: NodeModel): RenderedFil
     { path: '/etc/cassandra/cassandra.yaml', content: renderCassandraYaml(model, node), permissions: '0644' },
     { path: '/etc/cassandra/cassandra-rackdc.properties', content: renderRackDc(model, node), permissions: '0644' },
   ];
-  if (model.installPackagesOnBoot) files.push({ path: CASSANDRA_INSTALL_SCRIPT, content: renderCassandraInstall(model, node), permissions: '0755' });
+  if (model.installPackagesOnBoot) {
+    files.push(
+      { path: CASSANDRA_INSTALL_ENV, content: renderCassandraInstallEnv(model, node), permissions: '0644' },
+      { path: CASSANDRA_INSTALL_SCRIPT, content: renderCassandraInstall(model, node), permissions: '0755' },
+    );
+  }
   return files;
 }

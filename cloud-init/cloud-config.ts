@@ -7,8 +7,9 @@ import { keepalivedFiles, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { metaDataOf, networkConfigOf } from './network-config';
 import { RenderedFile } from './rendered-file';
 import { ADMIN_USER, sshFiles } from './ssh';
+import { sysctlFiles } from './sysctl';
 import { watchdogFiles, WATCHDOG_UNIT } from './watchdog';
-import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cassandra';
+import { CASSANDRA_INSTALL_PACKAGES, CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cassandra';
 import { CASSANDRA_AUTH_UNIT, cassandraAuthFiles } from './cassandra-auth';
 import { DatabaseSecrets, databaseFiles, DATABASE_UNIT } from './database';
 import { firewallFiles, FIREWALL_UNIT } from './firewall';
@@ -79,6 +80,7 @@ export function nodeFiles(model: FabricModel, node: NodeModel, secrets: FabricSe
     ...watchdogFiles(model, node),
     ...applyBundleAgentFiles(model, node),
     ...sshFiles(model, node),
+    ...sysctlFiles(model, node),
     ...firewallFiles(model, node),
   ];
   // Services that share a file (the demo service script) render it identically.
@@ -136,11 +138,12 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
   // ping: the promotion hook's isolation check.
   if (node.roles.includes('database')) ['mariadb-server', 'mariadb-client', 'iputils-ping'].forEach((p) => packages.add(p));
   if (model.firewall.enabled) packages.add('nftables');
+  const hasCassandraInstaller = files.some((f) => f.path === CASSANDRA_INSTALL_SCRIPT);
+  if (hasCassandraInstaller) CASSANDRA_INSTALL_PACKAGES.forEach((p) => packages.add(p));
 
   const net = model.network;
   const units = servicesOf(model, node);
   const afterwards = [...(vrrpInstancesOf(model, node).length > 0 ? ['keepalived.service'] : []), `${WATCHDOG_UNIT}.service`, 'watchdog.service'];
-  const hasCassandraInstaller = files.some((f) => f.path === CASSANDRA_INSTALL_SCRIPT);
   const config: Record<string, unknown> = {
     hostname: node.name,
     fqdn: node.fqdn,

@@ -2,6 +2,7 @@ import { FabricModel, NodeModel, nodeByName, VrrpInstance } from '../model/fabri
 import { CASSANDRA_NATIVE_PORT, CASSANDRA_STORAGE_PORT } from './cassandra';
 import { vrrpInstancesOf } from './keepalived';
 import { generatedHeader, RenderedFile } from './rendered-file';
+import { SSH_PORT } from './ssh';
 
 /** Where Debian's nftables.service reads the ruleset from, at boot before the network comes up. */
 export const FIREWALL_CONFIG = '/etc/nftables.conf';
@@ -9,7 +10,6 @@ export const FIREWALL_UNIT = 'nftables.service';
 /** The one table the fabric owns; a reload replaces it and leaves every other table alone. */
 export const FIREWALL_TABLE = 'inet appliance_fabric';
 
-const SSH_PORT = 22;
 /**
  * VRRP by number: nft resolves a protocol name through /etc/protocols, which
  * a minimal image lacks (no netbase), and the whole ruleset then fails to load.

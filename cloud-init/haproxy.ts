@@ -336,7 +336,6 @@ export function haproxyFiles(model: FabricModel, node: NodeModel, secrets: Hapro
   return [
     { path: HAPROXY_CONFIG, content: renderHaproxyCfg(model, node, secrets), permissions: '0640', owner: 'root:haproxy' },
     { path: TLS_BUNDLE_PATH, content: secrets.tlsBundlePemBase64, permissions: '0640', owner: 'root:haproxy', base64: true },
-    // The standby binds the VIP before it holds it.
-    { path: '/etc/sysctl.d/60-appliance-fabric-nonlocal-bind.conf', content: `${generatedHeader(model, node, 'sysctl')}\n# HAProxy on the standby listens on the VIP before keepalived moves it here.\nnet.ipv4.ip_nonlocal_bind = 1\n`, permissions: '0644' },
+    // The standby binds the VIPs before it holds them: net.ipv4.ip_nonlocal_bind, set on every node (sysctl.ts).
   ];
 }

@@ -2,11 +2,14 @@ import { FabricModel, NodeModel } from '../model/fabric-model';
 import { ADMIN_USER } from '../model/defaults';
 import { MIN_RSA_BITS } from '../model/ssh-keys';
 import { generatedHeader, RenderedFile } from './rendered-file';
+import { NONLOCAL_BIND_SYSCTL } from './sysctl';
 
 export { ADMIN_USER };
 
 /** Read before Debian's own settings and cloud-init's (sshd takes the first value it reads). */
 export const SSHD_DROP_IN = '/etc/ssh/sshd_config.d/40-appliance-fabric.conf';
+/** The one port sshd listens on; the firewall opens it to firewall.adminCidrs. */
+export const SSH_PORT = 22;
 
 /**
  * Public-key signature algorithms sshd accepts from users: Ed25519, ECDSA
@@ -29,6 +32,9 @@ export const ACCEPTED_KEY_ALGORITHMS = [
 export function renderSshdConfig(model: FabricModel, node: NodeModel): string {
   return [
     generatedHeader(model, node, 'sshd settings'),
+    '# The management address only, not the device network or a VIP this node holds. sshd may start',
+    `# before the address is up: net.ipv4.ip_nonlocal_bind (${NONLOCAL_BIND_SYSCTL}) lets it bind all the same.`,
+    `ListenAddress ${node.managementAddress}:${SSH_PORT}`,
     `# Only ${ADMIN_USER} logs in (operators, and Terraform's configuration delivery), with a key.`,
     `AllowUsers ${ADMIN_USER}`,
     'PermitRootLogin no',

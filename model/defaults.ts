@@ -91,6 +91,37 @@ export const DEFAULT_CASSANDRA_APT_URL = 'https://debian.cassandra.apache.org';
 export const DEFAULT_CASSANDRA_APT_SUITE = '50x';
 /** @defaultOf CassandraAptSourceSpec.keyUrl */
 export const DEFAULT_CASSANDRA_APT_KEY_URL = 'https://downloads.apache.org/cassandra/KEYS';
+/**
+ * The Apache Cassandra release managers' signing keys, as full OpenPGP v4
+ * fingerprints: the only keys of the KEYS file that apt trusts for the
+ * repository. The repository's Release files are signed by whichever release
+ * manager published the release (Cassandra's download page: "The actual key
+ * may be different [...] For a full list of Apache contributors public keys,
+ * you can refer to Cassandra KEYS"), so every release-signing key in KEYS is
+ * pinned, not one.
+ *
+ * Source: the GPG_KEYS list of docker-library/cassandra (5.0/Dockerfile, e.g.
+ * commit 12ee728efc59b4aa6cc02c637396c8460ee1e3cd), which that file generates
+ * from https://downloads.apache.org/cassandra/KEYS (`gpg --import` of KEYS,
+ * then the `fpr` of each `pub` with a user ID); the official cassandra image
+ * verifies its releases with the same 13 keys. Names as the keys' user IDs say.
+ * @defaultOf CassandraAptSourceSpec.keyFingerprints
+ */
+export const DEFAULT_CASSANDRA_APT_KEY_FINGERPRINTS: readonly string[] = [
+  'CEC86BB4A0BA9D0F90397CAEF8358FA2F2833C93', // Eric Evans
+  'C4965EE9E3015D192CCCF2B6F758CE318D77295D', // Eric Evans
+  '5AED1BF378E9A19DADE1BCB34BD736A82B5C1B00', // Sylvain Lebresne
+  '514A2AD631A57A16DD0047EC749D6EEC0353B12C', // T Jake Luciani
+  'A26E528B271F19B9E5D8E19EA278B781FE4B2BDA', // Michael Shuler (A278B781FE4B2BDA, the key Cassandra's install docs name)
+  'A4C465FEA0C552561A392A61E91335D77E3E87CB', // Michael Semb Wever
+  '9E66CEC6106D578D0B1EB9BFF1000962B7F6840C', // Alex Petrov
+  'C4009872C59B49561310D966D0062876AF30F054', // Jordan West
+  'B7842CDAF36E6A3214FAE35D5E85B9AE0B84C041', // Brandon Williams
+  '3E9C876907A560ACA00964F363E9BAD215BBF5F0', // Ekaterina Buryanova Dimitrova
+  'F8B7FD00E05C932991A2CD6150EE103D162C5A55', // Sam Tunnicliffe
+  '7464AAD9068241C50BA6A26232F35CB2F546D93E', // Stefan Miklosovic
+  'CEC5C50B9C629EF0F5AB2706650B72EB14CCD622', // Berenguer Blasi
+];
 
 /** @defaultOf WatchdogSpec.probeIntervalSeconds */
 export const DEFAULT_PROBE_INTERVAL_SECONDS = 1;

@@ -153,7 +153,13 @@ export interface CassandraClusterModel {
   readonly seeds: readonly string[];
   readonly clusterName: string;
   readonly datacenter: string;
-  readonly aptSource: { readonly url: string; readonly suite: string; readonly keyUrl: string };
+  readonly aptSource: {
+    readonly url: string;
+    readonly suite: string;
+    readonly keyUrl: string;
+    /** Upper-case, 40 hex digits each. */
+    readonly keyFingerprints: readonly string[];
+  };
 }
 
 export interface MonitoringClusterModel {

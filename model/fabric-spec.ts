@@ -379,8 +379,18 @@ export interface CassandraAptSourceSpec {
   readonly url?: string;
   /** Suite (release series); 50x is Cassandra 5.0, which runs on Debian 12's Java 17. @default '50x' */
   readonly suite?: string;
-  /** URL of the repository's signing keys. @default 'https://downloads.apache.org/cassandra/KEYS' */
+  /** URL of the repository's signing keys (a KEYS file of armored public keys). @default 'https://downloads.apache.org/cassandra/KEYS' */
   readonly keyUrl?: string;
+  /**
+   * The keys apt trusts for the repository: full OpenPGP v4 fingerprints (40
+   * hex digits, no spaces), each a primary key of the KEYS file. The first
+   * boot refuses to add the repository unless every one is in the file, and
+   * exports only these to the keyring `signed-by` names; any other key in
+   * the file is ignored. Give your own when `url` or `keyUrl` point to
+   * another repository.
+   * @default ['CEC86BB4A0BA9D0F90397CAEF8358FA2F2833C93', 'C4965EE9E3015D192CCCF2B6F758CE318D77295D', '5AED1BF378E9A19DADE1BCB34BD736A82B5C1B00', '514A2AD631A57A16DD0047EC749D6EEC0353B12C', 'A26E528B271F19B9E5D8E19EA278B781FE4B2BDA', 'A4C465FEA0C552561A392A61E91335D77E3E87CB', '9E66CEC6106D578D0B1EB9BFF1000962B7F6840C', 'C4009872C59B49561310D966D0062876AF30F054', 'B7842CDAF36E6A3214FAE35D5E85B9AE0B84C041', '3E9C876907A560ACA00964F363E9BAD215BBF5F0', 'F8B7FD00E05C932991A2CD6150EE103D162C5A55', '7464AAD9068241C50BA6A26232F35CB2F546D93E', 'CEC5C50B9C629EF0F5AB2706650B72EB14CCD622']
+   */
+  readonly keyFingerprints?: string[];
 }
 
 /** Fault and performance monitoring nodes. */

@@ -5,6 +5,7 @@ import { CASSANDRA_AUTH_ASSET } from '../cloud-init/cassandra-auth';
 import { packageFile, readAsset } from '../cloud-init/assets';
 import { FETCH_IMAGE_SCRIPT } from '../constructs/platforms/libvirt/verified-images';
 import { renderDemoServiceScript } from '../cloud-init/application-service';
+import { CASSANDRA_INSTALL_ASSET, CASSANDRA_INSTALL_ENV, renderCassandraInstall } from '../cloud-init/cassandra';
 import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseCheck, renderDatabaseNotify } from '../cloud-init/database';
 import { renderCheckServiceScript, renderNotifyScript, vrrpStateFile } from '../cloud-init/keepalived';
 import { CHECK_SERVICE_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT, PROBES_ASSET } from '../cloud-init/node-paths';
@@ -33,13 +34,13 @@ describe('the script assets', () => {
   const names = readdirSync(ASSET_DIR).sort();
 
   it('are the scripts the renderers ship, each naming itself under its #! line', () => {
-    expect(names).toEqual(['cassandra-auth', 'check-database', 'check-service', 'database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-probes', 'fabric-watchdog', 'keepalived-notify', 'load-watchdog-driver', 'remove-stale-vips']);
+    expect(names).toEqual(['cassandra-auth', 'check-database', 'check-service', 'database-accounts', 'database-notify', 'demo-app-server.py', 'fabric-apply-bundle', 'fabric-probes', 'fabric-watchdog', 'install-cassandra', 'keepalived-notify', 'load-watchdog-driver', 'remove-stale-vips']);
     for (const name of names) {
       const [shebang, second] = readAsset(name).split('\n');
       expect(shebang).toMatch(/^#!\/(bin\/bash|usr\/bin\/python3)$/);
       expect(second).toMatch(new RegExp(`^# ${name.replace('.', '\\.')}: `));
     }
-    expect([CASSANDRA_AUTH_ASSET, CHECK_SERVICE_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, PROBES_ASSET, REMOVE_STALE_VIPS_ASSET, WATCHDOG_ASSET, WATCHDOG_DRIVER_ASSET].every((n) => names.includes(n))).toBe(true);
+    expect([CASSANDRA_AUTH_ASSET, CASSANDRA_INSTALL_ASSET, CHECK_SERVICE_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, PROBES_ASSET, REMOVE_STALE_VIPS_ASSET, WATCHDOG_ASSET, WATCHDOG_DRIVER_ASSET].every((n) => names.includes(n))).toBe(true);
   });
 
   // Fast-tier syntax checks on the files themselves (shellcheck, a Debian package, runs in the real-tools tier).
@@ -56,7 +57,7 @@ describe('the script assets', () => {
   });
 
   it('are rendered as the file is, with the whole node header after the #! line', () => {
-    const model = buildFabricModel(threeNodeSpec({ database: { vip: '198.51.100.20' } }), TEST_PLATFORM, 'stack/Fabric');
+    const model = buildFabricModel(threeNodeSpec({ database: { vip: '198.51.100.20' }, cassandra: { members: ['node1', 'node2'] } }), TEST_PLATFORM, 'stack/Fabric');
     const node = model.nodes[0];
     const rendered: [string, string, string][] = [
       [WATCHDOG_ASSET, renderWatchdogScript(model, node), 'Health-probing watchdog'],
@@ -69,6 +70,7 @@ describe('the script assets', () => {
       [REMOVE_STALE_VIPS_ASSET, renderRemoveStaleVipsScript(model, node), 'Stale VIP cleanup'],
       [PROBES_ASSET, renderProbeLibrary(model, node), 'HTTP and TCP probes (a library, sourced)'],
       [CHECK_SERVICE_ASSET, renderCheckServiceScript(model, node), "keepalived's check of a service a VIP follows"],
+      [CASSANDRA_INSTALL_ASSET, renderCassandraInstall(model, node), 'Cassandra installation'],
     ];
     for (const [name, text, what] of rendered) {
       const [shebang, ...rest] = readAsset(name).split('\n');
@@ -92,6 +94,8 @@ describe('the script assets', () => {
     const db1 = model.nodes.find((n) => n.roles.includes('database'))!;
     const probe = probesOf(model, db1).find((p) => p.name === 'mariadb')!;
     expect(readAsset(DATABASE_CHECK_ASSET)).toContain(`\nexec ${probe.target} > /dev/null 2>&1\n`);
+    // The Cassandra installer reads the env file the renderer writes, unless a test names another.
+    expect(readAsset(CASSANDRA_INSTALL_ASSET)).toContain(`\nenv_file=\${1:-${CASSANDRA_INSTALL_ENV}}\n`);
     // Every runtime file the hooks name is in the runtime directory the tmpfiles rule makes root's alone.
     for (const text of [notify, database]) for (const p of text.match(/\/run\/[\w./${}-]+/g) ?? []) expect(p.startsWith(`${RUN_DIR}/`) || p === RUN_DIR).toBe(true);
   });

@@ -49,7 +49,7 @@ function everyStringSpec(healthCheck: 'http' | 'command'): FabricSpec {
       },
     },
     database: { members: ['db1', 'db2'], vip: '198.51.100.20', databaseName: 'fabric' },
-    cassandra: { members: ['node1', 'node2', 'node3'], seeds: ['node1'], clusterName: 'fabric', datacenter: 'dc1', aptSource: { url: 'https://debian.cassandra.apache.org', suite: '50x', keyUrl: 'https://downloads.apache.org/cassandra/KEYS' } },
+    cassandra: { members: ['node1', 'node2', 'node3'], seeds: ['node1'], clusterName: 'fabric', datacenter: 'dc1', aptSource: { url: 'https://debian.cassandra.apache.org', suite: '50x', keyUrl: 'https://downloads.apache.org/cassandra/KEYS', keyFingerprints: ['A26E528B271F19B9E5D8E19EA278B781FE4B2BDA'] } },
     monitoring: { members: ['db1', 'db2'], vip: '198.51.100.30', service: { name: 'fabric-monitor', healthCheck: { type: 'http', path: '/' }, packages: ['python3'], user: 'monitor' } },
     deviceNetwork: { cidr: '198.51.100.128/25', gateway: '198.51.100.129', routes: ['203.0.113.0/24'], firstAddress: '198.51.100.131', vip: '198.51.100.140' },
     firewall: { adminCidrs: ['198.51.100.0/28', '198.51.100.5'], databaseClientCidrs: ['198.51.100.64/26'], monitoringClientCidrs: ['198.51.100.0/25'] },

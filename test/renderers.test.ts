@@ -1,12 +1,16 @@
 import { parse } from 'yaml';
 import { readAsset } from '../cloud-init/assets';
+import { CASSANDRA_APT_SOURCE, CASSANDRA_INSTALL_ENV, CASSANDRA_INSTALL_SCRIPT, CASSANDRA_KEYRING } from '../cloud-init/cassandra';
 import { renderNodeCloudInit } from '../cloud-init/cloud-config';
 import { databaseAccountHosts } from '../cloud-init/database';
 import { renderHaproxyCfg } from '../cloud-init/haproxy';
 import { renderKeepalivedConf } from '../cloud-init/keepalived';
+import { SSH_PORT, SSHD_DROP_IN } from '../cloud-init/ssh';
+import { NONLOCAL_BIND_SYSCTL } from '../cloud-init/sysctl';
 import { networkConfigOf } from '../cloud-init/network-config';
 import { probesOf, renderWatchdogConf, renderWatchdogDriverScript, WATCHDOG_DRIVER_ASSET } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
+import { DEFAULT_CASSANDRA_APT_KEY_FINGERPRINTS } from '../model/defaults';
 import { FabricSpec } from '../model/fabric-spec';
 import { FIVE_APPLIANCES, TEST_PLATFORM, TEST_DATABASE_SECRETS, TEST_SECRETS, threeNodeSpec } from './fixtures';
 
@@ -218,6 +222,22 @@ describe('watchdog', () => {
     const ci = renderNodeCloudInit(m, m.nodes[0], TEST_SECRETS);
     expect(ci.files.find((f) => f.path === '/etc/ssh/sshd_config.d/40-appliance-fabric.conf')?.content).toMatch(/^AllowUsers fabric-admin$/m);
     expect(parse(ci.userData).runcmd).toContainEqual(['systemctl', 'try-reload-or-restart', 'ssh.service']);
+  });
+
+  it("lets sshd listen on the node's management address alone, and bind it on every node before it is up", () => {
+    const withDevices = model(threeNodeSpec({ deviceNetwork: { cidr: '203.0.113.0/24', firstAddress: '203.0.113.11', vip: '203.0.113.10', tcpPorts: [4334] } }));
+    for (const node of withDevices.nodes) {
+      const files = renderNodeCloudInit(withDevices, node, TEST_SECRETS).files;
+      const dropIn = files.find((f) => f.path === SSHD_DROP_IN)!.content;
+      expect(dropIn.match(/^ListenAddress .*$/gm)).toEqual([`ListenAddress ${node.managementAddress}:${SSH_PORT}`]);
+      expect(dropIn).not.toContain(node.deviceAddress!);
+      // Balancers and application servers alike: sshd is on every node.
+      const sysctl = files.filter((f) => f.path.startsWith('/etc/sysctl.d/'));
+      expect(sysctl.map((f) => f.path)).toEqual([NONLOCAL_BIND_SYSCTL]);
+      expect(sysctl[0].content).toMatch(/^net\.ipv4\.ip_nonlocal_bind = 1$/m);
+      expect(sysctl[0].content.includes('HAProxy on the standby')).toBe(node.roles.includes('load-balancer'));
+    }
+    expect(withDevices.nodes.map((n) => n.roles.includes('load-balancer'))).toEqual([true, true, false]);
   });
 
   it('loads the platform watchdog driver, falls back to softdog loudly, and keeps systemd off the device', () => {
@@ -455,6 +475,37 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
     // Then, not waited for, the authentication set-up (enabled earlier, with the other units).
     expect(runcmd.slice(-2)).toEqual([['systemctl', 'restart', 'cassandra.service'], ['systemctl', 'start', '--no-block', 'fabric-cassandra-auth.service']]);
     expect(runcmd.find((c) => c[1] === 'enable' && c.includes('keepalived.service'))).toContain('fabric-cassandra-auth.service');
+  });
+
+  it('installs Cassandra with the pinned signing keys alone: gpg from the packages, the settings in an env file', () => {
+    const env = file('node2', CASSANDRA_INSTALL_ENV);
+    expect(env.split('\n').filter((l) => !l.startsWith('#'))).toEqual([
+      "CASSANDRA_APT_URL='https://debian.cassandra.apache.org'",
+      "CASSANDRA_APT_SUITE='50x'",
+      "CASSANDRA_KEYS_URL='https://downloads.apache.org/cassandra/KEYS'",
+      `CASSANDRA_KEY_FINGERPRINTS='${DEFAULT_CASSANDRA_APT_KEY_FINGERPRINTS.join(' ')}'`,
+      `CASSANDRA_KEYRING='${CASSANDRA_KEYRING}'`,
+      `CASSANDRA_APT_SOURCE='${CASSANDRA_APT_SOURCE}'`,
+      '',
+    ]);
+    expect(DEFAULT_CASSANDRA_APT_KEY_FINGERPRINTS).toHaveLength(13);
+    for (const f of DEFAULT_CASSANDRA_APT_KEY_FINGERPRINTS) expect(f).toMatch(/^[0-9A-F]{40}$/);
+    // The installer is the asset: the KEYS file never goes straight into a keyring.
+    const installer = file('node2', CASSANDRA_INSTALL_SCRIPT);
+    expect(installer).toContain('gpg_ --export-options export-minimal --export "${pinned[@]}" > "$work/keyring.gpg"');
+    expect(installer).not.toMatch(/curl [^\n]*keyrings/);
+    const packages = (name: string) => parse(renderNodeCloudInit(full, full.nodes.find((n) => n.name === name)!, secrets).userData).packages as string[];
+    expect(packages('node2')).toContain('gpg');
+    expect(packages('db1')).not.toContain('gpg');
+    // Lower-case fingerprints are the same keys: the env file has them as gpg prints them.
+    const own = model(threeNodeSpec({ cassandra: { members: ['node1', 'node2'], aptSource: { keyFingerprints: ['a26e528b271f19b9e5d8e19ea278b781fe4b2bda'] } } }));
+    const ownEnv = renderNodeCloudInit(own, own.nodes[0], TEST_SECRETS).files.find((f) => f.path === CASSANDRA_INSTALL_ENV)!.content;
+    expect(ownEnv).toContain("\nCASSANDRA_KEY_FINGERPRINTS='A26E528B271F19B9E5D8E19EA278B781FE4B2BDA'\n");
+    // Without package installs at boot (the image carries Cassandra), neither the installer nor its settings.
+    const preinstalled = model(threeNodeSpec({ cassandra: { members: ['node1', 'node2'] }, installPackagesOnBoot: false }));
+    const paths = renderNodeCloudInit(preinstalled, preinstalled.nodes[0], TEST_SECRETS).files.map((f) => f.path);
+    expect(paths).toContain('/etc/cassandra/cassandra.yaml');
+    expect(paths.filter((p) => p === CASSANDRA_INSTALL_ENV || p === CASSANDRA_INSTALL_SCRIPT)).toEqual([]);
   });
 
   it('gives Cassandra minutes to start before the watchdog counts its failed probes', () => {

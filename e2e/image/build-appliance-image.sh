@@ -3,7 +3,9 @@
 # kernel (Debian's full one, as in the generic cloud image: the cloud kernel
 # has no i6300esb driver, so the watchdog device could not reset a hung
 # guest), systemd, cloud-init (NoCloud only), keepalived, HAProxy, watchdog,
-# MariaDB, nftables, chrony, curl, python3, the QEMU guest agent (through which the
+# MariaDB, nftables, chrony, curl, python3, gpg (the Cassandra installer checks its pinned
+# keys with it; cloud-init lists it, and a package the image lacks fails the first boot's
+# install on this network without a mirror), the QEMU guest agent (through which the
 # tests run commands inside a VM), and OpenSSH's server with sudo (through
 # which Terraform's day-2 provisioners reach the fabric-admin user). debootstrap's --include cannot configure
 # cloud-init's Python dependencies, so a minbase system is bootstrapped first
@@ -19,7 +21,7 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 PACKAGES=(
   linux-image-amd64 systemd systemd-sysv udev dbus ifupdown
   cloud-init keepalived haproxy watchdog mariadb-server mariadb-client nftables
-  chrony curl python3 iproute2 iputils-ping procps qemu-guest-agent
+  chrony curl gpg python3 iproute2 iputils-ping procps qemu-guest-agent
   ca-certificates locales zstd openssh-server sudo
 )
 IMAGE_SIZE=3G

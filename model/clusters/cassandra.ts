@@ -30,6 +30,7 @@ export function build(spec: FabricSpec, context: BuildContext, problems: Problem
   if (apt?.url !== undefined) checkHttpsUrl(apt.url, 'cassandra.aptSource.url', 'Cassandra repository URL', problems);
   if (apt?.keyUrl !== undefined) checkHttpsUrl(apt.keyUrl, 'cassandra.aptSource.keyUrl', 'Cassandra signing key URL', problems);
   if (apt?.suite !== undefined) checkSafeName(apt.suite, 'cassandra.aptSource.suite', 'Cassandra repository suite', problems);
+  if (apt?.keyFingerprints !== undefined) checkKeyFingerprints(apt.keyFingerprints, 'cassandra.aptSource.keyFingerprints', problems);
   seeds.forEach((s, i) => {
     if (!members.includes(s)) problems.add(`cassandra.seeds[${i}]`, `seed '${s}' is not a member of the Cassandra cluster`, `choose seeds among ${members.join(', ')}`);
   });
@@ -45,7 +46,46 @@ export function build(spec: FabricSpec, context: BuildContext, problems: Problem
         url: apt?.url ?? D.DEFAULT_CASSANDRA_APT_URL,
         suite: apt?.suite ?? D.DEFAULT_CASSANDRA_APT_SUITE,
         keyUrl: apt?.keyUrl ?? D.DEFAULT_CASSANDRA_APT_KEY_URL,
+        keyFingerprints: (apt?.keyFingerprints ?? D.DEFAULT_CASSANDRA_APT_KEY_FINGERPRINTS).map((f) => f.toUpperCase()),
       },
     }),
   };
+}
+
+/** A full OpenPGP v4 fingerprint: 40 hex digits (gpg --with-colons prints them upper-case). */
+const V4_FINGERPRINT = /^[0-9A-Fa-f]{40}$/;
+const HOW_TO_READ_A_FINGERPRINT = "run 'gpg --show-keys --with-colons KEYS' and copy the 10th field of the 'fpr' line under the key's 'pub' line";
+
+/**
+ * The pinned signing keys: at least one, each a full v4 fingerprint (a short
+ * or long key ID names a key that anyone can forge a collision for), none twice.
+ */
+function checkKeyFingerprints(value: unknown, where: string, problems: ProblemCollector): void {
+  if (!Array.isArray(value)) {
+    problems.add(where, `${JSON.stringify(value)} is not a list of fingerprints`, "write a list, even of one: ['<40 hex digits>']");
+    return;
+  }
+  if (value.length === 0) {
+    problems.add(where, '[] pins no signing key, so apt could trust no key of the repository', "list the full fingerprint of each key that signs the repository, or leave keyFingerprints out for Apache's release keys");
+    return;
+  }
+  const seen = new Map<string, number>();
+  value.forEach((fingerprint: unknown, i) => {
+    const at = `${where}[${i}]`;
+    if (typeof fingerprint !== 'string' || !V4_FINGERPRINT.test(fingerprint)) {
+      const compact = typeof fingerprint === 'string' ? fingerprint.replace(/^0x/i, '').replace(/\s+/g, '') : '';
+      const what = /^[0-9A-Fa-f]{8}$|^[0-9A-Fa-f]{16}$/.test(compact)
+        ? `${JSON.stringify(fingerprint)} is a key ID, not a fingerprint: a key made to share an ID is easy to forge`
+        : V4_FINGERPRINT.test(compact)
+          ? `${JSON.stringify(fingerprint)} has spaces or a 0x prefix`
+          : `${JSON.stringify(fingerprint)} is not an OpenPGP v4 fingerprint (40 hex digits)`;
+      const fix = V4_FINGERPRINT.test(compact) ? `write it as 40 hex digits and nothing else: '${compact.toUpperCase()}'` : `give the key's full fingerprint, 40 hex digits without spaces: ${HOW_TO_READ_A_FINGERPRINT}`;
+      problems.add(at, `signing key fingerprint ${what}`, fix);
+      return;
+    }
+    const upper = fingerprint.toUpperCase();
+    const first = seen.get(upper);
+    if (first !== undefined) problems.add(at, `signing key fingerprint '${fingerprint}' is listed twice (also ${where}[${first}])`, 'list each key once');
+    else seen.set(upper, i);
+  });
 }

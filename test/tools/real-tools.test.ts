@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { parse } from 'yaml';
 import { ADMIN_USER, renderNodeCloudInit } from '../../cloud-init/cloud-config';
 import { FIREWALL_CONFIG } from '../../cloud-init/firewall';
+import { HAPROXY_CONFIG } from '../../cloud-init/haproxy';
 import { RenderedFile } from '../../cloud-init/rendered-file';
 import { SSHD_DROP_IN } from '../../cloud-init/ssh';
 import { buildFabricModel } from '../../model/build-model';
@@ -11,7 +12,7 @@ import { FabricValidationError } from '../../model/errors';
 import { corruptions, PLATFORMS, validFabricSpec } from '../arbitraries';
 import { databaseTlsSecrets } from '../harness/render';
 import { rawUserDataByNode, synthExamples, unescapeTerraform } from '../synth-helpers';
-import { describeComplaints, NodeUnderTest, sshdCheck, ToolBench } from './real-tools';
+import { describeComplaints, NodeUnderTest, sshdCheck, sshdListensWithoutItsAddress, ToolBench } from './real-tools';
 
 /**
  * Tier 2: the real tools accept what we render, for every node of every
@@ -153,9 +154,22 @@ describe("tier 2: sshd accepts the nodes' drop-in and applies it", () => {
   it('is on every node of every example stack, and sshd -t accepts it', () => {
     const all = dropIns();
     expect(all.filter((d) => !d.file).map((d) => d.label)).toEqual([]);
-    // Nodes render it identically: one check per distinct content.
-    const distinct = [...new Map(all.map((d) => [d.file!.content.replace(/^# .*$/gm, ''), d])).values()];
-    expect(distinct.map((d) => `${d.label}: ${sshdCheck(bench.dir, d.file!, ADMIN_USER).complaint ?? 'ok'}`)).toEqual(distinct.map((d) => `${d.label}: ok`));
+    // Each node's own: they differ in the ListenAddress (sshd -t parses it, and binds nothing).
+    expect(all.map((d) => `${d.label}: ${sshdCheck(bench.dir, d.file!, ADMIN_USER).complaint ?? 'ok'}`)).toEqual(all.map((d) => `${d.label}: ok`));
+  });
+
+  it('listens on the management address only, and binds it before that address is up (the rendered sysctl), not without', () => {
+    // A node that is no balancer: before sshd had a ListenAddress, only balancers set the sysctl.
+    const node = exampleNodes().find((n) => !n.files.some((f) => f.path === HAPROXY_CONFIG))!;
+    const dropIn = node.files.find((f) => f.path === SSHD_DROP_IN)!;
+    const address = /^ListenAddress (\S+)$/m.exec(dropIn.content)![1];
+    expect(sshdCheck(bench.dir, dropIn, ADMIN_USER).effective.get('listenaddress')).toBe(address);
+    const booted = sshdListensWithoutItsAddress(bench.dir, dropIn, node.files.filter((f) => f.path.startsWith('/etc/sysctl.d/')));
+    expect({ listening: booted.listening, log: booted.listening.length === 1 ? '' : booted.log }).toEqual({ listening: [address], log: '' });
+    // The control: without the sysctl, sshd cannot bind an address the node does not hold, and exits.
+    const bare = sshdListensWithoutItsAddress(bench.dir, dropIn, []);
+    expect(bare.listening).toEqual([]);
+    expect(bare.log).toMatch(/Cannot bind any address/);
   });
 
   it('lets only the admin in, with keys only, Ed25519/ECDSA/RSA-SHA2 of at least 3072 bits, and no forwarding', () => {

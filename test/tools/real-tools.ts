@@ -368,6 +368,50 @@ export function sshdCheck(dir: string, dropIn: RenderedFile, user: string): { co
   return r.status === 0 ? { effective } : { complaint: `exit ${r.status}: ${r.output.slice(0, 2000)}`, effective };
 }
 
+/**
+ * The real sshd, started in the foreground with a node's drop-in (as in
+ * sshdCheck) in a private network namespace that has only loopback, so the
+ * address the drop-in names is not up, after the `net.*` keys of `sysctlFiles`
+ * are applied there as the node's boot applies them. Returns the TCP sockets
+ * sshd listens on once it settles (at most 5 s) and its log; sshd is then
+ * stopped, and the namespaces go with the command.
+ */
+export function sshdListensWithoutItsAddress(dir: string, dropIn: RenderedFile, sysctlFiles: readonly RenderedFile[]): { listening: string[]; log: string } {
+  const work = mkdtempSync(path.join(dir, 'sshd-listen-'));
+  const hostKey = path.join(work, 'host_key');
+  const keygen = run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  if (keygen.status !== 0) throw new Error(`ssh-keygen failed: ${keygen.output}`);
+  writeFileSync(path.join(work, 'drop-in.conf'), dropIn.content);
+  writeFileSync(path.join(work, 'sshd_config'), `Include ${path.join(work, 'drop-in.conf')}\nHostKey ${hostKey}\n`);
+  const sysctl = sysctlFiles.flatMap((f) =>
+    f.content.split('\n').flatMap((line) => {
+      const m = /^\s*(net\.[a-z0-9_.]+)\s*=\s*(\S+)\s*$/.exec(line);
+      return m ? [`sysctl -q -w ${m[1]}=${m[2]}`] : [];
+    }),
+  );
+  const log = path.join(work, 'sshd.log');
+  const script = [
+    'set -e',
+    'mount -t tmpfs tmpfs /run',
+    'mkdir -m 0755 /run/sshd',
+    'ip link set lo up',
+    ...sysctl,
+    `/usr/sbin/sshd -f ${path.join(work, 'sshd_config')} -D -e > ${log} 2>&1 &`,
+    'pid=$!',
+    'for _ in $(seq 1 50); do',
+    "  ss -Hltn 'sport = :22' | grep -q . && break",
+    '  kill -0 "$pid" 2> /dev/null || break',
+    '  sleep 0.1',
+    'done',
+    "ss -Hltn 'sport = :22' | awk '{ print $4 }'",
+    'kill "$pid" 2> /dev/null || true',
+    'wait "$pid" 2> /dev/null || true',
+  ].join('\n');
+  const r = run('unshare', ['--mount', '--net', 'sh', '-c', script], undefined, 30000);
+  if (r.status !== 0) throw new Error(`sshd in a scratch namespace: exit ${r.status}: ${r.output}`);
+  return { listening: r.output.split('\n').filter((l) => l !== ''), log: existsSync(log) ? readFileSync(log, 'utf8') : '' };
+}
+
 /** Formats complaints so a failing test shows each tool's own words. */
 export function describeComplaints(complaints: readonly ToolComplaint[]): string {
   return complaints.map((c) => `[${c.tool}] ${c.label}: ${c.message}`).join('\n');
