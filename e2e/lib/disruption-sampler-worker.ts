@@ -23,7 +23,8 @@ if (!Array.isArray(cfg.targets) || cfg.targets.length === 0 || !(cfg.intervalMs 
   process.stderr.write('usage: disruption-sampler-worker \'{"targets":[...],"intervalMs":50,"deadlineMs":2000,"durationMs":N}\'\n');
   process.exit(64);
 }
-const now = () => performance.timeOrigin + performance.now();
+// The wall clock now, as the run's other processes read it (not timeOrigin + performance.now(), which a clock step splits).
+const now = () => Date.now();
 const started = now();
 let stopping = false;
 

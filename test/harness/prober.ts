@@ -33,7 +33,8 @@ export function proberMain(cfg: ProberConfig): void {
   const https = require('node:https') as typeof import('node:https');
   const http = require('node:http') as typeof import('node:http');
   const fs = require('node:fs') as typeof import('node:fs');
-  const now = () => performance.timeOrigin + performance.now();
+  // The wall clock now, as every process of the run reads it (see nowMs in exec.ts).
+  const now = () => Date.now();
   const target = new URL(cfg.url);
   const lib = target.protocol === 'https:' ? https : http;
   let cookie = '';

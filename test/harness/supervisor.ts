@@ -126,7 +126,8 @@ export function supervisorMain(cfg: SupervisorConfig): void {
     settle: () => void;
   }
 
-  const now = () => performance.timeOrigin + performance.now();
+  // The wall clock now, as every process of the run reads it (see nowMs in exec.ts).
+  const now = () => Date.now();
   const events: SupervisorEvent[] = [];
   const ev = (e: Omit<SupervisorEvent, 't'>) => {
     const full = { t: now(), ...e };
