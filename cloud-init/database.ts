@@ -78,7 +78,7 @@ export function renderMariadbConf(model: FabricModel, node: NodeModel, db: Datab
     `port = ${db.port}`,
     'skip_name_resolve = ON',
     '',
-    '# TLS on every TCP connection (replication, the application, dumps); the hooks use the local socket.',
+    '# TLS on every TCP connection (replication, the application, dumps); the hooks use the local socket, without.',
     `ssl_ca = ${DATABASE_CA_FILE}`,
     `ssl_cert = ${DATABASE_SERVER_CERTIFICATE}`,
     `ssl_key = ${DATABASE_SERVER_KEY}`,

@@ -57,7 +57,7 @@ export function probesOf(model: FabricModel, node: NodeModel): Probe[] {
     probes.push({ name: 'keepalived', unit: 'keepalived.service', type: 'process', target: 'keepalived' });
   }
   if (node.roles.includes('database') && model.database) {
-    probes.push({ name: 'mariadb', unit: DATABASE_UNIT, type: 'command', target: 'mariadb-admin --protocol=socket --connect-timeout=1 ping', vipInstance: model.database.vrrp.name });
+    probes.push({ name: 'mariadb', unit: DATABASE_UNIT, type: 'command', target: 'mariadb-admin --protocol=socket --skip-ssl --connect-timeout=1 ping', vipInstance: model.database.vrrp.name });
   }
   if (node.roles.includes('application-server')) {
     // An application server's failure is HAProxy's to route around; it never moves a VIP.

@@ -67,7 +67,7 @@ describe('the database bootstrap script', () => {
     expect(r.status).toBe(0);
     const argv = readFileSync(path.join(dir, 'argv.log'), 'utf8');
     const stdin = readFileSync(path.join(dir, 'stdin.log'), 'utf8');
-    expect(argv).toMatch(/^--protocol=socket --batch --skip-column-names$/m);
+    expect(argv).toMatch(/^--protocol=socket --skip-ssl --batch --skip-column-names$/m);
     expect(stdin).toContain(`CREATE USER IF NOT EXISTS '${db.replicationUser}'@`);
     expect(stdin).toContain(`IDENTIFIED BY '${secrets.replicationPassword}'`);
     expect(stdin).toContain(`IDENTIFIED BY '${secrets.applicationPassword}'`);
