@@ -342,6 +342,22 @@ export class ToolBench {
 export type SshdEffective = ReadonlyMap<string, string>;
 
 /**
+ * A scratch directory below `dir` with a minimal sshd main config that
+ * includes the node's drop-in (as Debian's sshd_config includes
+ * sshd_config.d) and names a fresh host key.
+ */
+function scratchSshdConfig(dir: string, prefix: string, dropIn: RenderedFile): { work: string; config: string } {
+  const work = mkdtempSync(path.join(dir, prefix));
+  const hostKey = path.join(work, 'host_key');
+  const keygen = run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  if (keygen.status !== 0) throw new Error(`ssh-keygen failed: ${keygen.output}`);
+  const config = path.join(work, 'sshd_config');
+  writeFileSync(path.join(work, 'drop-in.conf'), dropIn.content);
+  writeFileSync(config, `Include ${path.join(work, 'drop-in.conf')}\nHostKey ${hostKey}\n`);
+  return { work, config };
+}
+
+/**
  * `sshd -t` (syntax and values) and `sshd -T` (the effective settings for a
  * login as `user` from 198.51.100.1) on a node's sshd drop-in, included by a
  * minimal main config with a scratch host key, as Debian's sshd_config
@@ -349,13 +365,8 @@ export type SshdEffective = ReadonlyMap<string, string>;
  * sshd wants /run/sshd, which the test host need not have.
  */
 export function sshdCheck(dir: string, dropIn: RenderedFile, user: string): { complaint?: string; effective: SshdEffective } {
-  const work = mkdtempSync(path.join(dir, 'sshd-'));
-  const hostKey = path.join(work, 'host_key');
-  const keygen = run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-  if (keygen.status !== 0) throw new Error(`ssh-keygen failed: ${keygen.output}`);
-  writeFileSync(path.join(work, 'drop-in.conf'), dropIn.content);
-  writeFileSync(path.join(work, 'sshd_config'), `Include ${path.join(work, 'drop-in.conf')}\nHostKey ${hostKey}\n`);
-  const sshd = `/usr/sbin/sshd -f ${path.join(work, 'sshd_config')}`;
+  const { config } = scratchSshdConfig(dir, 'sshd-', dropIn);
+  const sshd = `/usr/sbin/sshd -f ${config}`;
   const script = ['set -e', 'mount -t tmpfs tmpfs /run', 'mkdir -m 0755 /run/sshd', `${sshd} -t`, `${sshd} -T -C user=${user},host=client.example,addr=198.51.100.1`].join('\n');
   const r = run('unshare', ['--mount', 'sh', '-c', script], undefined, 30000);
   const effective = new Map(
@@ -377,12 +388,7 @@ export function sshdCheck(dir: string, dropIn: RenderedFile, user: string): { co
  * stopped, and the namespaces go with the command.
  */
 export function sshdListensWithoutItsAddress(dir: string, dropIn: RenderedFile, sysctlFiles: readonly RenderedFile[]): { listening: string[]; log: string } {
-  const work = mkdtempSync(path.join(dir, 'sshd-listen-'));
-  const hostKey = path.join(work, 'host_key');
-  const keygen = run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-  if (keygen.status !== 0) throw new Error(`ssh-keygen failed: ${keygen.output}`);
-  writeFileSync(path.join(work, 'drop-in.conf'), dropIn.content);
-  writeFileSync(path.join(work, 'sshd_config'), `Include ${path.join(work, 'drop-in.conf')}\nHostKey ${hostKey}\n`);
+  const { work, config } = scratchSshdConfig(dir, 'sshd-listen-', dropIn);
   const sysctl = sysctlFiles.flatMap((f) =>
     f.content.split('\n').flatMap((line) => {
       const m = /^\s*(net\.[a-z0-9_.]+)\s*=\s*(\S+)\s*$/.exec(line);
@@ -396,7 +402,7 @@ export function sshdListensWithoutItsAddress(dir: string, dropIn: RenderedFile, 
     'mkdir -m 0755 /run/sshd',
     'ip link set lo up',
     ...sysctl,
-    `/usr/sbin/sshd -f ${path.join(work, 'sshd_config')} -D -e > ${log} 2>&1 &`,
+    `/usr/sbin/sshd -f ${config} -D -e > ${log} 2>&1 &`,
     'pid=$!',
     'for _ in $(seq 1 50); do',
     "  ss -Hltn 'sport = :22' | grep -q . && break",
