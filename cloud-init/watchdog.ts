@@ -4,7 +4,7 @@ import { CASSANDRA_UNIT } from './cassandra';
 import { DATABASE_UNIT } from './database';
 import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION, haproxyHealthUrl } from './haproxy';
 import { eligibilityFile, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
-import { PROBES_ASSET, PROBES_LIBRARY } from './node-paths';
+import { DATABASE_CHECK_SCRIPT, PROBES_ASSET, PROBES_LIBRARY } from './node-paths';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
 import { RESTART_POLICY_SERVICE_LINES, RESTART_POLICY_UNIT_LINES } from './restart-policy';
 
@@ -57,7 +57,8 @@ export function probesOf(model: FabricModel, node: NodeModel): Probe[] {
     probes.push({ name: 'keepalived', unit: 'keepalived.service', type: 'process', target: 'keepalived' });
   }
   if (node.roles.includes('database') && model.database) {
-    probes.push({ name: 'mariadb', unit: DATABASE_UNIT, type: 'command', target: 'mariadb-admin --protocol=socket --skip-ssl --connect-timeout=1 ping', vipInstance: model.database.vrrp.name });
+    // The same question keepalived's chk_database asks: its script, not a copy of its command.
+    probes.push({ name: 'mariadb', unit: DATABASE_UNIT, type: 'command', target: DATABASE_CHECK_SCRIPT, vipInstance: model.database.vrrp.name });
   }
   if (node.roles.includes('application-server')) {
     // An application server's failure is HAProxy's to route around; it never moves a VIP.

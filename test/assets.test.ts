@@ -8,7 +8,7 @@ import { renderDemoServiceScript } from '../cloud-init/application-service';
 import { CASSANDRA_INSTALL_ASSET, CASSANDRA_INSTALL_ENV, renderCassandraInstall } from '../cloud-init/cassandra';
 import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseCheck, renderDatabaseNotify } from '../cloud-init/database';
 import { renderCheckServiceScript, renderNotifyScript, vrrpStateFile } from '../cloud-init/keepalived';
-import { CHECK_SERVICE_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT, PROBES_ASSET } from '../cloud-init/node-paths';
+import { CHECK_SERVICE_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_CHECK_SCRIPT, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT, PROBES_ASSET } from '../cloud-init/node-paths';
 import { generatedHeader, RUN_DIR } from '../cloud-init/rendered-file';
 import {
   probesOf,
@@ -90,10 +90,11 @@ describe('the script assets', () => {
     expect(database).toContain(`\ninstance="\${2:-${model.database!.vrrp.name}}"\n`);
     expect(database).toContain(`current_state() { cut -d' ' -f2 "${vrrpStateFile('${instance}')}" 2> /dev/null; }`);
     expect(readAsset(DATABASE_ACCOUNTS_ASSET)).toContain(`\n. ${DATABASE_ENV}\n`);
-    // keepalived's check and the watchdog's probe ask the server the same question.
+    // keepalived's check and the watchdog's probe ask the server the same question: the probe runs the check.
     const db1 = model.nodes.find((n) => n.roles.includes('database'))!;
     const probe = probesOf(model, db1).find((p) => p.name === 'mariadb')!;
-    expect(readAsset(DATABASE_CHECK_ASSET)).toContain(`\nexec ${probe.target} > /dev/null 2>&1\n`);
+    expect(probe).toMatchObject({ type: 'command', target: DATABASE_CHECK_SCRIPT });
+    expect(readAsset(DATABASE_CHECK_ASSET)).toContain('\nexec mariadb-admin --protocol=socket --skip-ssl --connect-timeout=1 ping > /dev/null 2>&1\n');
     // The Cassandra installer reads the env file the renderer writes, unless a test names another.
     expect(readAsset(CASSANDRA_INSTALL_ASSET)).toContain(`\nenv_file=\${1:-${CASSANDRA_INSTALL_ENV}}\n`);
     // Every runtime file the hooks name is in the runtime directory the tmpfiles rule makes root's alone.

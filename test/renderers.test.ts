@@ -539,7 +539,7 @@ describe('full fabric: database, monitoring pair, Cassandra, device network', ()
 
   it('moves only the VIP whose service keeps failing', () => {
     const conf = file('db1', '/etc/appliance-fabric/watchdog.conf');
-    expect(conf).toContain('PROBE=mariadb|mariadb.service|command|mariadb-admin --protocol=socket --skip-ssl --connect-timeout=1 ping|database_vip');
+    expect(conf).toContain('PROBE=mariadb|mariadb.service|command|/usr/local/lib/appliance-fabric/check-database|database_vip');
     expect(conf).toContain('PROBE=fabric-monitor|fabric-monitor.service|http|http://198.51.100.21:8162/healthz|monitoring_vip');
   });
 });
