@@ -128,6 +128,11 @@ function peerOf(model: FabricModel, node: NodeModel, db: DatabaseClusterModel): 
   return nodeByName(model, db.members.find((m) => m !== node.name)!);
 }
 
+/** The addresses the members' shared server certificate names: each member's (the standby connects there) and the VIP (the application does). */
+export function databaseServerAddresses(model: FabricModel, db: DatabaseClusterModel): string[] {
+  return [...db.members.map((m) => nodeByName(model, m).managementAddress), db.vrrp.vip];
+}
+
 export function databaseAccountHosts(model: FabricModel, node: NodeModel, db: DatabaseClusterModel): DatabaseAccountHosts {
   const peer = peerOf(model, node, db);
   const servers = model.applicationServers.members;

@@ -8,7 +8,8 @@ import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
 import { Fn, TerraformProvider, TerraformStack, TerraformVariable, VariableType } from 'cdktf';
 import { Construct } from 'constructs';
 import { FabricSecrets, SshHostKey } from '../cloud-init/cloud-config';
-import { FabricModel, nodeByName } from '../model/fabric-model';
+import { databaseServerAddresses } from '../cloud-init/database';
+import { FabricModel } from '../model/fabric-model';
 import { secretPlaceholder } from '../model/safe-strings';
 
 /**
@@ -89,7 +90,7 @@ function databaseCertificates(scope: Construct, model: FabricModel): { caCertifi
   const request = new CertRequest(scope, 'database_server_request', {
     privateKeyPem: serverKey.privateKeyPem,
     subject: [{ commonName: `${model.name} database`, organization: 'appliance-fabric' }],
-    ipAddresses: [...db.members.map((m) => nodeByName(model, m).managementAddress), db.vrrp.vip],
+    ipAddresses: databaseServerAddresses(model, db),
     dnsNames: [...db.members],
   });
   const server = new LocallySignedCert(scope, 'database_server_certificate', {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { buildFabricModel } from '../model/build-model';
+import { nodeByName } from '../model/fabric-model';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
 import { readStackConfig } from '../stacks/stack-config';
 import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
@@ -64,12 +65,11 @@ describe('the database cluster\'s TLS', () => {
     const config = readStackConfig<KvmFabricConfig>(CONFIG, 'libvirt');
     const model = buildFabricModel(config.fabric, TEST_PLATFORM, 'kvm-fabric/Fabric');
     const members = model.database!.members;
-    const address = (name: string) => model.nodes.find((n) => n.name === name)!.managementAddress;
 
     const [caId, ca] = Object.entries(plan.resource.tls_self_signed_cert).find(([k]) => k.includes('_database_ca_certificate_'))!;
     expect(ca).toMatchObject({ is_ca_certificate: true, allowed_uses: ['cert_signing', 'crl_signing'] });
     const [requestId, request] = Object.entries(plan.resource.tls_cert_request as Plan).find(([k]) => k.includes('_database_server_request_'))!;
-    expect(request.ip_addresses).toEqual([...members.map(address), model.database!.vrrp.vip]);
+    expect(request.ip_addresses).toEqual([...members.map((m) => nodeByName(model, m).managementAddress), model.database!.vrrp.vip]);
     const signed = Object.values(plan.resource.tls_locally_signed_cert)[0] as Record<string, unknown>;
     expect(signed).toMatchObject({ cert_request_pem: `\${tls_cert_request.${requestId}.cert_request_pem}`, ca_cert_pem: `\${tls_self_signed_cert.${caId}.cert_pem}`, allowed_uses: ['key_encipherment', 'digital_signature', 'server_auth'] });
     // The server's key is one of its own, not the CA's.

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 
@@ -153,10 +153,9 @@ export class StandInValues {
     const request = requestName ? plan.resource?.tls_cert_request?.[requestName] : undefined;
     const key = ref(request?.private_key_pem, 'tls_private_key', 'private_key_pem');
     if (!request || !caKey || !caCert || !key) throw new Error(`tls_locally_signed_cert.${resource}: the plan does not name its request, its request's key, or its CA's certificate and key`);
-    const caName = standInVariable('tls_self_signed_cert', caCert, 'cert_pem');
-    const caPem = this.valuesOf([caName], plan)[caName];
+    // Making the CA's stand-in (once) leaves its certificate where the self-signed stand-in writes it.
+    this.valuesOf([standInVariable('tls_self_signed_cert', caCert, 'cert_pem')], plan);
     const caFile = path.join(this.dir, `${caCert}.crt.pem`);
-    if (!existsSync(caFile)) writeFileSync(caFile, caPem);
     const csr = path.join(this.dir, `${resource}.csr.pem`);
     const ext = path.join(this.dir, `${resource}.ext`);
     const crt = path.join(this.dir, `${resource}.crt.pem`);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { NodeBundle } from '../../cloud-init/bundle';
 import { FabricSecrets, renderNodeCloudInit } from '../../cloud-init/cloud-config';
+import { databaseServerAddresses } from '../../cloud-init/database';
 import { buildFabricModel } from '../../model/build-model';
 import { DEFAULT_APPLICATION_SERVICE_PORT } from '../../model/defaults';
 import { FabricModel } from '../../model/fabric-model';
@@ -129,7 +130,7 @@ export function renderFabric(spec: FabricSpec, earlierSecrets?: FabricSecrets): 
       ? {
           databaseReplicationPassword: randomBytes(12).toString('hex'),
           databaseApplicationPassword: randomBytes(12).toString('hex'),
-          ...databaseTlsSecrets([...model.database.members.map((m) => model.nodes.find((n) => n.name === m)!.managementAddress), model.database.vrrp.vip]),
+          ...databaseTlsSecrets(databaseServerAddresses(model, model.database)),
         }
       : {}),
   };
