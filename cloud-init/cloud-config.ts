@@ -19,9 +19,14 @@ import { toYaml } from './yaml';
 
 /** Every secret a node's user-data can carry; Terraform references in a synthesized plan. */
 export interface FabricSecrets extends HaproxySecrets {
-  /** Needed when the fabric has a database cluster. */
+  /** Needed when the fabric has a database cluster: each account's current password... */
   readonly databaseReplicationPassword?: string;
   readonly databaseApplicationPassword?: string;
+  /** ...and the previous and next generation's, which the accounts also accept (DatabaseSpec.passwordGeneration). */
+  readonly databaseReplicationPasswordPrevious?: string;
+  readonly databaseReplicationPasswordNext?: string;
+  readonly databaseApplicationPasswordPrevious?: string;
+  readonly databaseApplicationPasswordNext?: string;
   /** The database CA's certificate (PEM, base64): the servers' and clients' trust anchor. */
   readonly databaseCaCertificatePemBase64?: string;
   /** The database members' shared server certificate and its key (PEM, base64). */
@@ -94,11 +99,25 @@ export function nodeFiles(model: FabricModel, node: NodeModel, secrets: FabricSe
 }
 
 function databaseSecretsOf(model: FabricModel, secrets: FabricSecrets): DatabaseSecrets {
-  const none = { replicationPassword: '', applicationPassword: '', caCertificatePemBase64: '', serverCertificatePemBase64: '', serverKeyPemBase64: '' };
+  const none = {
+    replicationPassword: '',
+    replicationPasswordPrevious: '',
+    replicationPasswordNext: '',
+    applicationPassword: '',
+    applicationPasswordPrevious: '',
+    applicationPasswordNext: '',
+    caCertificatePemBase64: '',
+    serverCertificatePemBase64: '',
+    serverKeyPemBase64: '',
+  };
   if (!model.database) return none;
   const given = {
     replicationPassword: secrets.databaseReplicationPassword,
+    replicationPasswordPrevious: secrets.databaseReplicationPasswordPrevious,
+    replicationPasswordNext: secrets.databaseReplicationPasswordNext,
     applicationPassword: secrets.databaseApplicationPassword,
+    applicationPasswordPrevious: secrets.databaseApplicationPasswordPrevious,
+    applicationPasswordNext: secrets.databaseApplicationPasswordNext,
     caCertificatePemBase64: secrets.databaseCaCertificatePemBase64,
     serverCertificatePemBase64: secrets.databaseServerCertificatePemBase64,
     serverKeyPemBase64: secrets.databaseServerKeyPemBase64,

@@ -14,8 +14,14 @@ import { ETC_DIR, generatedHeader, RenderedFile } from './rendered-file';
 
 /** Secrets of the database cluster; Terraform references in a synthesized plan. */
 export interface DatabaseSecrets {
+  /** Each account's current password, which the clients use (the standby's replication, the application)... */
   readonly replicationPassword: string;
   readonly applicationPassword: string;
+  /** ...and the previous and next generation's, which the accounts accept besides it, so that a rotation needs no order. */
+  readonly replicationPasswordPrevious: string;
+  readonly replicationPasswordNext: string;
+  readonly applicationPasswordPrevious: string;
+  readonly applicationPasswordNext: string;
   /** The database CA's certificate, PEM in base64. */
   readonly caCertificatePemBase64: string;
   /** The members' server certificate and its key, PEM in base64. */
@@ -159,10 +165,16 @@ export function renderDatabaseEnv(model: FabricModel, node: NodeModel, db: Datab
     '# script drops one for a host no longer listed.',
     `DB_REPLICATION_HOSTS="${hosts.replication.join(' ')}"`,
     `DB_APPLICATION_HOSTS="${hosts.application.join(' ')}"`,
+    `# Password generation ${db.passwordGeneration}. Clients use each account's PASSWORD; the account also accepts`,
+    '# _PREVIOUS and _NEXT, so that the nodes of a rotation may take it in any order.',
     `DB_REPLICATION_USER=${db.replicationUser}`,
     `DB_REPLICATION_PASSWORD=${secrets.replicationPassword}`,
+    `DB_REPLICATION_PASSWORD_PREVIOUS=${secrets.replicationPasswordPrevious}`,
+    `DB_REPLICATION_PASSWORD_NEXT=${secrets.replicationPasswordNext}`,
     `DB_APPLICATION_USER=${db.applicationUser}`,
     `DB_APPLICATION_PASSWORD=${secrets.applicationPassword}`,
+    `DB_APPLICATION_PASSWORD_PREVIOUS=${secrets.applicationPasswordPrevious}`,
+    `DB_APPLICATION_PASSWORD_NEXT=${secrets.applicationPasswordNext}`,
     '# The standby verifies the primary against this CA (its certificate names both members and the VIP).',
     `DB_TLS_CA=${DATABASE_CA_FILE}`,
     `DB_WITNESSES="${witnesses.join(' ')}"`,

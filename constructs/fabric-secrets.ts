@@ -38,8 +38,15 @@ export class FabricSecretsConstruct extends Construct {
       tlsBundlePemBase64: Fn.base64encode(Fn.join('', [tls.certificatePem, tls.privateKeyPem])),
     };
     if (model.database) {
-      tokens.databaseReplicationPassword = new Password(this, 'database_replication_password', { length: 32, special: false }).result;
-      tokens.databaseApplicationPassword = new Password(this, 'database_application_password', { length: 32, special: false }).result;
+      const generation = model.database.passwordGeneration;
+      const replication = rotatingPassword(this, 'database_replication_password', generation);
+      const application = rotatingPassword(this, 'database_application_password', generation);
+      tokens.databaseReplicationPassword = replication.current;
+      tokens.databaseReplicationPasswordPrevious = replication.previous;
+      tokens.databaseReplicationPasswordNext = replication.next;
+      tokens.databaseApplicationPassword = application.current;
+      tokens.databaseApplicationPasswordPrevious = application.previous;
+      tokens.databaseApplicationPasswordNext = application.next;
       const dbTls = databaseCertificates(this, model);
       this.databaseCaCertificatePem = dbTls.caCertificatePem;
       tokens.databaseCaCertificatePemBase64 = Fn.base64encode(dbTls.caCertificatePem);
@@ -50,6 +57,29 @@ export class FabricSecretsConstruct extends Construct {
     this.tokens = tokens as unknown as FabricSecrets;
     this.placeholders = Object.fromEntries(Object.keys(tokens).map((k) => [k, secretPlaceholder(k)])) as unknown as FabricSecrets;
   }
+}
+
+/**
+ * One account's passwords of generations `generation` - 1, `generation` and
+ * `generation` + 1, in three `random_password` slots: generation g lives in
+ * slot g mod 3, and its `keepers` name g, so raising the generation by one
+ * replaces exactly one slot (the oldest password becomes the new next one)
+ * and keeps the other two. Slot 0 keeps the id a single password had and
+ * holds generation 0 without keepers, so a fabric created before rotation
+ * keeps its password when it gets this.
+ */
+function rotatingPassword(scope: Construct, id: string, generation: number): { previous: string; current: string; next: string } {
+  const slots = [0, 1, 2].map((slot) => {
+    const held = [generation - 1, generation, generation + 1].find((g) => ((g % 3) + 3) % 3 === slot)!;
+    const password = new Password(scope, slot === 0 ? id : `${id}_${slot}`, {
+      length: 32,
+      special: false,
+      keepers: held === 0 ? undefined : { generation: String(held) },
+    });
+    return { held, result: password.result };
+  });
+  const of = (g: number) => slots.find((s) => s.held === g)!.result;
+  return { previous: of(generation - 1), current: of(generation), next: of(generation + 1) };
 }
 
 /** Self-signed so a new fabric works at once; shared by both balancers so a failover does not change it. */

@@ -84,6 +84,10 @@ export const DEFAULT_DEVICE_SERVER_TCP_KEEPALIVE = false;
 export const DEFAULT_DATABASE_PORT = 3306;
 /** @defaultOf DatabaseSpec.databaseName */
 export const DEFAULT_DATABASE_NAME = 'fabric';
+/** @defaultOf DatabaseSpec.passwordGeneration */
+export const DEFAULT_DATABASE_PASSWORD_GENERATION = 0;
+/** The highest passwordGeneration: a bound that keeps the number exact and its Terraform keeper short. */
+export const MAX_DATABASE_PASSWORD_GENERATION = 1_000_000;
 
 /** Apache Cassandra's own Debian repository (Debian does not ship Cassandra). @defaultOf CassandraAptSourceSpec.url */
 export const DEFAULT_CASSANDRA_APT_URL = 'https://debian.cassandra.apache.org';

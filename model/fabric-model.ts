@@ -144,6 +144,8 @@ export interface DatabaseClusterModel {
   readonly databaseName: string;
   readonly replicationUser: string;
   readonly applicationUser: string;
+  /** The passwords' generation: the current one; the accounts also accept the one before and after it. */
+  readonly passwordGeneration: number;
   /** Whether the database nodes are dedicated (not application servers). */
   readonly dedicated: boolean;
 }

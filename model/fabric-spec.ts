@@ -357,6 +357,17 @@ export interface DatabaseSpec {
   readonly virtualRouterId?: number;
   /** Database the application uses. @default 'fabric' */
   readonly databaseName?: string;
+  /**
+   * Generation of the database passwords (the replication and the
+   * application account). Raise it by one and apply to rotate both on a
+   * running fabric without an outage: every account accepts the previous,
+   * the current and the next generation's password, so the nodes may take
+   * the change in any order; the application servers restart with the new
+   * one, one at a time. A password stops working two raises after it was
+   * current: raise it twice (two applies) to revoke a leaked one.
+   * @default 0
+   */
+  readonly passwordGeneration?: number;
 }
 
 /** The Cassandra cluster (file storage in the original); off unless given. */

@@ -12,12 +12,21 @@ import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
  * on stdin: the passwords must reach the server, and never through argv
  * (which every user on the node sees in ps).
  */
+const HOOK_LOCK = '/run/appliance-fabric/database-hook.lock';
+
 describe('the database bootstrap script', () => {
   const model = buildFabricModel(threeNodeSpec({ database: { vip: '198.51.100.20' } }), TEST_PLATFORM, 'stack/Fabric');
   const db = model.database!;
   const node = model.nodes.find((n) => n.name === db.members[0])!;
   const peer = model.nodes.find((n) => n.name === db.members[1])!;
-  const passwords = { replicationPassword: 'ReplicationTestOnly7', applicationPassword: 'ApplicationTestOnly8' };
+  const passwords = {
+    replicationPassword: 'ReplicationTestOnly7',
+    replicationPasswordPrevious: 'ReplicationPreviousTestOnly6',
+    replicationPasswordNext: 'ReplicationNextTestOnly8',
+    applicationPassword: 'ApplicationTestOnly8',
+    applicationPasswordPrevious: 'ApplicationPreviousTestOnly7',
+    applicationPasswordNext: 'ApplicationNextTestOnly9',
+  };
   const secrets = { ...passwords, caCertificatePemBase64: 'Q0E=', serverCertificatePemBase64: 'Q1JU', serverKeyPemBase64: 'S0VZ' };
   let dir: string;
 
@@ -33,14 +42,20 @@ describe('the database bootstrap script', () => {
     stub(
       'mariadb',
       `printf '%s\\n' "$*" >> '${dir}/argv.log'\nin=$(cat)\nprintf -- '--- stdin\\n%s\\n' "$in" >> '${dir}/stdin.log'\n` +
-        `case $in in *'@@global.have_ssl'*) cat '${dir}/have_ssl' ;; *"User = '${db.replicationUser}'"*) printf '%s\\n' 198.51.100.0/255.255.255.0 ${peer.managementAddress} ;; *"User = '${db.applicationUser}'"*) printf '%s\\n' 198.51.100.0/255.255.255.0 ;; esac\nexit 0`,
+        `case $in in *'@@global.have_ssl'*) cat '${dir}/have_ssl' ;; *mysql.global_priv*) cat '${dir}/rotating' ;; 'SHOW SLAVE STATUS') cat '${dir}/replica' ;; *"User = '${db.replicationUser}'"*) printf '%s\\n' 198.51.100.0/255.255.255.0 ${peer.managementAddress} ;; *"User = '${db.applicationUser}'"*) printf '%s\\n' 198.51.100.0/255.255.255.0 ;; esac\nexit 0`,
     );
     stub('mariadb-admin', `printf '%s\\n' "$*" >> '${dir}/argv.log'\nexit 0`);
     stub('logger', `printf '%s\\n' "$*" >> '${dir}/logger.log'\nexit 0`);
     writeFileSync(path.join(dir, 'have_ssl'), 'YES\n');
+    // Not rotating (the replication account's current password is database.env's), and a primary (no replica status).
+    writeFileSync(path.join(dir, 'rotating'), '0\n');
+    writeFileSync(path.join(dir, 'replica'), '');
     writeFileSync(path.join(dir, 'database.env'), renderDatabaseEnv(model, node, db, secrets));
     // The script sources its settings from a fixed path on the node; here from the test's copy.
-    writeFileSync(path.join(dir, 'bootstrap'), renderDatabaseAccounts(model, node).split(DATABASE_ENV).join(path.join(dir, 'database.env')));
+    writeFileSync(
+      path.join(dir, 'bootstrap'),
+      renderDatabaseAccounts(model, node).split(DATABASE_ENV).join(path.join(dir, 'database.env')).split(HOOK_LOCK).join(path.join(dir, 'hook.lock')),
+    );
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -69,8 +84,12 @@ describe('the database bootstrap script', () => {
     const stdin = readFileSync(path.join(dir, 'stdin.log'), 'utf8');
     expect(argv).toMatch(/^--protocol=socket --skip-ssl --batch --skip-column-names$/m);
     expect(stdin).toContain(`CREATE USER IF NOT EXISTS '${db.replicationUser}'@`);
-    expect(stdin).toContain(`IDENTIFIED BY '${secrets.replicationPassword}'`);
-    expect(stdin).toContain(`IDENTIFIED BY '${secrets.applicationPassword}'`);
+    // Each account accepts three generations, the current one first: its clients log in at the first try.
+    const identified = (current: string, next: string, previous: string) =>
+      `IDENTIFIED VIA mysql_native_password USING PASSWORD('${current}') OR mysql_native_password USING PASSWORD('${next}') OR mysql_native_password USING PASSWORD('${previous}') REQUIRE SSL;`;
+    expect(stdin).toContain(identified(secrets.replicationPassword, secrets.replicationPasswordNext, secrets.replicationPasswordPrevious));
+    expect(stdin).toContain(identified(secrets.applicationPassword, secrets.applicationPasswordNext, secrets.applicationPasswordPrevious));
+    expect(stdin).not.toContain('IDENTIFIED BY');
     for (const password of Object.values(passwords)) expect(argv).not.toContain(password);
     expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain(`database '${db.databaseName}' in place`);
   });
@@ -82,7 +101,30 @@ describe('the database bootstrap script', () => {
     const statements = readFileSync(path.join(dir, 'stdin.log'), 'utf8').split('--- stdin').pop()!;
     const accountStatements = statements.match(/^(CREATE|ALTER) USER .*$/gm)!;
     expect(accountStatements.length).toBeGreaterThan(0);
-    for (const statement of accountStatements) expect(statement).toMatch(/IDENTIFIED BY '\w+';$/);
+    for (const statement of accountStatements) expect(statement).toMatch(/USING PASSWORD\('\w+'\);$/);
     expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain('this server has no TLS');
+  });
+
+  const run = () => spawnSync('bash', [path.join(dir, 'bootstrap')], { env: { PATH: `${dir}/bin:/usr/bin:/bin` }, encoding: 'utf8', timeout: 20000 });
+  const changeMaster = `STOP SLAVE; CHANGE MASTER TO MASTER_PASSWORD = '${passwords.replicationPassword}'; START SLAVE;`;
+
+  it("gives a standby's replication the current password when this run rotates it, on stdin", () => {
+    writeFileSync(path.join(dir, 'rotating'), '1\n');
+    writeFileSync(path.join(dir, 'replica'), `Waiting for master to send event\t${peer.managementAddress}\n`);
+    const r = run();
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const stdin = readFileSync(path.join(dir, 'stdin.log'), 'utf8');
+    expect(stdin.split('--- stdin').pop()!.trim()).toBe(changeMaster);
+    expect(readFileSync(path.join(dir, 'argv.log'), 'utf8')).not.toContain(passwords.replicationPassword);
+    expect(readFileSync(path.join(dir, 'logger.log'), 'utf8')).toContain('uses the current password now');
+  });
+
+  it("leaves replication alone when the password did not change, and on a primary (no replica)", () => {
+    writeFileSync(path.join(dir, 'replica'), `Waiting for master to send event\t${peer.managementAddress}\n`);
+    expect(run().status).toBe(0);
+    writeFileSync(path.join(dir, 'rotating'), '1\n');
+    writeFileSync(path.join(dir, 'replica'), '');
+    expect(run().status).toBe(0);
+    expect(readFileSync(path.join(dir, 'stdin.log'), 'utf8')).not.toContain('CHANGE MASTER');
   });
 });

@@ -14,7 +14,7 @@ import { FabricPlatform } from '../constructs/platforms/platform';
 import { VspherePlatform } from '../constructs/platforms/vsphere/vsphere-platform';
 import { ApplianceSpec, FabricSpec } from '../model/fabric-spec';
 import { threeNodeSpec } from './fixtures';
-import { Plan, testApp } from './synth-helpers';
+import { Plan, testApp, unescapeTerraform } from './synth-helpers';
 
 const DEPLOY_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly operator@example';
 
@@ -158,6 +158,8 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
     { what: 'shrink: the fifth appliance removed', spec: fabricSpec(4), redelivered: ['node1', 'node2', 'node3', 'node4'] },
     { what: 'setting: the sticky cookie', spec: fabricSpec(5, { loadBalancer: { members: ['node1', 'node2'], stickyCookieName: 'FABRICID' } }), redelivered: ['node1', 'node2'] },
     { what: 'setting: the watchdog probe interval', spec: fabricSpec(5, { watchdog: { probeIntervalSeconds: 2 } }), redelivered: ['node1', 'node2', 'node3', 'node4', 'node5'] },
+    // The database members take the new passwords (database.env); the application servers' client env is a first-boot file.
+    { what: 'rotation: the database passwords (passwordGeneration raised)', spec: fabricSpec(5, { database: { members: ['node3', 'node4'], vip: '198.51.100.20', passwordGeneration: 1 } }), redelivered: ['node3', 'node4'] },
     { what: 'setting: the advert interval', spec: fabricSpec(5, { highAvailability: { advertIntervalSeconds: 0.5 } }), redelivered: ['node1', 'node2', 'node3', 'node4'] },
   ];
 
@@ -172,6 +174,35 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
 
   it.each(changes)('$what: exactly the nodes that need it get their bundle again', ({ spec, redelivered: expected }) => {
     expect(redelivered(base, synth(spec, platform))).toEqual(expected);
+  });
+
+  it('rotates each database password through three slots: a raise replaces exactly one, the next password becomes the current one', () => {
+    const atGeneration = (passwordGeneration: number) => synth(fabricSpec(5, { database: { members: ['node3', 'node4'], vip: '198.51.100.20', passwordGeneration } }), platform);
+    const slots = (plan: Plan) =>
+      Object.fromEntries(Object.entries(plan.resource.random_password as Record<string, Plan>).filter(([name]) => name.includes('database_')).map(([name, r]) => [name, r.keepers ?? null]));
+    /** The password references database.env of node3 holds, by its variable. */
+    const env = (plan: Plan) => {
+      const text = unescapeTerraform(JSON.stringify(plan.locals));
+      const value = (key: string) => new RegExp(`${key}=\\$\\{random_password\\.([A-Za-z0-9_]+)\\.result\\}`).exec(text)?.[1];
+      return { previous: value('DB_APPLICATION_PASSWORD_PREVIOUS'), current: value('DB_APPLICATION_PASSWORD'), next: value('DB_APPLICATION_PASSWORD_NEXT') };
+    };
+    const plans = [0, 1, 2, 3].map(atGeneration);
+    // Generation 0 keeps the single password's resource as it was (no keepers): a fabric made before rotation keeps its password.
+    const first = slots(plans[0]);
+    expect(Object.entries(first).filter(([name, keepers]) => /database_application_password_[0-9A-F]{8}$/.test(name) && keepers === null)).toHaveLength(1);
+    for (let g = 1; g < plans.length; g++) {
+      const before = slots(plans[g - 1]);
+      const after = slots(plans[g]);
+      const replaced = Object.keys(after).filter((name) => JSON.stringify(before[name]) !== JSON.stringify(after[name]));
+      // One slot of each account: its keepers name the new next generation.
+      expect(replaced.map((name) => name.replace(/_[0-9A-F]{8}$/, '').replace(/^.*?(database_\w+_password).*$/, '$1')).sort()).toEqual(['database_application_password', 'database_replication_password']);
+      for (const name of replaced) expect(after[name]).toEqual({ generation: String(g + 1) });
+      expect(env(plans[g])).toEqual({ previous: env(plans[g - 1]).current, current: env(plans[g - 1]).next, next: expect.any(String) });
+      // The new next password is the replaced slot, which held the oldest password.
+      expect(env(plans[g]).next).toBe(env(plans[g - 1]).previous);
+      expect(replaced).toContain(env(plans[g]).next);
+      expect(Object.values(env(plans[g])).every((name) => name !== undefined && name.includes('database_application_password'))).toBe(true);
+    }
   });
 
   it('synthesizing the same config twice plans the same deliveries', () => {

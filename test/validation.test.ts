@@ -64,6 +64,8 @@ describe('fabric validation', () => {
     ['an advert interval VRRPv3 cannot carry', threeNodeSpec({ highAvailability: { advertIntervalSeconds: 0.005 } }), /highAvailability.advertIntervalSeconds: advert interval 0.005 s is outside VRRPv3's range/],
     ['a private key in place of a public one', threeNodeSpec({ sshAuthorizedKeys: ['-----BEGIN OPENSSH PRIVATE KEY-----'] }), /sshAuthorizedKeys\[0\]: this is a private key, not a public one/],
     ['a database pair of three', threeNodeSpec({ database: { vip: '198.51.100.20', members: ['node1', 'node2', 'node3'] } }), /database.members: the database cluster has 3 node\(s\) \[node1, node2, node3\]\. Fix: name exactly two appliances/],
+    ['a negative password generation', threeNodeSpec({ database: { vip: '198.51.100.20', passwordGeneration: -1 } }), /database.passwordGeneration: password generation -1 is not a whole number from 0 to 1000000\. Fix: give the generation the fabric runs at, raised by one for each rotation/],
+    ['a fractional password generation', threeNodeSpec({ database: { vip: '198.51.100.20', passwordGeneration: 1.5 } }), /database.passwordGeneration: password generation 1.5 is not a whole number/],
     ['a database VIP equal to the fabric VIP', threeNodeSpec({ database: { vip: '198.51.100.10' } }), /database.vip: database VIP '198.51.100.10' equals the fabric VIP\. Fix: give every VIP its own address/],
     ['a database VIP equal to a node', threeNodeSpec({ database: { vip: '198.51.100.13' } }), /database.vip: database VIP '198.51.100.13' equals the address of appliance 'node3'/],
     ['a database VIP outside its network', threeNodeSpec({ database: { vip: '203.0.113.20' } }), /database.vip: database VIP '203.0.113.20' is outside the management network 198.51.100.0\/24/],

@@ -27,6 +27,14 @@ export function build(spec: FabricSpec, context: BuildContext, problems: Problem
   if (!isDnsLabel(databaseName.replace(/_/g, '-'))) {
     problems.add('database.databaseName', `database name '${db.databaseName}' is not a plain identifier`, "use lower-case letters, digits and '_'");
   }
+  const passwordGeneration = db.passwordGeneration ?? D.DEFAULT_DATABASE_PASSWORD_GENERATION;
+  if (!Number.isInteger(passwordGeneration) || passwordGeneration < 0 || passwordGeneration > D.MAX_DATABASE_PASSWORD_GENERATION) {
+    problems.add(
+      'database.passwordGeneration',
+      `password generation ${JSON.stringify(db.passwordGeneration)} is not a whole number from 0 to ${D.MAX_DATABASE_PASSWORD_GENERATION}`,
+      'give the generation the fabric runs at, raised by one for each rotation (0 for a new fabric)',
+    );
+  }
   const port = db.port ?? D.DEFAULT_DATABASE_PORT;
   context.ports.claim('database.port', port);
   context.members.set('database', members);
@@ -42,6 +50,7 @@ export function build(spec: FabricSpec, context: BuildContext, problems: Problem
       databaseName,
       replicationUser: 'fabric_repl',
       applicationUser: 'fabric_app',
+      passwordGeneration,
       dedicated: !members.some((m) => context.members.get('application-server')!.includes(m)),
     }),
   };

@@ -6,7 +6,7 @@ import { nodeByName } from '../../model/fabric-model';
 import { FabricSpec } from '../../model/fabric-spec';
 import { RunningDatabase } from '../harness/database';
 import { nowMs, pollUntil } from '../harness/exec';
-import { databaseTlsSecrets, namespaceFabricSpec, renderFabric, RenderedFabric } from '../harness/render';
+import { databaseTlsSecrets, namespaceFabricSpec, renderFabric, RenderedFabric, rotatedDatabasePasswords } from '../harness/render';
 import { runningFabric } from './fabric-fixture';
 
 const FABRIC_OPTIONS = { database: true };
@@ -109,6 +109,49 @@ describe('a running fabric with the database cluster: replication, promotion, re
     // The application still writes through the VIP after both changes.
     expect(db.clientQuery(`INSERT INTO failover (marker, written_on) VALUES ('${marker}-accounts', @@hostname); SELECT @@hostname`).rows).toBe(primary);
   }, 120_000);
+
+  it('rotates both passwords with a bundle (passwordGeneration raised), in either node order, without stopping the application or replication', async () => {
+    const h = fabric.harness();
+    const spec = namespaceFabricSpec(FABRIC_OPTIONS);
+    const generation0 = fabric.rendered().secrets;
+    const generation1 = rotatedDatabasePasswords(generation0);
+    const generation2 = rotatedDatabasePasswords(generation1);
+    const stranger = 'NotAFabricPassword0';
+    const logins = () => ({
+      g0: db.loginWith(generation0.databaseApplicationPassword!).ok,
+      g1: db.loginWith(generation1.databaseApplicationPassword!).ok,
+      g2: db.loginWith(generation2.databaseApplicationPassword!).ok,
+      g3: db.loginWith(generation2.databaseApplicationPasswordNext!).ok,
+      stranger: db.loginWith(stranger).ok,
+    });
+    // Generation 0 accepts its previous, current and next password, which is generation 1's current one.
+    expect(logins()).toEqual({ g0: true, g1: true, g2: false, g3: false, stranger: false });
+    // The primary first, then the standby; the next rotation the other way round.
+    for (const [secrets, order, accepted] of [
+      [generation1, [primary, standby], { g0: true, g1: true, g2: true, g3: false, stranger: false }],
+      [generation2, [standby, primary], { g0: false, g1: true, g2: true, g3: true, stranger: false }],
+    ] as const) {
+      const rendered = renderFabric(spec, secrets);
+      for (const node of order) {
+        const r = await h.applyBundle(node, rendered.bundles[node]);
+        expect({ node, code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ node, code: 0, stderr: '' });
+        // Between the two nodes' changes the application's current and new password both work.
+        expect({ node, current: db.loginWith(secrets.databaseApplicationPasswordPrevious!).ok, next: db.loginWith(secrets.databaseApplicationPassword!).ok }).toEqual({ node, current: true, next: true });
+      }
+      expect(logins()).toEqual(accepted);
+      db.useApplicationPassword(secrets.databaseApplicationPassword!);
+      // The standby reconnects with the password it now has: generation 0's is refused after the second rotation.
+      await db.nodeQuery(standby, 'STOP SLAVE; START SLAVE');
+      const write = db.clientQuery(`INSERT INTO failover (marker, written_on) VALUES ('${marker}-rotated', @@hostname); SELECT @@hostname`);
+      expect(write.rows).toBe(primary);
+      const seen = await pollUntil(async () => {
+        const rows = (await db.nodeQuery(standby, `SELECT COUNT(*) FROM ${db.model.databaseName}.failover WHERE marker = '${marker}-rotated'`)).rows;
+        return (await db.replicating(standby)) && rows !== '0' ? rows : undefined;
+      }, 15_000, 250);
+      expect({ seen: seen !== undefined, replica: await db.replicaStatus(standby).then((s) => s.Last_IO_Error ?? '') }).toEqual({ seen: true, replica: '' });
+    }
+    expect(db.hookLog(standby).some((l) => l.includes('uses the current password now'))).toBe(true);
+  }, 180_000);
 
   it('moves the database VIP to the promoted standby when the primary database stops, and takes writes there', async () => {
     const h = fabric.harness();

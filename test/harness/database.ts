@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DatabaseClusterModel } from '../../model/fabric-model';
 import { pollUntil, run } from './exec';
@@ -31,7 +31,12 @@ export class RunningDatabase {
     this.credentials = path.join(h.dir, 'database-client.cnf');
     this.caFile = path.join(h.dir, 'database-ca.pem');
     writeFileSync(this.caFile, Buffer.from(rendered.secrets.databaseCaCertificatePemBase64!, 'base64'));
-    writeFileSync(this.credentials, `[client]\nuser=${this.model.applicationUser}\npassword=${rendered.secrets.databaseApplicationPassword}\n`, { mode: 0o600 });
+    this.useApplicationPassword(rendered.secrets.databaseApplicationPassword!);
+  }
+
+  /** The password clientQuery logs in with from now on (after a rotation, the new current one). */
+  useApplicationPassword(password: string): void {
+    writeFileSync(this.credentials, `[client]\nuser=${this.model.applicationUser}\npassword=${password}\n`, { mode: 0o600 });
   }
 
   /** The fabric's database CA certificate, as the application servers have it. */
@@ -54,6 +59,26 @@ export class RunningDatabase {
       `--connect-timeout=${connectTimeoutSeconds}`, '--batch', '--skip-column-names', this.model.databaseName, '-e', sql,
     ], { timeoutMs: (connectTimeoutSeconds + 10) * 1000 });
     return { ok: r.status === 0, rows: r.stdout.trim(), error: r.stderr.trim() };
+  }
+
+  /**
+   * Whether the application user logs in through the database VIP with
+   * `password` (verified TLS, as an application server would). The password
+   * goes through a 0600 option file, removed afterwards.
+   */
+  loginWith(password: string): QueryResult {
+    const file = path.join(this.h.dir, `database-login-${process.pid}.cnf`);
+    writeFileSync(file, `[client]\nuser=${this.model.applicationUser}\npassword=${password}\n`, { mode: 0o600 });
+    try {
+      const r = run('ip', [
+        'netns', 'exec', this.h.clientNs,
+        'mariadb', `--defaults-extra-file=${file}`, `--ssl-ca=${this.caFile}`, '--ssl-verify-server-cert', `--host=${this.vip}`, `--port=${this.model.port}`,
+        '--connect-timeout=1', '--batch', '--skip-column-names', this.model.databaseName, '-e', 'SELECT CURRENT_USER()',
+      ], { timeoutMs: 11_000 });
+      return { ok: r.status === 0, rows: r.stdout.trim(), error: r.stderr.trim() };
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
 
   /** A query on one node's own server over its socket, as root. */

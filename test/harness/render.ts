@@ -115,6 +115,23 @@ export interface RenderedFabric extends FabricInput {
 }
 
 /**
+ * The secrets after one raise of database.passwordGeneration, as the plan's
+ * password slots give them: the current passwords become the previous ones,
+ * the next ones current, and each account gets a new next one.
+ */
+export function rotatedDatabasePasswords(secrets: FabricSecrets): FabricSecrets {
+  return {
+    ...secrets,
+    databaseReplicationPasswordPrevious: secrets.databaseReplicationPassword,
+    databaseReplicationPassword: secrets.databaseReplicationPasswordNext,
+    databaseReplicationPasswordNext: randomBytes(12).toString('hex'),
+    databaseApplicationPasswordPrevious: secrets.databaseApplicationPassword,
+    databaseApplicationPassword: secrets.databaseApplicationPasswordNext,
+    databaseApplicationPasswordNext: randomBytes(12).toString('hex'),
+  };
+}
+
+/**
  * Renders every node's cloud-init exactly as a deployment would, with a real
  * certificate and a random stats password; or with the secrets of an earlier
  * rendering, as a later deployment of the same fabric would (its Terraform
@@ -128,8 +145,12 @@ export function renderFabric(spec: FabricSpec, earlierSecrets?: FabricSecrets): 
     ...(model.cassandra ? { cassandraAdminPassword: randomBytes(12).toString('hex') } : {}),
     ...(model.database
       ? {
+          databaseReplicationPasswordPrevious: randomBytes(12).toString('hex'),
           databaseReplicationPassword: randomBytes(12).toString('hex'),
+          databaseReplicationPasswordNext: randomBytes(12).toString('hex'),
+          databaseApplicationPasswordPrevious: randomBytes(12).toString('hex'),
           databaseApplicationPassword: randomBytes(12).toString('hex'),
+          databaseApplicationPasswordNext: randomBytes(12).toString('hex'),
           ...databaseTlsSecrets(databaseServerAddresses(model, model.database)),
         }
       : {}),

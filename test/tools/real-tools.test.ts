@@ -85,6 +85,10 @@ function randomNodes(): NodeUnderTest[] {
         tlsBundlePemBase64: certBase64,
         databaseReplicationPassword: 'ToolCheckOnlyReplication0',
         databaseApplicationPassword: 'ToolCheckOnlyApplication0',
+        databaseReplicationPasswordPrevious: 'ToolCheckOnlyReplicationPrevious0',
+        databaseReplicationPasswordNext: 'ToolCheckOnlyReplicationNext0',
+        databaseApplicationPasswordPrevious: 'ToolCheckOnlyApplicationPrevious0',
+        databaseApplicationPasswordNext: 'ToolCheckOnlyApplicationNext0',
         cassandraAdminPassword: 'ToolCheckOnlyCassandra0',
         ...databaseTls,
       });
