@@ -36,7 +36,7 @@ import { VmControlRequest, VmControlServer } from './lib/vm-control';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** The day-2 result ids, in the order the steps run. */
-export const DAY2_IDS = ['day2-boot', 'day2-grow', 'day2-shrink', 'day2-setting', 'day2-bad-bundle', 'day2-replace-app', 'day2-replace-db'];
+export const DAY2_IDS = ['day2-boot', 'day2-grow', 'day2-shrink', 'day2-setting', 'day2-bad-bundle', 'day2-replace-app', 'day2-replace-db', 'day2-rotate-db-passwords'];
 
 const BOOT_TIMEOUT_MS = 20 * 60 * 1000;
 /** One terraform apply: booting a VM under TCG takes minutes, each node's push under a minute. */
@@ -473,6 +473,20 @@ export async function runDay2(ctx: Day2Context): Promise<Day2Fabric> {
       });
     });
 
+    // Writes through the database VIP as the application does: from an application server that is no database node, with
+    // the credentials its client env holds at that moment.
+    const dbWriter = model.database ? model.applicationServers.members.find((n) => !model.database!.members.includes(n)) : undefined;
+    const dbTable = `${model.database?.databaseName}.day2`;
+    const dbWrite = async (marker: string) => {
+      if (!dbWriter) throw new Error('no application server outside the database pair writes to the database');
+      const r = await guest(dbWriter).exec(
+        `bash -c '. ${DATABASE_CLIENT_ENV} && mariadb --defaults-extra-file=<(printf "[client]\\nuser=%s\\npassword=%s\\n" "$DB_USER" "$DB_PASSWORD") --ssl-ca="$DB_SSL_CA" --ssl-verify-server-cert -h "$DB_HOST" -P "$DB_PORT" --connect-timeout=2 -e "CREATE TABLE IF NOT EXISTS ${dbTable} (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO ${dbTable} (marker) VALUES (\\"${marker}\\")"' 2>&1`,
+        30000,
+      );
+      return { ok: r.exitcode === 0, out: r.stdout.trim() };
+    };
+    const rows = async (node: string, marker: string) => (await guest(node).exec(`mariadb --batch --skip-column-names -e "SELECT COUNT(*) FROM ${dbTable} WHERE marker = '${marker}'" 2>&1`, 20000)).stdout.trim();
+
     // --- The database standby is replaced: the new VM seeds itself from the primary and replicates.
     await scenario('day2-replace-db', 'replace the database standby', async () => {
       const db = model.database;
@@ -481,17 +495,7 @@ export async function runDay2(ctx: Day2Context): Promise<Day2Fabric> {
       const [primary] = await holders(db.vrrp.vip);
       const victim = db.members.find((n) => n !== primary)!;
       if (!primary || !markers[victim]) throw new Error(`no database primary found, or no replacement marker for ${victim}`);
-      // Writes through the database VIP as the application does: from an application server that is no database node, with its own credentials.
-      const writer = model.applicationServers.members.find((n) => !db.members.includes(n))!;
-      const table = `${db.databaseName}.day2`;
-      const dbWrite = async (marker: string) => {
-        const r = await guest(writer).exec(
-          `bash -c '. ${DATABASE_CLIENT_ENV} && mariadb --defaults-extra-file=<(printf "[client]\\nuser=%s\\npassword=%s\\n" "$DB_USER" "$DB_PASSWORD") --ssl-ca="$DB_SSL_CA" --ssl-verify-server-cert -h "$DB_HOST" -P "$DB_PORT" --connect-timeout=2 -e "CREATE TABLE IF NOT EXISTS ${table} (id INT AUTO_INCREMENT PRIMARY KEY, marker VARCHAR(64)); INSERT INTO ${table} (marker) VALUES (\\"${marker}\\")"' 2>&1`,
-          30000,
-        );
-        return { ok: r.exitcode === 0, out: r.stdout.trim() };
-      };
-      const rows = async (node: string, marker: string) => (await guest(node).exec(`mariadb --batch --skip-column-names -e "SELECT COUNT(*) FROM ${table} WHERE marker = '${marker}'" 2>&1`, 20000)).stdout.trim();
+      const writer = dbWriter;
       const before = await dbWrite('before-replace');
       if (!before.ok) throw new Error(`a write through ${db.vrrp.vip} from ${writer} failed before the replacement: ${before.out}`);
       // The step is about the replacement, not about the failover of a fabric VIP holder (issue 11 measures those): the
@@ -528,6 +532,65 @@ export async function runDay2(ctx: Day2Context): Promise<Day2Fabric> {
         detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; ${victim} ${replicating !== undefined ? `replicates, with the row written before, ${replicating.toFixed(0)} s after the power-off` : 'does not replicate the row written before'}; its hook: ${seeded.split('\n').map((l) => l.replace(/^.*fabric-database\[\d+\]: /, '')).join(' / ') || 'no seed logged'}; a write through ${db.vrrp.vip} from ${writer} afterwards ${after.ok ? `succeeded${reached !== undefined ? ` and reached ${victim}` : ` but did not reach ${victim}`}` : `failed: ${after.out}`}; database VIP on ${holderAfter ?? 'nobody'} (was ${primary}); ${victim} read_only=${readOnly}; ${vipFrom ? `the fabric VIP was moved from ${vipFrom} to ${otherBalancer} before the stream (HAProxy stopped on ${vipFrom} until it moved); ` : ''}${streamText(f)}`,
         ...figuresOf(f),
         measured: { ...figuresOf(f).measured, agents: agentLines(run) },
+      });
+    });
+
+    // --- The database passwords rotate (passwordGeneration raised by one): no request and no write fails meanwhile.
+    await scenario('day2-rotate-db-passwords', 'rotate the database passwords', async () => {
+      const db = model.database;
+      if (!db || !dbWriter) throw new Error('the fabric has no database cluster, or no application server outside it');
+      prepare((f) => ({ ...withCookie(NEW_COOKIE)(f), database: { ...f.database!, passwordGeneration: (f.database?.passwordGeneration ?? 0) + 1 } }));
+      const servers = [...model.applicationServers.members];
+      const unit = `${model.applicationServers.service.name}.service`;
+      // What changes on each application server: its client env (by hash: no password printed) and its service's start.
+      const state = async (node: string) => ({
+        env: (await read(node, `sha256sum ${DATABASE_CLIENT_ENV}`)).split(' ')[0],
+        started: (await read(node, `systemctl show -p ActiveEnterTimestampMonotonic --value ${unit}`)).trim(),
+      });
+      const before = Object.fromEntries(await Promise.all(servers.map(async (n) => [n, await state(n)] as const)));
+      const [primary] = await holders(db.vrrp.vip);
+      const standbyDb = db.members.find((n) => n !== primary);
+      if (!primary || !standbyDb) throw new Error('no database primary holds the database VIP');
+      const since = Math.floor(Date.now() / 1000) - 5;
+      // A write through the database VIP every second while the apply runs, each with the writer's client env of that moment.
+      let writing = true;
+      const writeFailures: string[] = [];
+      let writes = 0;
+      const writerLoop = (async () => {
+        for (let i = 0; writing && i < APPLY_TIMEOUT_MS / 1000; i++) {
+          const w = await dbWrite(`rotation-${i}`);
+          writes++;
+          if (!w.ok) writeFailures.push(w.out.slice(0, 200));
+          await sleep(1000);
+        }
+      })();
+      let f: Awaited<ReturnType<typeof underStream<TerraformRun>>>;
+      try {
+        f = await underStream(() => tf!.apply());
+      } finally {
+        writing = false;
+        await writerLoop;
+      }
+      const run = f.result;
+      const after = Object.fromEntries(await Promise.all(servers.map(async (n) => [n, await state(n)] as const)));
+      const envChanged = servers.filter((n) => after[n].env !== before[n].env);
+      const restarted = servers.filter((n) => after[n].started !== before[n].started);
+      const switched = (await read(standbyDb, `journalctl --no-pager --since @${since} -t fabric-database | grep -c 'uses the current password now' || true`)).trim() !== '0';
+      const slave = (await read(standbyDb, 'mariadb -e "SHOW SLAVE STATUS\\G"'));
+      const replicating = /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave);
+      const last = await dbWrite('after-rotation');
+      const reached = last.ok ? await waitFor(async () => (await rows(standbyDb, 'after-rotation')) === '1', 60000, 1000) : undefined;
+      const ok =
+        run.code === 0 && envChanged.length === servers.length && restarted.length === servers.length && switched && replicating && last.ok && reached !== undefined &&
+        writes > 0 && writeFailures.length === 0 && f.failed === 0 && f.total > 0 && f.vipMoves === 0;
+      record({
+        id: 'day2-rotate-db-passwords',
+        scenario: `raise database.passwordGeneration: every account takes the next password, ${servers.join(', ')} restart their application with it one at a time, the standby ${standbyDb} replicates with it`,
+        outcome: ok ? 'pass' : 'fail',
+        seconds: run.seconds,
+        detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; client env changed on [${envChanged.join(', ')}] of [${servers.join(', ')}], application restarted on [${restarted.join(', ')}]; ${standbyDb}'s replication ${switched ? 'moved to the current password' : 'did NOT move to the current password'} and ${replicating ? 'runs' : 'does NOT run'}; ${writeFailures.length} of ${writes} writes through ${db.vrrp.vip} from ${dbWriter} failed during the apply${writeFailures.length ? ` (${writeFailures.slice(0, 3).join(' / ')})` : ''}; a write afterwards ${last.ok ? `succeeded${reached !== undefined ? ` and reached ${standbyDb}` : ` but did not reach ${standbyDb}`}` : `failed: ${last.out}`}; ${streamText(f)}`,
+        ...figuresOf(f),
+        measured: { ...figuresOf(f).measured, writes, write_failures: writeFailures, agents: agentLines(run) },
       });
     });
   } finally {

@@ -88,10 +88,11 @@ export class StandInValues {
   valuesOf(names: Iterable<string>, plan: Json): Record<string, string> {
     const out: Record<string, string> = {};
     for (const name of names) {
-      let value = this.values.get(name);
+      const key = this.keyOf(name, plan);
+      let value = this.values.get(key);
       if (value === undefined) {
         value = this.make(name, plan);
-        this.values.set(name, value);
+        this.values.set(key, value);
       }
       out[name] = value;
     }
@@ -101,6 +102,17 @@ export class StandInValues {
   /** The value of an already made stand-in (e.g. a node's SSH host key, to pin it). */
   valueOf(name: string): string | undefined {
     return this.values.get(name);
+  }
+
+  /**
+   * What a stand-in's value stays the same for: its name, and for a
+   * `random_password` also its `keepers`, whose change makes the provider
+   * generate a new one (a raised database.passwordGeneration).
+   */
+  private keyOf(name: string, plan: Json): string {
+    const [type, resource] = name.split('__');
+    const keepers = type === 'random_password' ? plan.resource?.random_password?.[resource]?.keepers : undefined;
+    return keepers === undefined ? name : `${name}#${JSON.stringify(keepers)}`;
   }
 
   private make(name: string, plan: Json): string {
