@@ -57,6 +57,12 @@ describe('an appliance image on vSphere', () => {
     }
   });
 
+  it("keeps an appliance's own template a literal for Terraform (no interpolation)", () => {
+    const p = plan(withImages({ node2: { template: 'tpl-${file("/etc/passwd")}' } }), vsphere());
+    const templates = (Object.values(p.data.vsphere_virtual_machine) as Plan[]).map((t) => t.name).sort();
+    expect(templates).toEqual(['debian12-v1', 'tpl-$${file("/etc/passwd")}']);
+  });
+
   it('rejects a KVM image', () => {
     expect(problemsOf(() => plan(withImages({ node2: { source: DEBIAN_12 } }), vsphere()))).toEqual([
       "stack/Fabric/appliances[1].image: appliance 'node2' names a KVM image (source), but vSphere clones a template. Fix: give { template: 'name of the template VM' }, or leave image out to use vsphere.template",

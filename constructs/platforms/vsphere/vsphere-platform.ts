@@ -16,7 +16,7 @@ import { FabricModel, NodeModel, PlatformTraits } from '../../../model/fabric-mo
 import { shortDigest } from '../../../model/identifiers';
 import { LockedImage } from '../../../model/identity';
 import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from '../platform';
-import { terraformLiterals } from '../../terraform-strings';
+import { escapeForTerraform, terraformLiterals } from '../../terraform-strings';
 
 /** cloud-init's VMware datasource reads these (and their `.encoding`). */
 const GUESTINFO_METADATA = 'guestinfo.metadata';
@@ -130,7 +130,8 @@ export class VspherePlatform implements FabricPlatform {
     // One data source per template in use; the platform's own keeps the id it always had.
     const templates = new Map([[p.template, new DataVsphereVirtualMachine(site, 'template', { name: p.template, datacenterId: datacenter.id })]]);
     const templateOf = (node: NodeModel) => {
-      const name = this.imageOf(model, node).template;
+      // An appliance's own template comes from the model, not the escaped props: it is made a literal here.
+      const name = node.image && 'template' in node.image ? escapeForTerraform(node.image.template) : p.template;
       if (!templates.has(name)) templates.set(name, new DataVsphereVirtualMachine(site, `template_${shortDigest(name)}`, { name, datacenterId: datacenter.id }));
       return templates.get(name)!;
     };
