@@ -56,6 +56,9 @@ describe('the Cassandra authentication set-up script', () => {
         `  *) [ -e '${state('admin')}' ] && [ "$user" = "$(head -n1 '${state('admin')}')" ] && [ "$pass" = "$(tail -n1 '${state('admin')}')" ] || { echo 'AuthenticationFailed' >&2; exit 2; } ;;`,
         'esac',
         `case $in in *'CREATE ROLE IF NOT EXISTS '*) printf '%s\\n%s\\n' "$(sed -n 's/.*CREATE ROLE IF NOT EXISTS \\([a-z_]*\\) .*/\\1/p' <<< "$in")" "$(sed -n "s/.*PASSWORD = '\\([^']*\\)'.*/\\1/p" <<< "$in")" > '${state('admin')}' ;; esac`,
+        // cqlsh's own answer to a SELECT: the rows, then a count line.
+        `case $in in *"FROM system_auth.roles WHERE role = 'cassandra'"*) if [ -e '${state('no-default')}' ]; then printf '\\n role\\n------\\n\\n(0 rows)\\n'; else printf '\\n role\\n-----------\\n cassandra\\n\\n(1 rows)\\n'; fi ;; esac`,
+        `case $in in *'ALTER ROLE cassandra '*) [ ! -e '${state('no-default')}' ] || { echo "InvalidRequest: Error from server: code=2200 [Invalid query] message=\\"cassandra doesn't exist\\"" >&2; exit 2; } ;; esac`,
         `case $in in *'ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false;'*) touch '${state('default-disabled')}' ;; esac`,
         'exit 0',
       ].join('\n'),
@@ -103,5 +106,15 @@ describe('the Cassandra authentication set-up script', () => {
     expect(read('argv.log').trim().split('\n')).toHaveLength(6);
     expect(read('logger.log')).toMatch(/daemon\.err .*in 3 attempts; the default role may still be enabled/);
     expect(readdirSync(path.join(dir, 'run'))).toEqual([]);
+  });
+
+  it('on a cluster whose default role an operator dropped: says so and succeeds at once, without retrying an ALTER ROLE that must fail', () => {
+    writeFileSync(state('up'), '');
+    writeFileSync(state('admin'), `${CASSANDRA_ADMIN_ROLE}\n${password}\n`);
+    writeFileSync(state('no-default'), '');
+    const r = run();
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(read('stdin.log')).not.toContain('ALTER ROLE cassandra');
+    expect(read('logger.log')).toContain('the cluster has no default role cassandra');
   });
 });
