@@ -65,12 +65,17 @@ export function serviceUsers(model: FabricModel, node: NodeModel): string[] {
   return [...new Set(services.map((s) => s.user).filter((u): u is string => u !== undefined && u !== 'root'))].sort();
 }
 
+/** The systemd unit a fabric service runs as. */
+export function serviceUnitName(service: ApplicationService): string {
+  return `${service.name}.service`;
+}
+
 export function applicationServiceFiles(model: FabricModel, node: NodeModel): RenderedFile[] {
   if (!node.roles.includes('application-server')) return [];
   const service = model.applicationServers.service;
   const env = model.database ? [DATABASE_CLIENT_ENV] : [];
   const files: RenderedFile[] = [
-    { path: `/etc/systemd/system/${service.name}.service`, content: renderServiceUnit(model, node, service, 'Application service', node.managementAddress, env), permissions: '0644' },
+    { path: `/etc/systemd/system/${serviceUnitName(service)}`, content: renderServiceUnit(model, node, service, 'Application service', node.managementAddress, env), permissions: '0644' },
   ];
   if (!service.execStart) files.push(demoServiceFile(model, node));
   return files;

@@ -1,4 +1,5 @@
 import { FabricModel, NodeModel } from '../model/fabric-model';
+import { serviceUnitName } from './application-service';
 import { readAsset } from './assets';
 import { FIREWALL_CONFIG } from './firewall';
 import { HAPROXY_ADMIN_SOCKET, HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE, haproxyHealthUrl } from './haproxy';
@@ -44,10 +45,22 @@ export function vrrpSettleSeconds(model: FabricModel, node: NodeModel): number {
  */
 export function readyUrlsOf(model: FabricModel, node: NodeModel): string[] {
   const urls: string[] = [];
-  const service = model.applicationServers.service;
-  if (node.roles.includes('application-server') && service.healthCheck.type === 'http') urls.push(`http://${node.managementAddress}:${service.port}${service.healthCheck.path}`);
+  const application = applicationReadyUrl(model, node);
+  if (application) urls.push(application);
   if (node.roles.includes('load-balancer')) urls.push(haproxyHealthUrl(model));
   return urls;
+}
+
+/** The application service's HTTP health check on the node's own address; undefined on a node that is no application server, or when the check is not HTTP. */
+export function applicationReadyUrl(model: FabricModel, node: NodeModel): string | undefined {
+  const service = model.applicationServers.service;
+  if (!node.roles.includes('application-server') || service.healthCheck.type !== 'http') return undefined;
+  return `http://${node.managementAddress}:${service.port}${service.healthCheck.path}`;
+}
+
+/** The application service's unit on the node, or undefined on a node that is no application server. */
+export function applicationUnitOf(model: FabricModel, node: NodeModel): string | undefined {
+  return node.roles.includes('application-server') ? serviceUnitName(model.applicationServers.service) : undefined;
 }
 
 /**
@@ -87,6 +100,10 @@ export function renderApplyBundleConf(model: FabricModel, node: NodeModel): stri
     `WATCHDOG_UNIT=${WATCHDOG_UNIT}.service`,
     // Empty where there is no database.
     `DATABASE_ACCOUNTS_SCRIPT=${node.roles.includes('database') ? DATABASE_ACCOUNTS_SCRIPT : ''}`,
+    '# The application service the agent restarts when its database client settings change (empty where there is none).',
+    `APPLICATION_UNIT=${applicationUnitOf(model, node) ?? ''}`,
+    '# What must answer HTTP 2xx after that restart (empty where there is no application or its health check is not HTTP: then the unit must stay active).',
+    `APPLICATION_READY_URL=${applicationReadyUrl(model, node) ?? ''}`,
     `RELOAD_TIMEOUT_SECONDS=${RELOAD_TIMEOUT_SECONDS}`,
     '# With --wait-ready, the agent waits until these answer (space-separated) before it configures a new node.',
     `READY_URLS=${readyUrlsOf(model, node).join(' ')}`,

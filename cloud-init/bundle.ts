@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FabricModel, NodeModel } from '../model/fabric-model';
 import { APPLY_BUNDLE_CONF, APPLY_BUNDLE_SCRIPT } from './apply-bundle-agent';
-import { DATABASE_ENV } from './database';
+import { DATABASE_CLIENT_ENV, DATABASE_ENV } from './database';
 import { FIREWALL_CONFIG } from './firewall';
 import { HAPROXY_CONFIG, TLS_BUNDLE_PATH } from './haproxy';
 import { KEEPALIVED_CONFIG } from './keepalived';
@@ -24,7 +24,7 @@ import { WATCHDOG_CONF } from './watchdog';
  */
 
 /** What takes a changed bundle file up on a running node (the agent knows exactly these). */
-export type BundleReload = 'nftables' | 'database-accounts' | 'haproxy' | 'keepalived' | 'fabric-watchdog' | 'none';
+export type BundleReload = 'nftables' | 'database-accounts' | 'application' | 'haproxy' | 'keepalived' | 'fabric-watchdog' | 'none';
 
 /**
  * Every bundle file, with what takes it up and what it depends on. A path not
@@ -45,6 +45,10 @@ const BUNDLE_FILES: ReadonlyMap<string, BundleReload> = new Map<string, BundleRe
   // each database account is for: the accounts script makes the server's accounts match it.
   [DATABASE_ENV, 'database-accounts'],
   [DATABASE_ACCOUNTS_SCRIPT, 'database-accounts'],
+  // The application's database connection, with the password a rotation changes: the service reads
+  // it only when it starts, so the agent restarts it and waits until it serves again. (The database
+  // CA file beside it stays a first-boot file: rotating the CA is another change.)
+  [DATABASE_CLIENT_ENV, 'application'],
   // The agent's own settings (the node's VRRP instances, the health port); it reads the bundle's copy.
   [APPLY_BUNDLE_CONF, 'none'],
   // The monitoring service's command check, which keepalived.conf may name; read at every check.

@@ -302,7 +302,9 @@ export class Fabric extends Construct implements IFabric {
   /**
    * One NodeConfiguration per appliance, in the order a change must reach
    * them: the nodes without a balancer first (a new node is configured once
-   * it serves), then the standby balancers
+   * it serves; a pair's standby before its initial master; the application
+   * servers among them one after the other, since a change of their database
+   * client settings restarts the application service), then the standby balancers
    * (lowest priority first) and the balancer that holds the VIP at start
    * last, so that a bundle failing on a standby stops the apply before the
    * active balancer is touched. Which balancer is active is known only at
@@ -341,6 +343,18 @@ export class Fabric extends Construct implements IFabric {
       const members = instance.members.map((member) => member.node);
       if (instance === m.loadBalancer.vrrp || !members.every((name) => after.has(name))) continue;
       members.forEach((name, i) => after.get(name)!.push(...members.slice(i + 1)));
+    }
+    // A bundle that changes an application server's database client settings restarts its
+    // application service: one application server at a time, so the service never loses every
+    // server at once. Chained in a topological order of the pair edges above, each after the
+    // previous one, so the chain adds no cycle. (Application servers that are balancers are
+    // configured one at a time in the balancer chain below.)
+    const applicationServers = new Set(m.applicationServers.members);
+    let previousServer: string | undefined;
+    for (const name of topologicalOrder(others, after)) {
+      if (!applicationServers.has(name)) continue;
+      if (previousServer !== undefined) after.get(name)!.push(previousServer);
+      previousServer = name;
     }
     const configured = new Map<string, ITerraformDependable>();
     const configure = (name: string, first: ITerraformDependable[], deferWhileHolding?: string): NodeConfiguration => {
@@ -406,6 +420,26 @@ export class Fabric extends Construct implements IFabric {
     const template = this.appliances[0];
     retired.retire(removed, vms.get(template.name)!.resource, template, this.model.configurationDelivery);
   }
+}
+
+/**
+ * `names` in an order in which each comes after every name `after` lists for
+ * it (depth first, otherwise in the given order); throws on a cycle.
+ */
+export function topologicalOrder(names: readonly string[], after: ReadonlyMap<string, readonly string[]>): string[] {
+  const order: string[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, path: readonly string[]): void => {
+    const seen = state.get(name);
+    if (seen === 'done') return;
+    if (seen === 'visiting') throw new Error(`delivery order: a cycle through ${[...path, name].join(' -> ')}`);
+    state.set(name, 'visiting');
+    for (const first of after.get(name) ?? []) visit(first, [...path, name]);
+    state.set(name, 'done');
+    order.push(name);
+  };
+  for (const name of names) visit(name, []);
+  return order;
 }
 
 /** The Terraform variable that holds a fabric's deploy key. */

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { APPLIED_BUNDLE_FILE, APPLY_BUNDLE_ASSET, APPLY_BUNDLE_CONF, APPLY_BUNDLE_SCRIPT, renderApplyBundleConf } from '../cloud-init/apply-bundle-agent';
+import { APPLIED_BUNDLE_FILE, APPLY_BUNDLE_ASSET, APPLY_BUNDLE_CONF, APPLY_BUNDLE_SCRIPT, readyUrlsOf, renderApplyBundleConf } from '../cloud-init/apply-bundle-agent';
 import { assetPath, readAsset } from '../cloud-init/assets';
 import { bundleDirectoryEntries, bundleReloadOf, nodeBundle, sha256Hex, splitNodeFiles } from '../cloud-init/bundle';
 import { NodeCloudInit, renderNodeCloudInit } from '../cloud-init/cloud-config';
 import { FIREWALL_CONFIG } from '../cloud-init/firewall';
 import { HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE, TLS_BUNDLE_PATH } from '../cloud-init/haproxy';
 import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_RELOAD_TIME_FILE } from '../cloud-init/keepalived';
+import { DATABASE_CA_FILE, DATABASE_CLIENT_ENV, DATABASE_ENV } from '../cloud-init/database';
 import { CHECK_SERVICE_SCRIPT, PROBES_LIBRARY } from '../cloud-init/node-paths';
 import { WATCHDOG_CONF } from '../cloud-init/watchdog';
 import { buildFabricModel } from '../model/build-model';
@@ -16,9 +17,9 @@ import { TEST_PLATFORM, TEST_DATABASE_SECRETS, TEST_SECRETS, threeNodeSpec } fro
 const DB_SECRETS = TEST_DATABASE_SECRETS;
 
 /** Every node's cloud-init, by name. */
-function render(spec: FabricSpec): Map<string, NodeCloudInit> {
+function render(spec: FabricSpec, secrets = DB_SECRETS): Map<string, NodeCloudInit> {
   const model = buildFabricModel(spec, TEST_PLATFORM, 'stack/Fabric');
-  return new Map(model.nodes.map((n) => [n.name, renderNodeCloudInit(model, n, DB_SECRETS)]));
+  return new Map(model.nodes.map((n) => [n.name, renderNodeCloudInit(model, n, secrets)]));
 }
 
 const withFourth = (spec: FabricSpec): FabricSpec => ({ ...spec, appliances: [...spec.appliances!, { name: 'node4', managementAddress: '198.51.100.14' }] });
@@ -72,6 +73,29 @@ describe('the configuration bundle: what a running node takes up again', () => {
       // The firewall lets the new application server reach the database.
       expect(changed.sort()).toEqual(['/etc/appliance-fabric/database.env', HAPROXY_CONFIG, FIREWALL_CONFIG]);
       expect(a.get(name)!.identityHash).toBe(b.get(name)!.identityHash);
+    }
+  });
+
+  it('carries the application servers\' database client settings (the password a rotation changes), taken up by restarting the application; the database CA stays a first-boot file', () => {
+    const spec = threeNodeSpec({ database: { vip: '198.51.100.20' } });
+    const cis = render(spec);
+    expect([...cis.keys()]).toEqual(['node1', 'node2', 'node3']);
+    for (const ci of cis.values()) {
+      expect(ci.bundle.files.filter((f) => f.path === DATABASE_CLIENT_ENV).map((f) => [f.reload, f.permissions])).toEqual([['application', '0600']]);
+      expect(ci.bundle.manifest).toMatch(new RegExp(`^file [0-9a-f]{64} 0600 root:root application ${DATABASE_CLIENT_ENV}$`, 'm'));
+      const { firstBoot } = splitNodeFiles(ci.files);
+      expect(firstBoot.map((f) => f.path)).toContain(DATABASE_CA_FILE);
+      expect(firstBoot.map((f) => f.path)).not.toContain(DATABASE_CLIENT_ENV);
+      expect(ci.bundle.files.map((f) => f.path)).not.toContain(DATABASE_CA_FILE);
+      // The client env still holds the application's password, as before.
+      expect(ci.bundle.files.find((f) => f.path === DATABASE_CLIENT_ENV)!.content).toContain(`\nDB_PASSWORD=${DB_SECRETS.databaseApplicationPassword}\n`);
+    }
+    // A new application password changes exactly the client env on node3 (no database there), and database.env beside it on the members.
+    const rotated = render(spec, { ...DB_SECRETS, databaseApplicationPassword: 'TestOnlyApplication1' });
+    for (const [name, ci] of rotated) {
+      const changed = ci.bundle.files.filter((f) => f.content !== cis.get(name)!.bundle.files.find((b) => b.path === f.path)?.content).map((f) => f.path);
+      expect(changed.sort()).toEqual(name === 'node3' ? [DATABASE_CLIENT_ENV] : [DATABASE_CLIENT_ENV, DATABASE_ENV].sort());
+      expect(ci.bundle.hash).not.toBe(cis.get(name)!.bundle.hash);
     }
   });
 
@@ -154,6 +178,30 @@ describe('the bundle agent and the renderers agree', () => {
     // 3 x 0.2 s advert + 2 x 1 s checks, rounded up.
     expect(conf).toContain('VRRP_SETTLE_SECONDS=3\n');
     expect(renderApplyBundleConf(model, model.nodes[2])).toMatch(/^HAPROXY_HEALTH_URL=$/m);
+  });
+
+  it('names the application service and its health URL on an application server, and leaves both empty elsewhere', () => {
+    const app = model.applicationServers.service;
+    for (const node of model.nodes) {
+      const conf = renderApplyBundleConf(model, node);
+      expect(conf).toContain(`\nAPPLICATION_UNIT=${app.name}.service\n`);
+      expect(conf).toContain(`\nAPPLICATION_READY_URL=http://${node.managementAddress}:${app.port}${app.healthCheck.path}\n`);
+      // The same URL --wait-ready waits for.
+      expect(readyUrlsOf(model, node)).toContain(`http://${node.managementAddress}:${app.port}${app.healthCheck.path}`);
+    }
+    const onlyNode3 = buildFabricModel(threeNodeSpec({ applicationServers: { members: ['node3'] } }), TEST_PLATFORM, 'stack/Fabric');
+    const node1 = onlyNode3.nodes.find((n) => n.name === 'node1')!;
+    expect(node1.roles).not.toContain('application-server');
+    const conf = renderApplyBundleConf(onlyNode3, node1);
+    expect(conf).toMatch(/^APPLICATION_UNIT=$/m);
+    expect(conf).toMatch(/^APPLICATION_READY_URL=$/m);
+    expect(renderApplyBundleConf(onlyNode3, onlyNode3.nodes.find((n) => n.name === 'node3')!)).toMatch(/^APPLICATION_UNIT=\S+\.service$/m);
+  });
+
+  it('accepts the reload \'application\' in a manifest and restarts the application after the database accounts and before HAProxy, keepalived and the watchdog', () => {
+    expect(script).toMatch(/\[\[ \$reload =~ \^\(nftables\|database-accounts\|application\|haproxy\|keepalived\|fabric-watchdog\|none\)\$ \]\]/);
+    expect(script).toContain('\norder=(nftables database-accounts application haproxy keepalived fabric-watchdog)\n');
+    expect(script).toContain('    application) restart_application ;;\n');
   });
 
   it('has HAProxy keep its server states across a reload and keepalived announce and schedule its reloads', () => {

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { VsphereProvider, VsphereProviderConfig } from '@cdktf/provider-vsphere/lib/provider';
 import { App, Testing, TerraformStack } from 'cdktf';
-import { Fabric } from '../constructs/fabric';
+import { Fabric, topologicalOrder } from '../constructs/fabric';
 import { LibvirtPlatform } from '../constructs/platforms/libvirt/libvirt-platform';
 import { FabricPlatform } from '../constructs/platforms/platform';
 import { VspherePlatform } from '../constructs/platforms/vsphere/vsphere-platform';
 import { ApplianceSpec, FabricSpec } from '../model/fabric-spec';
 import { threeNodeSpec } from './fixtures';
-import { Plan, testApp, unescapeTerraform } from './synth-helpers';
+import { Plan, synthExamples, testApp, unescapeTerraform } from './synth-helpers';
 
 const DEPLOY_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly operator@example';
 
@@ -130,6 +130,38 @@ function redelivered(before: Plan, after: Plan): string[] {
     .sort();
 }
 
+/** The deliveries `node`'s delivery waits for directly (its depends_on), by node name. */
+function deliveredDirectlyBefore(plan: Plan, node: string): string[] {
+  const all = deliveries(plan);
+  const byAddress = new Map([...all].map(([name, d]) => [d.address, name]));
+  return ((all.get(node)!.resource.depends_on ?? []) as string[]).map((dep) => byAddress.get(dep) ?? dep).sort();
+}
+
+/** A cycle in the plan's depends_on graph (every resource), as addresses, or undefined: Terraform refuses a plan with one. */
+function dependencyCycle(plan: Plan): string[] | undefined {
+  const edges = new Map<string, string[]>();
+  for (const [type, resources] of Object.entries((plan.resource ?? {}) as Record<string, Record<string, Plan>>)) {
+    for (const [name, resource] of Object.entries(resources)) edges.set(`${type}.${name}`, (resource.depends_on ?? []) as string[]);
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (address: string, path: string[]): string[] | undefined => {
+    if (state.get(address) === 'done') return undefined;
+    if (state.get(address) === 'visiting') return [...path, address];
+    state.set(address, 'visiting');
+    for (const dep of edges.get(address) ?? []) {
+      const cycle = visit(dep, [...path, address]);
+      if (cycle) return cycle;
+    }
+    state.set(address, 'done');
+    return undefined;
+  };
+  for (const address of edges.keys()) {
+    const cycle = visit(address, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
 /** Every delivery that `node`'s delivery waits for, directly or not. */
 function configuredBefore(plan: Plan, node: string): Set<string> {
   const byAddress = new Map([...deliveries(plan)].map(([name, d]) => [d.address, name]));
@@ -158,8 +190,8 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
     { what: 'shrink: the fifth appliance removed', spec: fabricSpec(4), redelivered: ['node1', 'node2', 'node3', 'node4'] },
     { what: 'setting: the sticky cookie', spec: fabricSpec(5, { loadBalancer: { members: ['node1', 'node2'], stickyCookieName: 'FABRICID' } }), redelivered: ['node1', 'node2'] },
     { what: 'setting: the watchdog probe interval', spec: fabricSpec(5, { watchdog: { probeIntervalSeconds: 2 } }), redelivered: ['node1', 'node2', 'node3', 'node4', 'node5'] },
-    // The database members take the new passwords (database.env); the application servers' client env is a first-boot file.
-    { what: 'rotation: the database passwords (passwordGeneration raised)', spec: fabricSpec(5, { database: { members: ['node3', 'node4'], vip: '198.51.100.20', passwordGeneration: 1 } }), redelivered: ['node3', 'node4'] },
+    // The database members take the new passwords (database.env), every application server its new client env.
+    { what: 'rotation: the database passwords (passwordGeneration raised)', spec: fabricSpec(5, { database: { members: ['node3', 'node4'], vip: '198.51.100.20', passwordGeneration: 1 } }), redelivered: ['node1', 'node2', 'node3', 'node4', 'node5'] },
     { what: 'setting: the advert interval', spec: fabricSpec(5, { highAvailability: { advertIntervalSeconds: 0.5 } }), redelivered: ['node1', 'node2', 'node3', 'node4'] },
   ];
 
@@ -251,7 +283,27 @@ describe.each(PLATFORMS)('day 2 on $name', (platform) => {
     // The database pair: the primary (node3) after its standby.
     expect(configuredBefore(base, 'node3')).toEqual(new Set(['node4']));
     expect(configuredBefore(base, 'node4')).toEqual(new Set());
-    expect(configuredBefore(base, 'node5')).toEqual(new Set());
+    // The application servers among them one at a time (a changed client env restarts the service): node5 after the pair.
+    expect(configuredBefore(base, 'node5')).toEqual(new Set(['node3', 'node4']));
+    expect(dependencyCycle(base)).toBeUndefined();
+  });
+
+  it('delivers to the application servers that are not balancers one at a time, in an order that keeps each pair\'s standby first, and to the other nodes beside them', () => {
+    // node3..node6 are application servers, node3/node4 the database pair (node3 its initial master).
+    const six = synth(fabricSpec(6), platform);
+    expect(deliveredDirectlyBefore(six, 'node4')).toEqual([]);
+    expect(deliveredDirectlyBefore(six, 'node3')).toEqual(['node4']);
+    expect(deliveredDirectlyBefore(six, 'node5')).toEqual(['node3']);
+    expect(deliveredDirectlyBefore(six, 'node6')).toEqual(['node5']);
+    // The balancers after all of them, as before.
+    expect(configuredBefore(six, 'node2')).toEqual(new Set(['node3', 'node4', 'node5', 'node6']));
+    expect(dependencyCycle(six)).toBeUndefined();
+    // A node that is not an application server is not chained: node5 runs beside the chain node4, node3, node6.
+    const withoutNode5 = synth(fabricSpec(6, { applicationServers: { members: ['node1', 'node2', 'node3', 'node4', 'node6'] } }), platform);
+    expect(deliveredDirectlyBefore(withoutNode5, 'node5')).toEqual([]);
+    expect(deliveredDirectlyBefore(withoutNode5, 'node6')).toEqual(['node3']);
+    expect(deliveredDirectlyBefore(withoutNode5, 'node3')).toEqual(['node4']);
+    expect(dependencyCycle(withoutNode5)).toBeUndefined();
   });
 
   it('whichever balancer holds the VIP at apply time takes the change last: the first one keeps its bundle back while it holds it, and a last step applies it', () => {
@@ -346,6 +398,20 @@ describe.each(PLATFORMS)('shrink on $name: a removed appliance is drained before
   it('has no removed block without delivery (nothing could log in to drain it)', () => {
     synthWithLock(fabricSpec(5, { sshAuthorizedKeys: [] }));
     expect(synthWithLock(fabricSpec(4, { sshAuthorizedKeys: [] })).removed).toBeUndefined();
+  });
+});
+
+describe('the example plans', () => {
+  it('have no dependency cycle', () => {
+    const plans = synthExamples();
+    expect(plans.size).toBeGreaterThan(0);
+    for (const [stack, text] of plans) expect({ stack, cycle: dependencyCycle(JSON.parse(text)) }).toEqual({ stack, cycle: undefined });
+  });
+
+  it('(the cycle check finds one; the delivery order refuses one)', () => {
+    expect(dependencyCycle({ resource: { t: { a: { depends_on: ['t.b'] }, b: { depends_on: ['t.a'] } } } })).toEqual(['t.a', 't.b', 't.a']);
+    expect(topologicalOrder(['a', 'b', 'c'], new Map([['a', ['c']], ['c', ['b']]]))).toEqual(['b', 'c', 'a']);
+    expect(() => topologicalOrder(['a', 'b'], new Map([['a', ['b']], ['b', ['a']]]))).toThrow(/a cycle through a -> b -> a/);
   });
 });
 

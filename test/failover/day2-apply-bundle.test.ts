@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { APPLIED_BUNDLE_FILE } from '../../cloud-init/apply-bundle-agent';
 import { assembleBundle, NodeBundle } from '../../cloud-init/bundle';
+import { DATABASE_CLIENT_ENV } from '../../cloud-init/database';
 import { HAPROXY_CONFIG } from '../../cloud-init/haproxy';
 import { KEEPALIVED_CONFIG } from '../../cloud-init/keepalived';
 import { FabricSpec } from '../../model/fabric-spec';
@@ -347,4 +349,85 @@ describe('day 2: fabric-apply-bundle on a running fabric', () => {
     expect(h.readNodeFile(standby, HAPROXY_CONFIG)).toMatch(/cookie FABRICTEXT /);
     expect(appliedRecord(h, standby)).toContain(r.delivered.hash);
   }, 60_000);
+});
+
+// The application servers' database client env (the password a rotation changes) is a bundle file
+// whose reload is a restart of the application service: on node3, an application server without a
+// database of its own, so its bundle differs in that file alone.
+describe('day 2: a changed database client env restarts the application service', () => {
+  const fabric = runningFabric({ database: true });
+  const figures: StreamFigures[] = [];
+  const applies: string[] = [];
+  const node = 'node3';
+  const spec = namespaceFabricSpec({ database: true });
+  const appUnit = () => `${fabric.rendered().model.applicationServers.service.name}.service`;
+  const healthUrl = () => {
+    const app = fabric.rendered().model.applicationServers.service;
+    return `http://${fabric.harness().node(node).address}:${app.port}${app.healthCheck.path}`;
+  };
+  /** The application answers its health check, asked on the node itself as the agent asks. */
+  const answers = async (h: FabricHarness) => (await h.exec(node, ['curl', '-fsS', '--max-time', '2', '-o', '/dev/null', healthUrl()])).code === 0;
+  /** The environment the application's main process runs with (read here, never printed). */
+  const environOf = async (h: FabricHarness, pid: number) => (await h.exec(node, ['cat', `/proc/${pid}/environ`])).stdout.split('\0');
+  const appliedRecord = (h: FabricHarness) => h.readNodeFile(node, APPLIED_BUNDLE_FILE);
+  /** node3's bundle with a new application password: the rendering of a rotation. */
+  const rotated = (password: string) => renderFabric(spec, { ...fabric.rendered().secrets, databaseApplicationPassword: password }).bundles[node];
+
+  afterAll(() => {
+    if (figures.length) console.log(`application restarts under a GET stream through the VIP:\n${formatFigures(figures)}\n${applies.join('\n')}`);
+    logNotes(fabric.harness());
+  });
+
+  it('a bundle that changes only the client env restarts the application (a new process with the new password) and exits 0 once it answers', async () => {
+    const h = fabric.harness();
+    const password = randomBytes(12).toString('hex');
+    const bundle = rotated(password);
+    const current = fabric.rendered().bundles[node];
+    // Only the client env differs from what the node runs.
+    expect(bundle.files.filter((f) => f.content !== current.files.find((c) => c.path === f.path)?.content).map((f) => [f.path, f.reload])).toEqual([[DATABASE_CLIENT_ENV, 'application']]);
+    const before = await h.unit(node, appUnit());
+    expect(before.state).toBe('active');
+    const { result: r, figures: f } = await underStream(h, `client env changed on ${node}: application restarted`, () => h.applyBundle(node, bundle), { afterMs: 1500 });
+    figures.push(f);
+    applies.push(`client env, ${node}: exit ${r.code} in ${(r.ms / 1000).toFixed(2)} s`);
+    if (r.code !== 0) throw new Error(`${node}: fabric-apply-bundle exited ${r.code}:\n${r.stderr}\n${await h.diagnostics()}`);
+    expect(r.stderr).toMatch(new RegExp(`application service ${appUnit().replace('.', '\\.')} restarted with its new settings .* and answers ${healthUrl()}`));
+    const after = await h.unit(node, appUnit());
+    expect(after.state).toBe('active');
+    expect(after.mainPid).toBeDefined();
+    expect(after.mainPid).not.toBe(before.mainPid);
+    expect(after.lastStart!).toBeGreaterThan(before.lastStart!);
+    expect(await answers(h)).toBe(true);
+    expect((await environOf(h, after.mainPid!)).includes(`DB_PASSWORD=${password}`)).toBe(true);
+    expect(appliedRecord(h)).toContain(`\nbundle ${r.delivered.hash}\n`);
+    expect(appliedRecord(h)).toMatch(/^changed \/etc\/appliance-fabric\/database-client\.env$/m);
+    expect(appliedRecord(h)).toMatch(/^reloaded application$/m);
+    // The balancers still send node3 requests.
+    expect(f.requests).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a client env the application cannot start with is put back: exit 1, the previous env installed, the application answering again', async () => {
+    const h = fabric.harness();
+    const good = rotated(randomBytes(12).toString('hex'));
+    // A Python the service cannot start: the demo application is /usr/bin/python3, which reads PYTHONHOME from its environment.
+    const bad = assembleBundle(node, good.files.map((f) => (f.path === DATABASE_CLIENT_ENV ? { ...f, content: `${f.content}PYTHONHOME=/nonexistent\n` } : f)));
+    const before = { env: h.readNodeFile(node, DATABASE_CLIENT_ENV), record: appliedRecord(h), unit: await h.unit(node, appUnit()), events: (await h.events(node)).length };
+    const { result: r, figures: f } = await underStream(h, `client env the application cannot start with, on ${node}: restored`, () => h.applyBundle(node, bad), { maxMs: 150_000, afterMs: 1500 });
+    figures.push(f);
+    applies.push(`bad client env, ${node}: exit ${r.code} in ${(r.ms / 1000).toFixed(2)} s`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/does not answer .* with HTTP 2xx within 30 s of its restart/);
+    expect(r.stderr).toMatch(/applying bundle [0-9a-f]{64} failed at application; restoring the previous files/);
+    expect(r.stderr).toMatch(/runs its previous configuration again/);
+    // It did start with the bad env, and its Python exited with an error: the service was down in between, for real.
+    const exits = (await h.events(node, before.events)).filter((e) => e.unit === appUnit() && e.kind === 'exit');
+    expect(exits.filter((e) => /^code [1-9]/.test(e.detail ?? '')).length).toBeGreaterThan(0);
+    expect(h.readNodeFile(node, DATABASE_CLIENT_ENV)).toBe(before.env);
+    expect(appliedRecord(h)).toBe(before.record);
+    const after = await h.unit(node, appUnit());
+    expect(after.state).toBe('active');
+    expect(after.mainPid).not.toBe(before.unit.mainPid);
+    expect(await answers(h)).toBe(true);
+    expect((await environOf(h, after.mainPid!)).some((v) => v.startsWith('PYTHONHOME='))).toBe(false);
+  }, 180_000);
 });

@@ -22,7 +22,7 @@ import {
   HARNESS_RUN_DIR, JOURNAL_FILE, loggerShim, ProcessInfo, SupervisorConfig, SupervisorEvent, supervisorMain, SUPERVISOR_SOCKET,
   systemctlShim, UnitStatus, UNIT_PATH,
 } from './supervisor';
-import { loadUnit, MAINPID_PLACEHOLDER, NodeFs, renderedScriptsOfRuncmd, UnitSpec, unitsStartedByRuncmd } from './units';
+import { environmentFileParserSource, loadUnit, MAINPID_PLACEHOLDER, NodeFs, renderedScriptsOfRuncmd, UnitSpec, unitsStartedByRuncmd } from './units';
 
 /**
  * Runs a rendered fabric for real: one network namespace per node, all on
@@ -343,6 +343,7 @@ export class FabricHarness {
       path: UNIT_PATH,
       mainPidPlaceholder: MAINPID_PLACEHOLDER,
       units,
+      environmentFileParser: environmentFileParserSource(),
     };
     writeNodeProgram(path.join(dir, 'supervisor.js'), supervisorMain, cfg);
     writeFileSync(path.join(dir, 'boot.sh'), bootScript(node, input), { mode: 0o755 });

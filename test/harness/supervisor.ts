@@ -33,6 +33,8 @@ export interface SupervisorConfig {
   readonly mainPidPlaceholder: string;
   /** In start order. */
   readonly units: readonly UnitSpec[];
+  /** The body of a function returning units.ts's parseEnvironmentFile (environmentFileParserSource). */
+  readonly environmentFileParser: string;
 }
 
 export type UnitState = 'inactive' | 'active' | 'deactivating' | 'auto-restart' | 'failed';
@@ -161,6 +163,25 @@ export function supervisorMain(cfg: SupervisorConfig): void {
     }
   };
 
+  const parseEnvironmentFile = new Function(cfg.environmentFileParser)() as (text: string) => Record<string, string>;
+  /** As systemd at every start: Environment=, then each EnvironmentFile= read now (an optional one may be missing). */
+  const environmentOf = (spec: UnitSpec): Record<string, string> => {
+    const env: Record<string, string> = { ...spec.unitEnvironment };
+    for (const value of spec.environmentFiles) {
+      const optional = value.startsWith('-');
+      const file = optional ? value.slice(1) : value;
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch {
+        if (optional) continue;
+        throw new Error(`EnvironmentFile ${file} cannot be read`);
+      }
+      Object.assign(env, parseEnvironmentFile(text));
+    }
+    return env;
+  };
+
   const units = new Map<string, Unit>();
   for (const spec of cfg.units) {
     const u: Unit = { spec, state: 'inactive', startTimes: [], starts: 0, stopping: false, settled: Promise.resolve(), settle: () => undefined };
@@ -194,6 +215,14 @@ export function supervisorMain(cfg: SupervisorConfig): void {
       return { code: 1, out: `Job for ${u.spec.name} failed because the start limit was hit (start-limit-hit).` };
     }
     u.startTimes.push(t);
+    let environment: Record<string, string>;
+    try {
+      environment = environmentOf(u.spec);
+    } catch (err) {
+      u.state = 'failed';
+      ev({ kind: 'error', unit: u.spec.name, detail: String(err) });
+      return { code: 1, out: `Job for ${u.spec.name} failed: ${String(err)}` };
+    }
     const log = fs.openSync(`${cfg.logDir}/${u.spec.name}.log`, 'a');
     let child: import('node:child_process').ChildProcess;
     try {
@@ -201,7 +230,7 @@ export function supervisorMain(cfg: SupervisorConfig): void {
         detached: true, // own process group: the unit's "cgroup"
         stdio: ['ignore', log, log],
         cwd: '/',
-        env: { ...u.spec.environment, PATH: cfg.path, LANG: 'C.UTF-8' },
+        env: { ...environment, PATH: cfg.path, LANG: 'C.UTF-8' },
         ...(u.spec.uid !== undefined ? { uid: u.spec.uid, gid: u.spec.gid } : {}),
       });
     } finally {

@@ -12,7 +12,15 @@ import { parse } from 'yaml';
 export interface UnitSpec {
   readonly name: string;
   readonly argv: readonly string[];
+  /** Environment= and EnvironmentFile= as they were when the unit was loaded (ExecStart= is expanded with it). */
   readonly environment: Readonly<Record<string, string>>;
+  /** Environment= alone. */
+  readonly unitEnvironment: Readonly<Record<string, string>>;
+  /**
+   * EnvironmentFile= values as written (a leading `-`: the file may be missing): systemd reads them
+   * at every start, so the supervisor does too (a restart takes a changed file up).
+   */
+  readonly environmentFiles: readonly string[];
   readonly restart: 'no' | 'always' | 'on-failure' | 'on-abnormal' | 'on-abort' | 'on-success' | 'on-watchdog';
   readonly restartSec: number;
   readonly timeoutStopSec: number;
@@ -91,6 +99,11 @@ export function splitWords(line: string): string[] {
   if (quote) throw new Error(`unbalanced quote in '${line}'`);
   if (inWord) words.push(current);
   return words;
+}
+
+/** The source of splitWords and parseEnvironmentFile, for the in-node supervisor (a self-contained program, see node-program.ts). */
+export function environmentFileParserSource(): string {
+  return `${splitWords.toString()}\n${parseEnvironmentFile.toString()}\nreturn parseEnvironmentFile;`;
 }
 
 /** KEY=VALUE lines of an EnvironmentFile (shell-like quoting, comments). */
@@ -238,6 +251,8 @@ export function loadUnit(fs: NodeFs, name: string, ids: (user: string) => { uid:
     name,
     argv,
     environment,
+    unitEnvironment: fromEnvironment,
+    environmentFiles: lists.get('Service.EnvironmentFile') ?? [],
     restart,
     restartSec: single.has('Service.RestartSec') ? parseTimespan(single.get('Service.RestartSec')!) : DEFAULTS.restartSec,
     timeoutStopSec: single.has('Service.TimeoutStopSec') ? parseTimespan(single.get('Service.TimeoutStopSec')!) : DEFAULTS.timeoutStopSec,
