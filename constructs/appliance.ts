@@ -23,14 +23,30 @@ export interface ApplianceProps {
  * once the platform has realized it, the VM.
  */
 export class Appliance extends Construct {
+  /**
+   * Its part of the fabric's model (TypeScript only, like the model).
+   * @jsii ignore
+   */
   readonly model: NodeModel;
-  /** Rendered cloud-init documents (secrets as placeholders): for tests and inspection. */
+  /**
+   * Rendered cloud-init documents (secrets as placeholders): for tests and inspection (TypeScript only).
+   * @jsii ignore
+   */
   readonly cloudInit: NodeCloudInit;
   /** The user-data as a Terraform local, so the plan shows it once, readable, per node. */
   readonly userDataLocal: TerraformLocal;
   private readonly resolveMachineId?: () => string | undefined;
 
-  constructor(scope: Construct, id: string, props: ApplianceProps) {
+  /**
+   * Only a fabric creates its appliances (their props are the model's, which
+   * is not part of the jsii API).
+   * @internal
+   */
+  static _create(scope: Construct, id: string, props: ApplianceProps): Appliance {
+    return new Appliance(scope, id, props);
+  }
+
+  private constructor(scope: Construct, id: string, props: ApplianceProps) {
     super(scope, id);
     this.model = props.node;
     this.cloudInit = props.cloudInit;
@@ -49,7 +65,7 @@ export class Appliance extends Construct {
   get managementAddress(): string {
     return this.model.managementAddress;
   }
-  get roles(): readonly string[] {
-    return this.model.roles;
+  get roles(): string[] {
+    return [...this.model.roles];
   }
 }

@@ -19,10 +19,14 @@ export class ApplicationServerCluster extends FabricCluster {
   ) {
     super(fabric, id);
   }
-  /** Its part of the fabric model; reading it renders the fabric. */
+  /**
+   * Its part of the fabric model; reading it renders the fabric.
+   * @jsii ignore
+   */
   get model(): ApplicationServerClusterModel {
     return this.fabric.model.applicationServers;
   }
+  /** @jsii ignore */
   protected get memberNames(): readonly string[] {
     return this.model.members;
   }

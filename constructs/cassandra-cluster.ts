@@ -20,10 +20,14 @@ export class CassandraCluster extends FabricCluster {
   ) {
     super(fabric, id);
   }
-  /** Its part of the fabric model; reading it renders the fabric. */
+  /**
+   * Its part of the fabric model; reading it renders the fabric.
+   * @jsii ignore
+   */
   get model(): CassandraClusterModel {
     return this.fabric.model.cassandra!;
   }
+  /** @jsii ignore */
   protected get memberNames(): readonly string[] {
     return this.model.members;
   }

@@ -21,10 +21,14 @@ export class DatabaseCluster extends FabricCluster {
   ) {
     super(fabric, id);
   }
-  /** Its part of the fabric model; reading it renders the fabric. */
+  /**
+   * Its part of the fabric model; reading it renders the fabric.
+   * @jsii ignore
+   */
   get model(): DatabaseClusterModel {
     return this.fabric.model.database!;
   }
+  /** @jsii ignore */
   protected get memberNames(): readonly string[] {
     return this.model.members;
   }

@@ -20,7 +20,10 @@ export class DeviceNetwork extends Construct {
   ) {
     super(fabric, id);
   }
-  /** Its part of the fabric model; reading it renders the fabric. */
+  /**
+   * Its part of the fabric model; reading it renders the fabric.
+   * @jsii ignore
+   */
   get model(): DeviceNetworkModel {
     return this.fabric.model.deviceNetwork!;
   }
@@ -29,7 +32,7 @@ export class DeviceNetwork extends Construct {
     return this.model.vrrp?.vip;
   }
   /** The TCP ports devices connect to on the VIP. */
-  get tcpPorts(): readonly number[] {
-    return this.model.tcpPorts;
+  get tcpPorts(): number[] {
+    return [...this.model.tcpPorts];
   }
 }

@@ -12,7 +12,10 @@ export abstract class FabricCluster extends Construct {
     super(fabric, id);
   }
 
-  /** The names of its members, in the model's order. */
+  /**
+   * The names of its members, in the model's order.
+   * @jsii ignore
+   */
   protected abstract get memberNames(): readonly string[];
 
   get members(): Appliance[] {

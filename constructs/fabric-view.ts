@@ -10,8 +10,14 @@ import { Appliance } from './appliance';
  * and reading either renders the fabric at once.
  */
 export interface IFabric extends IConstruct {
-  /** The validated model of the whole fabric. */
+  /**
+   * The validated model of the whole fabric.
+   * @jsii ignore
+   */
   readonly model: FabricModel;
-  /** The appliances of these names, in this order. */
+  /**
+   * The appliances of these names, in this order.
+   * @jsii ignore
+   */
   appliancesNamed(names: readonly string[]): Appliance[];
 }

@@ -21,12 +21,12 @@ import { LoadBalancerCluster } from './load-balancer-cluster';
 import { MonitoringCluster, MonitoringClusterProps } from './monitoring-cluster';
 import { NodeConfiguration } from './node-configuration';
 import { RetiredAppliances } from './retired-appliances';
-import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from './platforms/platform';
+import { ApplianceMachine, ApplianceMachineSpec, IFabricPlatform } from './platforms/platform';
 import { escapeForTerraform, withSecrets } from './terraform-strings';
 
 export interface FabricProps extends FabricSpec {
   /** The hypervisor the appliances run on, e.g. `new VspherePlatform({...})`. */
-  readonly platform: FabricPlatform;
+  readonly platform: IFabricPlatform;
   /**
    * The lock file that records each node's identity and image as last
    * synthesized (one entry per fabric, by construct path; commit it beside
@@ -81,7 +81,7 @@ export class Fabric extends Construct implements IFabric {
   readonly lockFile: string;
   /** The props without the platform and the lock file; the optional clusters are read from the cluster constructs. */
   private readonly spec: FabricSpec;
-  private readonly platform: FabricPlatform;
+  private readonly platform: IFabricPlatform;
   private rendered?: RenderedFabric;
   /** A render that failed after it created constructs cannot run again: every later read throws its error. */
   private renderFailure?: { readonly error: unknown };
@@ -131,7 +131,10 @@ export class Fabric extends Construct implements IFabric {
     return new DeviceNetwork(this, id, props);
   }
 
-  /** The validated, normalized model every part of the fabric is built from; reading it renders the fabric. */
+  /**
+   * The validated, normalized model every part of the fabric is built from; reading it renders the fabric.
+   * @jsii ignore
+   */
   get model(): FabricModel {
     return this.render().model;
   }
@@ -162,6 +165,7 @@ export class Fabric extends Construct implements IFabric {
     return this.clustersOf(MONITORING)[0] as MonitoringCluster;
   }
 
+  /** @jsii ignore */
   appliancesNamed(names: readonly string[]): Appliance[] {
     const all = this.appliances;
     return names.map((n) => all.find((a) => a.name === n)!);
@@ -236,7 +240,7 @@ export class Fabric extends Construct implements IFabric {
       const hostKey = new SshHostKeyConstruct(this, `${node.name}_ssh_host_key`);
       hostKeys.set(node.name, hostKey);
       const cloudInit = renderNodeCloudInit(model, node, secrets.placeholders, hostKey.placeholders);
-      const appliance = new Appliance(this, node.name, {
+      const appliance = Appliance._create(this, node.name, {
         node,
         cloudInit,
         terraformUserData: withSecrets(cloudInit.userData, { ...secrets.placeholders, ...hostKey.placeholders }, { ...secrets.tokens, ...hostKey.tokens }),

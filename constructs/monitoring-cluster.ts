@@ -20,10 +20,14 @@ export class MonitoringCluster extends FabricCluster {
   ) {
     super(fabric, id);
   }
-  /** Its part of the fabric model; reading it renders the fabric. */
+  /**
+   * Its part of the fabric model; reading it renders the fabric.
+   * @jsii ignore
+   */
   get model(): MonitoringClusterModel {
     return this.fabric.model.monitoring;
   }
+  /** @jsii ignore */
   protected get memberNames(): readonly string[] {
     return this.model.members;
   }

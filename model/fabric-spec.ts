@@ -43,8 +43,13 @@ export interface ImageFromTemplate {
   readonly template: string;
 }
 
-/** A base image that Terraform uploads into the KVM host's pool. */
-export interface ImageFromSource {
+/**
+ * An image file that Terraform uploads into a KVM host's pool: what an
+ * appliance's own image (ImageFromSource) and a host's base image
+ * (KvmBaseImageFromSource) share. Each declares its own `name`, with its
+ * default: jsii forbids re-declaring an inherited member.
+ */
+export interface ImageSourceSpec {
   /**
    * qcow2 image with cloud-init (NoCloud), e.g. Debian 12 generic: an
    * http(s) URL (then `sha256` is required) or a path on the machine that
@@ -65,6 +70,10 @@ export interface ImageFromSource {
    * @default - none: a path is uploaded as it is, unchecked (an http(s) URL needs one)
    */
   readonly sha256?: string;
+}
+
+/** A base image that Terraform uploads into the KVM host's pool. */
+export interface ImageFromSource extends ImageSourceSpec {
   /**
    * Name of the base volume created from it in the host's pool. The default
    * names the image by its source, so two images never share a volume.
@@ -312,14 +321,11 @@ export interface WatchdogSpec {
 /** A service the fabric runs and watches: systemd unit, port, health check. */
 /**
  * A service the fabric runs and watches on its nodes: the application (on
- * every application server) or the monitoring service. Each names its own
- * unit and port defaults (ApplicationServiceSpec, MonitoringServiceSpec).
+ * every application server) or the monitoring service. Each declares its own
+ * unit name and port, with its defaults (ApplicationServiceSpec,
+ * MonitoringServiceSpec): jsii forbids re-declaring an inherited member.
  */
 export interface ServiceSpec {
-  /** systemd unit name without `.service`. */
-  readonly name?: string;
-  /** TCP port it listens on, on the node's management address. */
-  readonly port?: number;
   /** Health check used by HAProxy and the watchdog. @default - an `http` check (HealthCheckSpec's defaults) */
   readonly healthCheck?: HealthCheckSpec;
   /**

@@ -10,7 +10,7 @@ import { VsphereProvider, VsphereProviderConfig } from '@cdktf/provider-vsphere/
 import { App, Testing, TerraformStack } from 'cdktf';
 import { Fabric, topologicalOrder } from '../constructs/fabric';
 import { LibvirtPlatform } from '../constructs/platforms/libvirt/libvirt-platform';
-import { FabricPlatform } from '../constructs/platforms/platform';
+import { IFabricPlatform } from '../constructs/platforms/platform';
 import { VspherePlatform } from '../constructs/platforms/vsphere/vsphere-platform';
 import { ApplianceSpec, FabricSpec } from '../model/fabric-spec';
 import { threeNodeSpec } from './fixtures';
@@ -20,7 +20,7 @@ const DEPLOY_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTestsOnly ope
 
 interface PlatformCase {
   readonly name: string;
-  readonly create: () => FabricPlatform;
+  readonly create: () => IFabricPlatform;
   /** The resource types that make up an appliance's VM. */
   readonly vmTypes: readonly string[];
 }

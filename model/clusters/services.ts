@@ -1,7 +1,7 @@
 import * as D from '../defaults';
 import { ProblemCollector } from '../errors';
 import { ApplicationService, HealthCheck } from '../fabric-model';
-import { FabricSpec, ServiceSpec } from '../fabric-spec';
+import { ApplicationServiceSpec, FabricSpec, MonitoringServiceSpec } from '../fabric-spec';
 import { isSystemUserName } from '../identifiers';
 import { BuildContext } from './context';
 
@@ -24,7 +24,7 @@ export function build(spec: FabricSpec, context: BuildContext, problems: Problem
   return { application, monitoring };
 }
 
-function buildService(s: ServiceSpec, where: string, defaults: { name: string; port: number }, problems: ProblemCollector): ApplicationService {
+function buildService(s: ApplicationServiceSpec | MonitoringServiceSpec, where: string, defaults: { name: string; port: number }, problems: ProblemCollector): ApplicationService {
   const name = s.name ?? defaults.name;
   // Not the backslash escapes systemd also takes: they would reach the watchdog's records and scripts.
   if (typeof name !== 'string' || !/^[a-zA-Z0-9:_.-]+$/.test(name) || name.endsWith('.service')) {
@@ -68,7 +68,7 @@ function buildService(s: ServiceSpec, where: string, defaults: { name: string; p
 }
 
 /** The user a service runs as (see ServiceSpec.user); undefined for the built-in service's DynamicUser. */
-function serviceUser(s: ServiceSpec, name: string, where: string, problems: ProblemCollector): string | undefined {
+function serviceUser(s: ApplicationServiceSpec | MonitoringServiceSpec, name: string, where: string, problems: ProblemCollector): string | undefined {
   const fix = "set user to a name of lower-case letters, digits, '_' and '-', starting with a letter, at most 32 characters (or 'root', not recommended)";
   let user: string;
   if (s.user !== undefined) {

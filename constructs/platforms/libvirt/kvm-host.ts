@@ -1,4 +1,4 @@
-import { ImageFromSource, ImageFromVolume } from '../../../model/fabric-spec';
+import { ImageFromVolume, ImageSourceSpec } from '../../../model/fabric-spec';
 
 /**
  * What an operator writes about the KVM hosts a fabric runs on: plain data,
@@ -29,7 +29,7 @@ export const DEFAULT_STORAGE_POOL: KvmStoragePoolProps = { name: 'default' };
 export const DEFAULT_NETWORK_AUTOSTART = true;
 
 /** The base image is uploaded into the host's pool by Terraform. */
-export interface KvmBaseImageFromSource extends ImageFromSource {
+export interface KvmBaseImageFromSource extends ImageSourceSpec {
   /** Name of the base volume created from it in the host's pool. @default - `<fabric name>-base.qcow2` */
   readonly name?: string;
 }

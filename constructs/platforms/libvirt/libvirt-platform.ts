@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { ProblemCollector } from '../../../model/errors';
 import { FabricModel, NodeModel, PlatformTraits } from '../../../model/fabric-model';
 import { LockedImage } from '../../../model/identity';
-import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from '../platform';
+import { ApplianceMachine, ApplianceMachineSpec, IFabricPlatform } from '../platform';
 import { applianceBaseImageOf } from './base-images';
 import { checkApplianceImages, checkImageCache, checkKvmHosts } from './host-checks';
 import { KvmHostProps } from './kvm-host';
@@ -41,7 +41,8 @@ export interface LibvirtPlatformProps {
  * watchdog. libvirt has no DRS, so placement on hosts is decided at synth
  * time and checked to keep HA pairs apart.
  */
-export class LibvirtPlatform implements FabricPlatform {
+export class LibvirtPlatform implements IFabricPlatform {
+  /** @jsii ignore */
   readonly traits: PlatformTraits = {
     kind: 'libvirt',
     watchdogModule: WATCHDOG_MODEL,
@@ -56,6 +57,7 @@ export class LibvirtPlatform implements FabricPlatform {
     this.props = terraformLiterals(props);
   }
 
+  /** @jsii ignore */
   validate(model: FabricModel): void {
     const problems = new ProblemCollector(model.constructPath);
     checkKvmHosts(this.props?.hosts, model, problems);
@@ -65,6 +67,7 @@ export class LibvirtPlatform implements FabricPlatform {
     problems.throwIfAny();
   }
 
+  /** @jsii ignore */
   deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, ApplianceMachine> {
     // Placement is a pure function of the model and the host list: the same here as in validate().
     const problems = new ProblemCollector(model.constructPath);
@@ -85,18 +88,23 @@ export class LibvirtPlatform implements FabricPlatform {
     return vms;
   }
 
+  /** @jsii ignore */
   imageOf(model: FabricModel, node: NodeModel): LockedImage {
     const host = this.props.hosts.find((h) => h.name === node.host)!;
     return applianceBaseImageOf(host, model.name, node.image);
   }
 
+  /** @jsii ignore */
   vmResourcesOf(scope: Construct): TerraformResource[] {
     return [APPLIANCE_RESOURCE_IDS.disk, APPLIANCE_RESOURCE_IDS.cloudInit, APPLIANCE_RESOURCE_IDS.domain]
       .map((id) => scope.node.tryFindChild(id))
       .filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c));
   }
 
-  /** Which host each appliance runs on, by appliance name. */
+  /**
+   * Which host each appliance runs on, by appliance name.
+   * @jsii ignore
+   */
   placement(model: FabricModel): Map<string, string> {
     const problems = new ProblemCollector(model.constructPath);
     const placement = this.place(model, problems);

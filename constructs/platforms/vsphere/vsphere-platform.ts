@@ -15,7 +15,7 @@ import { ProblemCollector } from '../../../model/errors';
 import { FabricModel, NodeModel, PlatformTraits } from '../../../model/fabric-model';
 import { shortDigest } from '../../../model/identifiers';
 import { LockedImage } from '../../../model/identity';
-import { ApplianceMachine, ApplianceMachineSpec, FabricPlatform } from '../platform';
+import { ApplianceMachine, ApplianceMachineSpec, IFabricPlatform } from '../platform';
 import { escapeForTerraform, terraformLiterals } from '../../terraform-strings';
 
 /** cloud-init's VMware datasource reads these (and their `.encoding`). */
@@ -73,7 +73,8 @@ const VM_ID = 'vm';
  * handed over in `guestinfo.*` (cloud-init's VMware datasource), kept apart
  * from the others by a DRS anti-affinity rule.
  */
-export class VspherePlatform implements FabricPlatform {
+export class VspherePlatform implements IFabricPlatform {
+  /** @jsii ignore */
   readonly traits: PlatformTraits = {
     kind: 'vsphere',
     // The Virtual Watchdog Timer is exposed through ACPI WDAT.
@@ -90,6 +91,7 @@ export class VspherePlatform implements FabricPlatform {
     this.props = terraformLiterals(props);
   }
 
+  /** @jsii ignore */
   validate(model: FabricModel): void {
     const problems = new ProblemCollector(model.constructPath);
     for (const key of ['datacenter', 'computeCluster', 'datastore', 'network', 'template'] as const) {
@@ -119,6 +121,7 @@ export class VspherePlatform implements FabricPlatform {
     problems.throwIfAny();
   }
 
+  /** @jsii ignore */
   deploy(scope: Construct, model: FabricModel, machines: ApplianceMachineSpec[]): Map<string, ApplianceMachine> {
     const p = this.props;
     const site = new Construct(scope, 'vsphere');
@@ -217,10 +220,12 @@ export class VspherePlatform implements FabricPlatform {
     return machinesByNode;
   }
 
+  /** @jsii ignore */
   imageOf(_model: FabricModel, node: NodeModel): LockedImage {
     return { template: node.image && 'template' in node.image ? node.image.template : this.props.template };
   }
 
+  /** @jsii ignore */
   vmResourcesOf(scope: Construct): TerraformResource[] {
     return [scope.node.tryFindChild(VM_ID)].filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c));
   }
