@@ -1,5 +1,5 @@
 import { FabricModel, NodeModel } from '../model/fabric-model';
-import { applicationServiceFiles, serviceUsers } from './application-service';
+import { applicationServiceFiles, serviceUnitName, serviceUsers } from './application-service';
 import { applyBundleAgentFiles } from './apply-bundle-agent';
 import { bundleReloadOf, NodeBundle, nodeBundle, sha256Hex } from './bundle';
 import { HaproxySecrets, haproxyFiles } from './haproxy';
@@ -140,8 +140,8 @@ function cassandraPasswordOf(model: FabricModel, secrets: FabricSecrets): string
  */
 function servicesOf(model: FabricModel, node: NodeModel): string[] {
   const units: string[] = [];
-  if (node.roles.includes('application-server')) units.push(`${model.applicationServers.service.name}.service`);
-  if (model.monitoring.members.includes(node.name)) units.push(`${model.monitoring.service.name}.service`);
+  if (node.roles.includes('application-server')) units.push(serviceUnitName(model.applicationServers.service));
+  if (model.monitoring.members.includes(node.name)) units.push(serviceUnitName(model.monitoring.service));
   if (node.roles.includes('database')) units.push(DATABASE_UNIT);
   if (node.roles.includes('load-balancer')) units.push('haproxy.service');
   return units;

@@ -1,6 +1,6 @@
 import { VRRP_SCRIPT_USER } from '../model/defaults';
 import { FabricModel, NodeModel } from '../model/fabric-model';
-import { demoServiceFile, renderServiceUnit } from './application-service';
+import { demoServiceFile, renderServiceUnit, serviceUnitName } from './application-service';
 import { CHECK_SERVICE_SCRIPT } from './node-paths';
 import { ETC_DIR, generatedHeader, RenderedFile } from './rendered-file';
 
@@ -24,7 +24,7 @@ export function monitoringFiles(model: FabricModel, node: NodeModel): RenderedFi
   const service = mon.service;
   const bind = mon.dedicated ? '0.0.0.0' : node.managementAddress;
   const files: RenderedFile[] = [
-    { path: `/etc/systemd/system/${service.name}.service`, content: renderServiceUnit(model, node, service, 'Monitoring service', bind), permissions: '0644' },
+    { path: `/etc/systemd/system/${serviceUnitName(service)}`, content: renderServiceUnit(model, node, service, 'Monitoring service', bind), permissions: '0644' },
   ];
   if (!service.execStart) files.push(demoServiceFile(model, node));
   if (mon.vrrp && service.healthCheck.type === 'command') files.push({ path: MONITORING_CHECK_CONF, content: renderMonitoringCheckConf(model, node), permissions: '0644' });

@@ -1,4 +1,5 @@
 import { ApplicationService, FabricModel, NodeModel } from '../model/fabric-model';
+import { serviceUnitName } from './application-service';
 import { renderAsset } from './assets';
 import { CASSANDRA_UNIT } from './cassandra';
 import { DATABASE_UNIT } from './database';
@@ -77,7 +78,7 @@ function serviceProbe(service: ApplicationService, node: NodeModel): Probe {
   const hc = service.healthCheck;
   const target =
     hc.type === 'http' ? `http://${node.managementAddress}:${service.port}${hc.path}` : hc.type === 'tcp' ? `${node.managementAddress}:${service.port}` : hc.command!;
-  return { name: service.name, unit: `${service.name}.service`, type: hc.type, target };
+  return { name: service.name, unit: serviceUnitName(service), type: hc.type, target };
 }
 
 export function renderWatchdogConf(model: FabricModel, node: NodeModel): string {

@@ -15,6 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { serviceUnitName } from '../cloud-init/application-service';
 import { APPLIED_BUNDLE_FILE, APPLY_BUNDLE_SCRIPT } from '../cloud-init/apply-bundle-agent';
 import { ADMIN_USER } from '../cloud-init/cloud-config';
 import { DATABASE_CLIENT_ENV } from '../cloud-init/database';
@@ -541,7 +542,7 @@ export async function runDay2(ctx: Day2Context): Promise<Day2Fabric> {
       if (!db || !dbWriter) throw new Error('the fabric has no database cluster, or no application server outside it');
       prepare((f) => ({ ...withCookie(NEW_COOKIE)(f), database: { ...f.database!, passwordGeneration: (f.database?.passwordGeneration ?? 0) + 1 } }));
       const servers = [...model.applicationServers.members];
-      const unit = `${model.applicationServers.service.name}.service`;
+      const unit = serviceUnitName(model.applicationServers.service);
       // What changes on each application server: its client env (by hash: no password printed) and its service's start.
       const state = async (node: string) => ({
         env: (await read(node, `sha256sum ${DATABASE_CLIENT_ENV}`)).split(' ')[0],

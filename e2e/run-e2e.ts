@@ -37,6 +37,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { parse } from 'yaml';
+import { serviceUnitName } from '../cloud-init/application-service';
 import { DATABASE_UNIT } from '../cloud-init/database';
 import { haproxyCheckCommand, vrrpStateFile } from '../cloud-init/keepalived';
 import { DATABASE_INELIGIBLE_FILE } from '../cloud-init/node-paths';
@@ -530,7 +531,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         return r.exitcode === 0 && r.stdout.trim() === 'ok';
       };
       const mainPid = async (): Promise<number> => {
-        const r = await victim.exec(`systemctl show --property=MainPID --value ${app.name}.service`);
+        const r = await victim.exec(`systemctl show --property=MainPID --value ${serviceUnitName(app)}`);
         const pid = Number(r.stdout.trim());
         if (r.exitcode !== 0 || !Number.isInteger(pid)) throw new Error(`${victim.spec.name}: systemctl show MainPID exited ${r.exitcode}: ${r.stdout.trim()}`);
         return pid;
@@ -547,7 +548,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       await scenario('app-kill', `killed application service on ${victim.spec.name} restarted`, async () => {
         await waitFor(async () => (await victim.exec('true').catch(() => ({ exitcode: -1 }))).exitcode === 0, 60000, 1000);
         const pid = await mainPid();
-        if (pid <= 0) throw new Error(`${app.name}.service on ${victim.spec.name} has no main process before the kill`);
+        if (pid <= 0) throw new Error(`${serviceUnitName(app)} on ${victim.spec.name} has no main process before the kill`);
         const killed = await victim.exec(`kill -KILL ${pid}`);
         if (killed.exitcode !== 0) throw new Error(`kill -KILL ${pid} on ${victim.spec.name} exited ${killed.exitcode}: ${killed.stdout.trim()}`);
         const { seconds: back, newPid } = await restartedSince(pid, Date.now(), 60000, 200);
@@ -557,11 +558,11 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       // 4b. Hang it instead (SIGSTOP): the process stays, so systemd sees nothing; only the fabric watchdog's probes can tell.
       await scenario('app-hang', `hung application service on ${victim.spec.name} restarted by the watchdog`, async () => {
         const hungPid = await mainPid();
-        if (hungPid <= 0) throw new Error(`${app.name}.service on ${victim.spec.name} has no main process to hang`);
-        const stopped = await victim.exec(`systemctl kill --signal=SIGSTOP ${app.name}.service`);
+        if (hungPid <= 0) throw new Error(`${serviceUnitName(app)} on ${victim.spec.name} has no main process to hang`);
+        const stopped = await victim.exec(`systemctl kill --signal=SIGSTOP ${serviceUnitName(app)}`);
         if (stopped.exitcode !== 0) throw new Error(`systemctl kill --signal=SIGSTOP exited ${stopped.exitcode}: ${stopped.stdout.trim()}`);
         const { seconds: unhung, newPid } = await restartedSince(hungPid, Date.now(), 180000, 500);
-        const logged = await victim.exec(`journalctl --no-pager -t fabric-watchdog | grep -c 'restarting ${app.name}.service' || true`);
+        const logged = await victim.exec(`journalctl --no-pager -t fabric-watchdog | grep -c 'restarting ${serviceUnitName(app)}' || true`);
         const restarts = Number(logged.stdout.trim());
         if (logged.exitcode !== 0 || !Number.isInteger(restarts)) throw new Error(`reading the watchdog's journal failed: ${logged.stdout.trim()}`);
         record({
