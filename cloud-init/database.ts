@@ -6,6 +6,7 @@ import {
   DATABASE_ACCOUNTS_SCRIPT,
   DATABASE_CHECK_ASSET,
   DATABASE_CHECK_SCRIPT,
+  DATABASE_HOOK_LOCK,
   DATABASE_INELIGIBLE_FILE,
   DATABASE_NOTIFY_ASSET,
   DATABASE_NOTIFY_SCRIPT,
@@ -179,6 +180,7 @@ export function renderDatabaseEnv(model: FabricModel, node: NodeModel, db: Datab
     `DB_TLS_CA=${DATABASE_CA_FILE}`,
     `DB_WITNESSES="${witnesses.join(' ')}"`,
     `DB_INELIGIBLE_FILE=${DATABASE_INELIGIBLE_FILE}`,
+    `DB_HOOK_LOCK=${DATABASE_HOOK_LOCK}`,
     '',
   ].join('\n');
 }

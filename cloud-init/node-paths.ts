@@ -17,6 +17,8 @@ export const DATABASE_NOTIFY_SCRIPT = `${LIB_DIR}/${DATABASE_NOTIFY_ASSET}`;
 export const DATABASE_ACCOUNTS_SCRIPT = `${LIB_DIR}/${DATABASE_ACCOUNTS_ASSET}`;
 /** Non-zero while this node must not hold the database VIP. */
 export const DATABASE_INELIGIBLE_FILE = `${RUN_DIR}/database-ineligible`;
+/** The lock the database hooks and the accounts script take turns on (promotion, rejoin, a standby's new replication password). */
+export const DATABASE_HOOK_LOCK = `${RUN_DIR}/database-hook.lock`;
 /** keepalived's logging notify hook. */
 export const NOTIFY_SCRIPT = `${LIB_DIR}/${NOTIFY_ASSET}`;
 /** keepalived's check of a service a VIP follows (HAProxy, the monitoring service), given the check as arguments. */

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseEnv } from '../cloud-init/database';
+import { DATABASE_HOOK_LOCK } from '../cloud-init/node-paths';
 import { buildFabricModel } from '../model/build-model';
 import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
 
@@ -12,8 +13,6 @@ import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
  * on stdin: the passwords must reach the server, and never through argv
  * (which every user on the node sees in ps).
  */
-const HOOK_LOCK = '/run/appliance-fabric/database-hook.lock';
-
 describe('the database bootstrap script', () => {
   const model = buildFabricModel(threeNodeSpec({ database: { vip: '198.51.100.20' } }), TEST_PLATFORM, 'stack/Fabric');
   const db = model.database!;
@@ -50,12 +49,10 @@ describe('the database bootstrap script', () => {
     // Not rotating (the replication account's current password is database.env's), and a primary (no replica status).
     writeFileSync(path.join(dir, 'rotating'), '0\n');
     writeFileSync(path.join(dir, 'replica'), '');
-    writeFileSync(path.join(dir, 'database.env'), renderDatabaseEnv(model, node, db, secrets));
+    // Its lock, on the node under /run, is the test's own.
+    writeFileSync(path.join(dir, 'database.env'), renderDatabaseEnv(model, node, db, secrets).split(DATABASE_HOOK_LOCK).join(path.join(dir, 'hook.lock')));
     // The script sources its settings from a fixed path on the node; here from the test's copy.
-    writeFileSync(
-      path.join(dir, 'bootstrap'),
-      renderDatabaseAccounts(model, node).split(DATABASE_ENV).join(path.join(dir, 'database.env')).split(HOOK_LOCK).join(path.join(dir, 'hook.lock')),
-    );
+    writeFileSync(path.join(dir, 'bootstrap'), renderDatabaseAccounts(model, node).split(DATABASE_ENV).join(path.join(dir, 'database.env')));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
