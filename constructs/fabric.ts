@@ -354,8 +354,9 @@ export class Fabric extends Construct implements IFabric {
     // previous one, so the chain adds no cycle. (Application servers that are balancers are
     // configured one at a time in the balancer chain below.)
     const applicationServers = new Set(m.applicationServers.members);
+    const order = topologicalOrder(others, after);
     let previousServer: string | undefined;
-    for (const name of topologicalOrder(others, after)) {
+    for (const name of order) {
       if (!applicationServers.has(name)) continue;
       if (previousServer !== undefined) after.get(name)!.push(previousServer);
       previousServer = name;
@@ -376,10 +377,9 @@ export class Fabric extends Construct implements IFabric {
       configured.set(name, configuration.resource);
       return configuration;
     };
-    // Priority order is a total order, so standbys-first has no cycle: each pair member after the lower ones.
-    const configureOther = (name: string): ITerraformDependable =>
-      configured.get(name) ?? configure(name, [...new Set(after.get(name))].map(configureOther)).resource;
-    const stage = others.map(configureOther);
+    // In that order every node's predecessors are configured before it (the chain only adds edges back along it).
+    for (const name of order) configure(name, [...new Set(after.get(name))].map((first) => configured.get(first)!));
+    const stage = others.map((name) => configured.get(name)!);
     // Standbys from the lowest priority up, the initial master last. With nopreempt the VIP stays
     // wherever it went, so the first balancer keeps its bundle back if it holds the VIP at apply time,
     // and takes it after the others: the active balancer is configured last either way.
