@@ -99,11 +99,6 @@ export class StandInValues {
     return out;
   }
 
-  /** The value of an already made stand-in (e.g. a node's SSH host key, to pin it). */
-  valueOf(name: string): string | undefined {
-    return this.values.get(name);
-  }
-
   /**
    * What a stand-in's value stays the same for: its name, and for a
    * `random_password` also its `keepers`, whose change makes the provider
