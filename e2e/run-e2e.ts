@@ -37,9 +37,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
 import { parse } from 'yaml';
-import { serviceUnitName } from '../cloud-init/application-service';
 import { DATABASE_UNIT } from '../cloud-init/database';
-import { haproxyCheckCommand, vrrpStateFile } from '../cloud-init/keepalived';
+import { haproxyCheckCommand } from '../cloud-init/keepalived';
 import { DATABASE_INELIGIBLE_FILE } from '../cloud-init/node-paths';
 import { WATCHDOG_UNIT } from '../cloud-init/watchdog';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
@@ -48,26 +47,25 @@ import { FabricModel } from '../model/fabric-model';
 import { FabricSpec } from '../model/fabric-spec';
 import { CONFIG_DIR, PROJECT_ROOT } from '../stacks/main';
 import { readStackConfig } from '../stacks/stack-config';
-import { median as medianOf } from '../test/harness/exec';
 import { DAY2_IDS, runDay2 } from './day2';
 import { judgeCloudInit } from './lib/cloud-init-result';
 import { firstSuccess, sleep, trySh, waitFor } from './lib/host-commands';
 import { measuredCommit } from './lib/measured-commit';
 import { evaluateCloudInitDisks, terraformAvailable } from './lib/plan-evaluation';
-import { describeDisruption, DisruptionSampler, frontendTargets, SamplerSummary } from './lib/disruption-sampler';
+import { describeDisruption, frontendTargets, SamplerSummary } from './lib/disruption-sampler';
 import { applianceVm, KERNEL_COMMAND_LINE, QEMU_CPU, QemuVm, VM_MEMORY_MIB, VmImage } from './lib/qemu-vm';
 import { streamRequests } from './lib/request-stream';
 import { Result, StackResults, differingSettings } from './lib/results';
 import { TestNetwork } from './lib/test-network';
 import { VipMoveWatch } from './lib/vip-watch';
+import { VmFabric } from './lib/vm-fabric';
+import { ScenarioResult } from '../test/scenarios/fabric-under-test';
+import * as shared from '../test/scenarios/fabric-scenarios';
 
 const CLIENT = '198.51.100.100';
 /** The client's address on the device network (kvm-fabric-full's eth3 bridge). */
 const DEVICE_CLIENT = '198.51.100.200';
 const BOOT_TIMEOUT_MS = 20 * 60 * 1000;
-/** Balancing: this many GETs without a cookie, each server within this many of an even share. */
-const BALANCING_REQUESTS = 30;
-const BALANCING_TOLERANCE = 2;
 /**
  * Under TCG on two shared cores every program a guest starts costs 0.3-1 s
  * of CPU (measured: /bin/true 0.34 s, bash 0.47 s, curl 0.97 s, where a
@@ -91,7 +89,7 @@ const VIP_POWEROFF_GOAL_S = 1.5;
 /** Power-offs of the fabric VIP holder at the shipped advert interval (vip-holder-poweroff); each new boot of the returning balancer costs about 2 min. */
 const VIP_POWEROFF_RUNS = 3;
 /** Each request of the probes that time a recovery after a fault, as the disruption samplers' deadline. */
-const AFTER_FAULT_DEADLINE_S = 2;
+const AFTER_FAULT_DEADLINE_S = shared.AFTER_FAULT_DEADLINE_S;
 /** The hypervisor stall of holder-pause: QEMU's default live-migration downtime. */
 const HOLDER_PAUSE_MS = 300;
 /** What /sys/class/watchdog/watchdog0/identity says when the i6300esb driver drives the device. */
@@ -292,14 +290,12 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
     const dbVip: string | undefined = outputs.Fabric_database_vip;
     const monitoringAddress: string = outputs.Fabric_monitoring_address;
     const deviceVip: string | undefined = outputs.Fabric_device_vip;
-    const addresses: Record<string, string> = outputs.Fabric_node_addresses;
     const passwordIn = (variables: Record<string, string>) => Object.entries(variables).find(([k]) => k.includes('database_application_password'))?.[1];
     let appPassword = passwordIn(evaluation.variables);
     // The database CA the nodes got: the client verifies the server with it, as an application server does.
     const databaseCaIn = (variables: Record<string, string>) => Object.entries(variables).find(([k]) => k.includes('database_ca_certificate') && k.endsWith('__cert_pem'))?.[1];
     let databaseCa = databaseCaIn(evaluation.variables);
-    // Roles from the fabric's model (not guessed from the user-data's text).
-    const appServers = [...model.applicationServers.members];
+    // Roles come from the fabric's model (not guessed from the user-data's text).
     // Dedicated monitoring nodes (not the balancers) answer on a VIP of their own.
     const dedicatedMonitoring = model.monitoring.dedicated && model.monitoring.vrrp !== undefined;
     const monitoringNodes = dedicatedMonitoring ? [...model.monitoring.members] : [];
@@ -380,39 +376,21 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       }
 
       // --- The probes. Each asks for positive evidence.
+      // The fabric as the shared scenarios (test/scenarios) see it: the same definitions run in the namespace tier.
+      const fabric = new VmFabric(model, () => vms, network, { targets: E2E_SAMPLER.targets(model), intervalMs: E2E_SAMPLER.intervalMs }, deviceNet !== undefined);
       /** GET with -f: an HTTP error is a failure; the body names the node that answered. */
-      const get = async (url: string, timeoutS = 1) => {
-        const t0 = Date.now();
-        const r = await network.tryNsAsync((timeoutS + 2) * 1000, 'curl', '-sfk', '--max-time', String(timeoutS), url);
-        return { ok: r.ok, body: r.out.trim(), seconds: (Date.now() - t0) / 1000 };
-      };
+      const get = (url: string, timeoutS = 1) => shared.clientGet(fabric, url, timeoutS);
       /** The fabric VIP answers with the name of an application server that is running. */
-      const vipAnswer = async (timeoutS = 1) => {
-        const r = await get(`https://${vip}/`, timeoutS);
-        const node = r.ok && appServers.includes(r.body) && vmNamed(r.body)?.running ? r.body : undefined;
-        return { ...r, node };
-      };
+      const vipAnswer = (timeoutS = 1) => shared.fabricAnswer(fabric, timeoutS);
       const vipAnswers = async () => (await vipAnswer()).node !== undefined;
       /**
        * After a fault, a new request starts every 100 ms with its own deadline
        * (firstSuccess), as the disruption samplers do: the first answer is when a
        * client could have been served again, not when one attempt's timeout ran out.
        */
-      const vipServes = async () => (await vipAnswer(AFTER_FAULT_DEADLINE_S)).node !== undefined;
-      /** Each running guest's IPv4 addresses, asked inside it; a guest that cannot answer throws. */
-      const addressesInGuests = async (): Promise<{ vm: QemuVm; addresses: string }[]> => {
-        const running = vms.filter((v) => v.running);
-        return Promise.all(
-          running.map(async (vm) => {
-            const r = await vm.exec('ip -4 -o addr show', 20000);
-            if (r.exitcode !== 0) throw new Error(`${vm.spec.name}: ip addr exited ${r.exitcode}`);
-            return { vm, addresses: r.stdout };
-          }),
-        );
-      };
-      const holdersIn = (guests: { vm: QemuVm; addresses: string }[], address: string) => guests.filter((g) => g.addresses.includes(` ${address}/`)).map((g) => g.vm);
+      const vipServes = () => shared.fabricServes(fabric);
       /** Who holds `address`, asked inside every running guest. */
-      const holdersOf = async (address: string): Promise<QemuVm[]> => holdersIn(await addressesInGuests(), address);
+      const holdersOf = async (address: string): Promise<QemuVm[]> => (await fabric.holders(address)).map((name) => vmNamed(name)!);
       const soleHolder = async (address: string, what: string): Promise<QemuVm> => {
         const holders = await holdersOf(address);
         if (holders.length !== 1) throw new Error(`${what} ${address} held by [${holders.map((h) => h.spec.name).join(', ')}], not by exactly one node`);
@@ -428,72 +406,33 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         }
       };
 
+      /** A shared scenario's result as this tier's result: it passes when it found no problem. */
+      const recordShared = (r: ScenarioResult) =>
+        record({
+          id: r.id,
+          scenario: r.title,
+          outcome: r.problems.length === 0 ? 'pass' : 'fail',
+          seconds: r.seconds,
+          detail: r.problems.length ? `${r.problems.join('; ')}; ${r.detail}` : r.detail,
+          ...(r.total !== undefined ? { total: r.total, failed: r.failed, max_latency_s: r.max_latency_s } : r.failed !== undefined ? { failed: r.failed } : {}),
+          ...(r.measured ? { measured: r.measured } : {}),
+        });
+      /** Runs a shared scenario (test/scenarios/fabric-scenarios.ts) and records what it found. */
+      const sharedScenario = (id: string, title: string, run: () => Promise<ScenarioResult | ScenarioResult[]>) =>
+        scenario(id, title, async () => {
+          for (const r of [await run()].flat()) recordShared(r);
+        });
+
       const vipUp = await waitFor(vipAnswers, 180000, 500);
       const firstAnswer = await vipAnswer();
       record({ id: 'vip-after-boot', scenario: 'fabric VIP answers after boot', outcome: vipUp !== undefined && firstAnswer.node ? 'pass' : 'fail', seconds: (Date.now() - bootStart) / 1000, detail: `https://${vip}/ from the client: HTTP 200 from ${firstAnswer.node ?? `nobody (${firstAnswer.body.slice(0, 80) || 'no answer'})`}` });
       if (vipUp === undefined) await printGuestState(vms, model);
 
-      // 1. Balancing over every application server (no cookie: round robin). Every server is in
-      // rotation first (each has answered once), then every request must be answered and the
-      // shares must be even.
-      await scenario('balancing', 'balancing over every application server', async () => {
-        const seen = new Set<string>();
-        await waitFor(async () => {
-          const a = await vipAnswer(2);
-          if (a.node) seen.add(a.node);
-          return appServers.every((n) => seen.has(n));
-        }, 60000, 200);
-        const served = new Map<string, number>();
-        let failed = 0;
-        let maxLatency = 0;
-        for (let i = 0; i < BALANCING_REQUESTS; i++) {
-          const a = await get(`https://${vip}/`, 2);
-          maxLatency = Math.max(maxLatency, a.seconds);
-          if (a.ok && appServers.includes(a.body)) served.set(a.body, (served.get(a.body) ?? 0) + 1);
-          else failed++;
-        }
-        const share = BALANCING_REQUESTS / appServers.length;
-        const even = appServers.every((n) => Math.abs((served.get(n) ?? 0) - share) <= BALANCING_TOLERANCE);
-        record({
-          id: 'balancing',
-          scenario: 'balancing over every application server',
-          outcome: failed === 0 && even ? 'pass' : 'fail',
-          detail: `${appServers.map((n) => `${n}:${served.get(n) ?? 0}`).join(' ')} of ${BALANCING_REQUESTS} GETs (each within ±${BALANCING_TOLERANCE} of ${share.toFixed(1)} required)`,
-          total: BALANCING_REQUESTS,
-          failed,
-          max_latency_s: maxLatency,
-        });
-      });
+      // 1. Balancing over every application server (no cookie: round robin): shared with the namespace tier.
+      await sharedScenario('balancing', 'balancing over every application server', () => shared.balancing(fabric, { requests: 30, tolerance: 2 }));
 
-      // 2. The host firewall: loaded on every node, it drops what the client may not reach (an
-      // application server's own port: only the balancers), and lets an operator network in (the
-      // client is in the management network, the default adminCidrs: a balancer's stats port).
-      await scenario('firewall', 'every node drops what the client may not reach', async () => {
-        const tables = await Promise.all(
-          vms.filter((v) => v.running).map(async (vm) => {
-            const r = await vm.exec('nft list table inet appliance_fabric', 20000).catch((e) => ({ exitcode: -1, stdout: String(e) }));
-            return { node: vm.spec.name, loaded: r.exitcode === 0 && /policy drop;/.test(r.stdout) };
-          }),
-        );
-        /** A TCP connect from the client, bounded to 2 s: 0 connected, 124 no answer (dropped), other refused. */
-        const connect = async (host: string, port: number) => {
-          const r = await network.tryNsAsync(8000, 'bash', '-c', `timeout 2 bash -c 'exec 3<> /dev/tcp/${host}/${port}' 2> /dev/null; echo "rc=$?"`);
-          const rc = /rc=(\d+)/.exec(r.out)?.[1];
-          return rc === '0' ? 'connected' : rc === '124' ? 'no answer' : `refused (${rc ?? r.out.trim()})`;
-        };
-        const appOnly = model.applicationServers.members.find((n) => !model.loadBalancer.members.includes(n)) ?? model.applicationServers.members[0];
-        const appPort = model.applicationServers.service.port;
-        const balancer = model.loadBalancer.members[0];
-        const dropped = await connect(addresses[appOnly], appPort);
-        const stats = await connect(addresses[balancer], model.loadBalancer.statsPort);
-        const ok = tables.every((t) => t.loaded) && dropped === 'no answer' && stats === 'connected';
-        record({
-          id: 'firewall',
-          scenario: 'every node drops what the client may not reach',
-          outcome: ok ? 'pass' : 'fail',
-          detail: `ruleset loaded with input policy drop on ${tables.filter((t) => t.loaded).map((t) => t.node).join(', ') || 'no node'}${tables.some((t) => !t.loaded) ? ` (missing on ${tables.filter((t) => !t.loaded).map((t) => t.node).join(', ')})` : ''}; the client to ${appOnly}:${appPort} (balancers only): ${dropped}; to ${balancer}:${model.loadBalancer.statsPort} (operator networks): ${stats}`,
-        });
-      });
+      // 2. The host firewall, loaded on every node: shared with the namespace tier.
+      await sharedScenario('firewall', 'every node drops what the client may not reach', () => shared.firewall(fabric));
 
       // Dedicated monitoring nodes answer on their own VIP; devices reach the device VIP on eth3.
       const monitoringAnswer = async () => {
@@ -512,7 +451,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           record({ id: 'monitoring-vip', scenario: 'monitoring VIP answers from a monitoring node', outcome: up !== undefined && by ? 'pass' : 'fail', seconds: up, detail: `http://${monitoringAddress}:${monitoringPort}/ answered by ${by ?? 'nobody'}` });
         });
       }
-      const pingDevice = async (deadlineS = 1) => deviceVip !== undefined && (await network.tryNsAsync((deadlineS + 3) * 1000, 'ping', '-c', '1', '-W', String(deadlineS), '-I', network.deviceBridge, deviceVip)).ok;
+      const pingDevice = (deadlineS = 1) => shared.deviceAnswers(fabric, deadlineS);
       const deviceServes = () => pingDevice(AFTER_FAULT_DEADLINE_S);
       if (deviceVip) {
         await scenario('device-vip', 'device VIP answers on the device network', async () => {
@@ -523,95 +462,23 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       }
 
       // 4. Kill the application service inside a VM: systemd brings it back, with a new main PID.
-      const app = model.applicationServers.service;
-      const victim = vmNamed(appServers[appServers.length - 1])!;
-      // Asked on the node itself: the firewall lets only the balancers reach the service from outside.
-      const healthz = async () => {
-        const r = await victim.exec(`curl -fsS --max-time 1 http://${addresses[victim.spec.name]}:${app.port}/healthz`, 10000).catch(() => ({ exitcode: -1, stdout: '' }));
-        return r.exitcode === 0 && r.stdout.trim() === 'ok';
-      };
-      const mainPid = async (): Promise<number> => {
-        const r = await victim.exec(`systemctl show --property=MainPID --value ${serviceUnitName(app)}`);
-        const pid = Number(r.stdout.trim());
-        if (r.exitcode !== 0 || !Number.isInteger(pid)) throw new Error(`${victim.spec.name}: systemctl show MainPID exited ${r.exitcode}: ${r.stdout.trim()}`);
-        return pid;
-      };
-      /** Waits until the service runs under a main PID other than `old` and /healthz answers: seconds since `since`, or undefined. */
-      const restartedSince = async (old: number, since: number, timeoutMs: number, pollMs: number) => {
-        let newPid = 0;
-        const seconds = await waitFor(async () => {
-          newPid = await mainPid().catch(() => 0);
-          return newPid > 0 && newPid !== old && (await healthz());
-        }, timeoutMs, pollMs, since);
-        return { seconds, newPid };
-      };
-      await scenario('app-kill', `killed application service on ${victim.spec.name} restarted`, async () => {
-        await waitFor(async () => (await victim.exec('true').catch(() => ({ exitcode: -1 }))).exitcode === 0, 60000, 1000);
-        const pid = await mainPid();
-        if (pid <= 0) throw new Error(`${serviceUnitName(app)} on ${victim.spec.name} has no main process before the kill`);
-        const killed = await victim.exec(`kill -KILL ${pid}`);
-        if (killed.exitcode !== 0) throw new Error(`kill -KILL ${pid} on ${victim.spec.name} exited ${killed.exitcode}: ${killed.stdout.trim()}`);
-        const { seconds: back, newPid } = await restartedSince(pid, Date.now(), 60000, 200);
-        record({ id: 'app-kill', scenario: `killed application service on ${victim.spec.name} restarted`, outcome: back === undefined ? 'fail' : 'pass', seconds: back, detail: `kill -KILL of main PID ${pid} inside the VM (guest agent); /healthz answers on the node with main PID ${newPid || 'none'}` });
-      });
-
       // 4b. Hang it instead (SIGSTOP): the process stays, so systemd sees nothing; only the fabric watchdog's probes can tell.
-      await scenario('app-hang', `hung application service on ${victim.spec.name} restarted by the watchdog`, async () => {
-        const hungPid = await mainPid();
-        if (hungPid <= 0) throw new Error(`${serviceUnitName(app)} on ${victim.spec.name} has no main process to hang`);
-        const stopped = await victim.exec(`systemctl kill --signal=SIGSTOP ${serviceUnitName(app)}`);
-        if (stopped.exitcode !== 0) throw new Error(`systemctl kill --signal=SIGSTOP exited ${stopped.exitcode}: ${stopped.stdout.trim()}`);
-        const { seconds: unhung, newPid } = await restartedSince(hungPid, Date.now(), 180000, 500);
-        const logged = await victim.exec(`journalctl --no-pager -t fabric-watchdog | grep -c 'restarting ${serviceUnitName(app)}' || true`);
-        const restarts = Number(logged.stdout.trim());
-        if (logged.exitcode !== 0 || !Number.isInteger(restarts)) throw new Error(`reading the watchdog's journal failed: ${logged.stdout.trim()}`);
-        record({
-          id: 'app-hang',
-          scenario: `hung application service on ${victim.spec.name} restarted by the watchdog`,
-          outcome: unhung !== undefined && restarts > 0 ? 'pass' : 'fail',
-          seconds: unhung,
-          detail: `SIGSTOP inside the VM; answers again with main PID ${newPid || 'none'} (was ${hungPid}); watchdog restarts logged: ${restarts} (probes every ${EMULATED_GUEST_TUNING.probeIntervalSeconds} s)`,
-        });
-      });
+      // Both shared with the namespace tier; the same node also loses power under load below (app-poweroff).
+      const victim = vmNamed(shared.serviceFaultNode(fabric))!;
+      await sharedScenario('app-kill', `killed application service on ${victim.spec.name} restarted`, () => shared.applicationKilled(fabric, victim.spec.name));
+      await sharedScenario('app-hang', `hung application service on ${victim.spec.name} restarted by the watchdog`, () => shared.applicationHung(fabric, victim.spec.name));
 
       // --- Faults of the VIP holder itself, each timed from the client with the shared disruption
       // sampler and the VIP's moves (each new MAC the client learns for it is a move).
-      const sampleFrontends = () => new DisruptionSampler(['ip', 'netns', 'exec', network.namespace], { targets: E2E_SAMPLER.targets(model), intervalMs: E2E_SAMPLER.intervalMs, durationMs: 120000 });
+      const sampleFrontends = () => fabric.sampler(120000);
       /** The longest outage any sampler saw (its disruption), in seconds: what a client lived through. */
       const longestDisruption = (d: readonly SamplerSummary[]) => (d.length ? Math.max(...d.map((x) => x.disruptionS)) : undefined);
-      const nodeModel = (vm: QemuVm) => model.nodes.find((n) => n.name === vm.spec.name)!;
       /** The units that make `vm` a working member of the fabric again after it returns. */
-      const unitsOf = (vm: QemuVm) => ['keepalived', ...(nodeModel(vm).roles.includes('load-balancer') ? ['haproxy'] : []), ...(appServers.includes(vm.spec.name) ? [app.name] : [])];
+      const unitsOf = (vm: QemuVm) => shared.memberUnits(fabric, vm.spec.name);
 
       // 6. A 0.3 s hypervisor stall of the VIP holder (its QEMU stopped): shorter than the master-down
-      // interval, so the VIP must stay where it is and no sample may fail.
-      await scenario('holder-pause', 'VIP holder stalled for 0.3 s', async () => {
-        const holder = await soleHolder(vip, 'fabric VIP');
-        const watch = new VipMoveWatch(network.namespace, vip);
-        watch.start();
-        const sampler = sampleFrontends();
-        let stood = 0;
-        let disruption: SamplerSummary[];
-        let moves: ReturnType<VipMoveWatch['stop']>;
-        try {
-          await sleep(3000);
-          stood = await holder.pause(HOLDER_PAUSE_MS);
-          await sleep(8000);
-        } finally {
-          disruption = await sampler.stop();
-          moves = watch.stop();
-        }
-        const after = await holdersOf(vip);
-        const failed = disruption.reduce((n, d) => n + d.failed, 0);
-        record({
-          id: 'holder-pause',
-          scenario: `QEMU of VIP holder ${holder.spec.name} stopped for ${HOLDER_PAUSE_MS} ms`,
-          outcome: moves.moves === 0 && after.length === 1 && after[0] === holder && failed === 0 && disruption.length > 0 ? 'pass' : 'fail',
-          detail: `stood ${stood} ms (SIGSTOP/SIGCONT of QEMU); VIP moves ${moves.moves}; held by [${after.map((h) => h.spec.name).join(', ')}] after; ${describeDisruption(disruption)}`,
-          failed,
-          measured: { pause_ms: stood, vip_moves: moves.moves, disruption },
-        });
-      });
+      // interval, so the VIP must stay where it is and no sample may fail. Shared with the namespace tier.
+      await sharedScenario('holder-pause', 'VIP holder stalled for 0.3 s', () => shared.holderPause(fabric, HOLDER_PAUSE_MS));
 
       // 7. HAProxy SIGKILLed on the VIP holder: keepalived's vrrp_track_process (the real one, which the
       // namespace tier cannot run) moves the VIP to the other balancer, and systemd restarts HAProxy.
@@ -722,8 +589,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           moves = watch.stop();
         }
         const vips = [['fabric', vip], ...(dbVip ? [['database', dbVip]] : []), ...(deviceVip ? [['device', deviceVip]] : []), ...(dedicatedMonitoring ? [['monitoring', monitoringAddress]] : [])] as [string, string][];
-        const guests = await addressesInGuests();
-        const held = vips.map(([what, address]) => [what, holdersIn(guests, address).map((h) => h.spec.name)] as const);
+        const held = await Promise.all(vips.map(async ([what, address]) => [what, await fabric.holders(address)] as const));
         const fabricHolders = held[0][1];
         const databaseOk = !model.database?.members.includes(holder.spec.name) || database !== '';
         const ok =
@@ -841,48 +707,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         record({ id: 'vip-holder-poweroff', scenario: `power off fabric VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined && by ? 'pass' : 'fail', seconds, detail: `HTTP 200 from ${by ?? 'nobody'}, measured from the client from the power-off, a new request every 100 ms (${AFTER_FAULT_DEADLINE_S} s each)` });
       const recordMonitoringBack = (holder: QemuVm, seconds: number | undefined, by: string | undefined, same: string) =>
         record({ id: 'monitoring-vip-poweroff', scenario: `power off monitoring VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined && by !== undefined && by !== holder.spec.name ? 'pass' : 'fail', seconds, detail: `answered by ${by ?? 'nobody'}, a new request every 100 ms (${AFTER_FAULT_DEADLINE_S} s each) from the power-off` });
-      const recordDeviceBack = (holder: QemuVm, seconds: number | undefined, same: string) =>
-        record({ id: 'device-vip-poweroff', scenario: `power off device VIP holder ${holder.spec.name}${same}`, outcome: seconds !== undefined ? 'pass' : 'fail', seconds, detail: `ping on the eth3 bridge, a new one every 100 ms (${AFTER_FAULT_DEADLINE_S} s each) from the power-off` });
-
-      /** One power-off of the fabric VIP holder, times from the power-off. */
-      interface VipPoweroffRun {
-        holder: string;
-        /** The first answer from a running application server through the VIP. */
-        answered_s?: number;
-        answered_by?: string;
-        /** The client saw the VIP's new MAC (the new holder's gratuitous ARP). */
-        vip_moved_s?: number;
-        vip_moves: number;
-        held_after: string[];
-      }
-      /** Every run answered through one new holder after exactly one move; the median is recorded against the goal, not required. */
-      const recordVipPoweroffRuns = (first: QemuVm, runs: VipPoweroffRun[], wanted: number) => {
-        const answered = runs.map((r) => r.answered_s).filter((s): s is number => s !== undefined);
-        const whole = runs.length === wanted && answered.length === wanted;
-        const clean = runs.every((r) => r.answered_by !== undefined && r.vip_moves === 1 && r.held_after.length === 1 && r.held_after[0] !== r.holder);
-        const median = answered.length ? medianOf(answered) : undefined;
-        const max = answered.length ? Math.max(...answered) : undefined;
-        const each = runs.map((r) => `${r.holder} off: VIP moved after ${r.vip_moved_s?.toFixed(2) ?? '-'} s (moves ${r.vip_moves}), HTTP 200 from ${r.answered_by ?? 'nobody'} after ${r.answered_s?.toFixed(2) ?? '-'} s, held by [${r.held_after.join(', ')}]`);
-        record({
-          id: 'vip-holder-poweroff',
-          scenario: `power off fabric VIP holder ${first.spec.name}${wanted > 1 ? `, then the new holder, ${wanted} times in all (the old one back as standby in between)` : ''}`,
-          outcome: whole && clean ? 'pass' : 'fail',
-          seconds: median,
-          detail:
-            `${wanted > 1 ? `median ${median?.toFixed(2) ?? '-'} s, max ${max?.toFixed(2) ?? '-'} s over ${answered.length} of ${wanted} runs (goal: median <= ${VIP_POWEROFF_GOAL_S} s: ${median !== undefined && median <= VIP_POWEROFF_GOAL_S ? 'met' : 'missed'}); ` : ''}` +
-            `${each.join('; ')}; measured from the client from the power-off, a new request every 100 ms (${AFTER_FAULT_DEADLINE_S} s each)`,
-          measured: { runs, median_s: median, max_s: max, goal_median_s: VIP_POWEROFF_GOAL_S },
-        });
-      };
-      /** Powers `vm` on again and waits until it has rejoined as the standby of `instance` (its notify hook recorded BACKUP) with its daemons up. */
-      const returnAsStandby = async (vm: QemuVm, instance: string) => {
-        vm.powerOn();
-        const units = unitsOf(vm);
-        const up = await waitFor(async () => (await vm.exec(`systemctl is-active --quiet ${units.join(' ')} && grep -q ' BACKUP ' ${vrrpStateFile(instance)}`, 10000).catch(() => ({ exitcode: -1 }))).exitcode === 0, 300000, 2000);
-        if (up === undefined) throw new Error(`${vm.spec.name} did not come back as the standby of ${instance} within 300 s (${units.join(', ')} active and BACKUP in ${vrrpStateFile(instance)})`);
-        // The balancers' health checks see its application server up again before the next fault.
-        await sleep(5000);
-      };
+      const recordDeviceBack = (holder: QemuVm, seconds: number | undefined, same: string) => recordShared(shared.deviceVipBack(holder.spec.name, seconds, same));
 
       // 5. Power off the database primary: the standby is promoted and takes writes through the database VIP.
       if (dbVip) {
@@ -950,13 +775,8 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
         });
       }
 
-      // Every VIP held by exactly one node, the returned one included.
-      await scenario('one-vip-holder', 'every VIP held by exactly one node', async () => {
-        const vips = [['fabric', vip], ...(dbVip ? [['database', dbVip]] : []), ...(dedicatedMonitoring ? [['monitoring', monitoringAddress]] : []), ...(deviceVip ? [['device', deviceVip]] : [])] as [string, string][];
-        const guests = await addressesInGuests();
-        const held = vips.map(([what, address]) => [what, holdersIn(guests, address).map((h) => h.spec.name)] as const);
-        record({ id: 'one-vip-holder', scenario: 'every VIP held by exactly one node', outcome: held.every(([, h]) => h.length === 1) ? 'pass' : 'fail', detail: held.map(([what, h]) => `${what} [${h.join(', ')}]`).join('; ') });
-      });
+      // Every VIP held by exactly one node, the returned one included: shared with the namespace tier.
+      await sharedScenario('one-vip-holder', 'every VIP held by exactly one node', () => shared.oneHolderPerVip(fabric));
 
       // 2. Power off the fabric VIP holder (unless that already happened with the database primary).
       // At the shipped advert interval this is done VIP_POWEROFF_RUNS times, the powered-off balancer
@@ -964,47 +784,10 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       // median. Each run also times the move itself (the new holder's gratuitous ARP reaching the
       // client), so that keepalived's part and HAProxy's part of the outage are told apart.
       if (!results.has('vip-holder-poweroff')) {
-        await scenario('vip-holder-poweroff', 'power off the fabric VIP holder', async () => {
-          const runs: VipPoweroffRun[] = [];
-          const shippedAdvert = !(differences.fabric as { setting: string }[]).some((d) => d.setting === 'advertIntervalSeconds');
-          const wanted = shippedAdvert ? VIP_POWEROFF_RUNS : 1;
-          let returning: QemuVm | undefined;
-          let first: QemuVm | undefined;
-          while (runs.length < wanted) {
-            if (returning) await returnAsStandby(returning, model.loadBalancer.vrrp.name);
-            const holder = await soleHolder(vip, 'fabric VIP');
-            first ??= holder;
-            const withDevice = deviceVip !== undefined && !results.has('device-vip-poweroff');
-            if (withDevice && (await soleHolder(deviceVip, 'device VIP')) !== holder) throw new Error('the device VIP is not on the fabric VIP holder');
-            const watch = new VipMoveWatch(network.namespace, vip);
-            watch.start();
-            let moves: ReturnType<VipMoveWatch['stop']>;
-            const offAt = Date.now();
-            let vipBack: number | undefined;
-            try {
-              await holder.powerOff();
-              let deviceBack: number | undefined;
-              [vipBack, deviceBack] = await Promise.all([firstSuccess(vipServes, 60000, 100, offAt), withDevice ? firstSuccess(deviceServes, 60000, 100, offAt) : Promise.resolve(undefined)]);
-              if (withDevice) recordDeviceBack(holder, deviceBack, ' (the same power-off as the fabric VIP holder)');
-              // A second move (a flap, or the old holder's ghost) would show within the next adverts.
-              await sleep(2000);
-            } finally {
-              moves = watch.stop();
-            }
-            const after = (await holdersOf(vip)).map((h) => h.spec.name);
-            runs.push({
-              holder: holder.spec.name,
-              answered_s: vipBack,
-              answered_by: vipBack !== undefined ? (await vipAnswer()).node : undefined,
-              vip_moved_s: moves.movedAt.length ? (moves.movedAt[0] - offAt) / 1000 : undefined,
-              vip_moves: moves.moves,
-              held_after: after,
-            });
-            returning = holder;
-            if (vipBack === undefined || moves.moves !== 1 || after.length !== 1 || after[0] === holder.spec.name) break;
-          }
-          recordVipPoweroffRuns(first!, runs, wanted);
-        });
+        const shippedAdvert = !(differences.fabric as { setting: string }[]).some((d) => d.setting === 'advertIntervalSeconds');
+        await sharedScenario('vip-holder-poweroff', 'power off the fabric VIP holder', () =>
+          shared.vipHolderPowerOff(fabric, { runs: shippedAdvert ? VIP_POWEROFF_RUNS : 1, goalMedianS: VIP_POWEROFF_GOAL_S, timeDeviceVip: deviceVip !== undefined && !results.has('device-vip-poweroff') }),
+        );
       }
       // The monitoring VIP's own power-off, when its holder was not the database primary.
       if (dedicatedMonitoring && !results.has('monitoring-vip-poweroff')) {

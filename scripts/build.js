@@ -30,6 +30,13 @@ const TSCONFIG = path.join(ROOT, 'tsconfig.json');
 const SYNTH_ENTRY = path.join(ROOT, 'dist', 'stacks', 'main.js');
 /** Beside main.js, so that its own way of finding the project root holds. */
 const SYNTH_BUNDLE = path.join(ROOT, 'dist', 'stacks', 'main.bundle.js');
+/**
+ * Directories outside tsconfig.json's "include" that tsc compiles anyway
+ * because included code imports them: the bench runs the namespace harness,
+ * and the e2e and the harness tests share the scenarios. A change there must
+ * rebuild too.
+ */
+const IMPORTED_FROM_OUTSIDE_INCLUDE = ['test/harness', 'test/scenarios'];
 
 /** Newest mtime (ms) among the files the compilation reads. */
 function newestInput() {
@@ -42,6 +49,7 @@ function newestInput() {
       else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
     }
   };
+  for (const dir of IMPORTED_FROM_OUTSIDE_INCLUDE) walk(path.join(ROOT, dir));
   for (const pattern of include) {
     // tsconfig's patterns here are files ("index.ts") or "<dir>/**/*.ts".
     const dir = pattern.endsWith('/**/*.ts') ? path.join(ROOT, pattern.slice(0, -'/**/*.ts'.length)) : undefined;

@@ -14,7 +14,7 @@ import { FIREWALL_CONFIG, FIREWALL_UNIT } from '../../cloud-init/firewall';
 import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT } from '../../cloud-init/cassandra';
 import { CASSANDRA_AUTH_UNIT } from '../../cloud-init/cassandra-auth';
 import { adaptForNamespaces } from './adapt';
-import { pollUntil, run, runOk } from './exec';
+import { nowMs, pollUntil, run, runOk, sleep } from './exec';
 import { writeNodeProgram } from './node-program';
 import { Prober, ProberConfig, proberMain } from './prober';
 import { DisruptionSampler, SamplerTarget } from '../../e2e/lib/disruption-sampler';
@@ -83,6 +83,8 @@ export interface HarnessNode {
   readonly runsDatabase: boolean;
   /** The VRRP instances of the node's keepalived.conf, each with its VIP. */
   readonly vips: Readonly<Record<string, string>>;
+  /** Its interfaces as the network-config has them (what a boot restores after a power-off). */
+  readonly ethernets: readonly Ethernet[];
 }
 
 /** keepalived's instance of the fabric VIP (keepalived.ts). */
@@ -150,6 +152,8 @@ export class FabricHarness {
   /** Host pids of every process this harness started, with a label. */
   private readonly pids = new Map<number, string>();
   private readonly children: ChildProcess[] = [];
+  /** Nodes powered off (powerOff) and not booted again since. */
+  private readonly poweredOff = new Set<string>();
   private stopped = false;
 
   private noteOnce(note: string): void {
@@ -332,6 +336,7 @@ export class FabricHarness {
     const node: HarnessNode = {
       name: input.name, netns: `${this.runId}-${input.name}`, dir, address: eth.addresses[0].split('/')[0], mac: eth.mac, units, skippedUnits: skipped, firstBootScripts, runsDatabase,
       vips: vipsOfKeepalived(input),
+      ethernets: ethernetsOf(input),
     };
     this.nodes.push(node);
 
@@ -450,7 +455,12 @@ export class FabricHarness {
 
   /** The nodes that have the VIP (by default the fabric VIP) on any interface right now. */
   vipHolders(vip = this.vip): string[] {
-    return this.nodes.filter((n) => this.hasAddress(n, vip)).map((n) => n.name);
+    return this.nodes.filter((n) => this.isUp(n) && this.hasAddress(n, vip)).map((n) => n.name);
+  }
+
+  /** Whether the node runs (it was not powered off, or was booted again since). */
+  isUp(node: HarnessNode | string): boolean {
+    return !this.poweredOff.has(typeof node === 'string' ? node : node.name);
   }
 
   hasAddress(node: HarnessNode, address: string): boolean {
@@ -544,6 +554,68 @@ export class FabricHarness {
     } catch {
       return [];
     }
+  }
+
+  // ---- whole-node faults ---------------------------------------------------
+
+  /**
+   * The node stalls for `ms`, as a hypervisor pause freezes a VM whole:
+   * every process of every unit is stopped (SIGSTOP) and continued, keepalived
+   * first on stopping and last on continuing, since it is what must ride out
+   * the stall. The supervisor itself goes on. Returns how long it stood.
+   */
+  async stall(node: HarnessNode | string, ms: number): Promise<number> {
+    const n = typeof node === 'string' ? this.node(node) : node;
+    const order = [...n.units.map((u) => u.name)].sort((a, b) => Number(b === 'keepalived.service') - Number(a === 'keepalived.service'));
+    const stopped: string[] = [];
+    const t0 = nowMs();
+    try {
+      for (const unit of order) {
+        stopped.push(unit);
+        await this.signal(n, { unit, whom: 'all' }, 'SIGSTOP');
+      }
+      await sleep(Math.max(0, ms - (nowMs() - t0)));
+    } finally {
+      for (const unit of stopped.reverse()) await this.signal(n, { unit, whom: 'all' }, 'SIGCONT').catch(() => undefined);
+    }
+    return nowMs() - t0;
+  }
+
+  /**
+   * Power loss: the node's links go dark and every process in its network
+   * namespace is killed at once (SIGKILL: no daemon resigns or cleans up).
+   * Its disk (the overlays' upper directories, its /var/lib) stays.
+   */
+  async powerOff(node: HarnessNode | string): Promise<void> {
+    const n = typeof node === 'string' ? this.node(node) : node;
+    this.poweredOff.add(n.name);
+    for (const eth of n.ethernets) run('ip', ['-n', n.netns, 'link', 'set', eth.name, 'down']);
+    const pids = () => run('ip', ['netns', 'pids', n.netns]).stdout.split('\n').map(Number).filter((p) => p > 0);
+    for (const pid of pids()) killPid(pid, 'SIGKILL');
+    const gone = await pollUntil(() => (pids().length === 0 ? true : undefined), 5_000, 50);
+    if (!gone) throw new Error(`${n.name}: processes ${pids().join(', ')} outlived the power-off`);
+  }
+
+  /**
+   * Boots a powered-off node again, as a reboot does: its interfaces come up
+   * with only the network-config's addresses (a VIP it held is gone), /run is
+   * empty, its units start from its disk; the first-boot scripts do not run
+   * again. Resolves when its supervisor answers.
+   */
+  async powerOn(node: HarnessNode | string): Promise<void> {
+    const n = typeof node === 'string' ? this.node(node) : node;
+    if (!this.poweredOff.has(n.name)) throw new Error(`${n.name} is not powered off`);
+    for (const eth of n.ethernets) {
+      runOk('ip', ['-n', n.netns, 'addr', 'flush', 'dev', eth.name]);
+      for (const a of eth.addresses) runOk('ip', ['-n', n.netns, 'addr', 'add', a, 'dev', eth.name]);
+      runOk('ip', ['-n', n.netns, 'link', 'set', eth.name, 'up']);
+      for (const r of eth.routes) runOk('ip', ['-n', n.netns, 'route', 'replace', r.to === '0.0.0.0/0' ? 'default' : r.to, 'via', r.via]);
+    }
+    const runDir = ownPath(n.dir, '/run');
+    for (const entry of readdirSync(runDir)) rmSync(path.join(runDir, entry), { recursive: true, force: true });
+    this.bootNode(n);
+    await this.waitForSupervisor(n);
+    this.poweredOff.delete(n.name);
   }
 
   linkDown(node: HarnessNode, ifname = MANAGEMENT_INTERFACE): void {
@@ -719,7 +791,7 @@ export class FabricHarness {
 
 // ---- helpers -------------------------------------------------------------
 
-interface Ethernet {
+export interface Ethernet {
   /** The interface name inside the node (network-config's set-name). */
   name: string;
   mac: string;
