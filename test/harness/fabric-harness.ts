@@ -17,10 +17,11 @@ import { adaptForNamespaces } from './adapt';
 import { nowMs, pollUntil, run, runOk, sleep } from './exec';
 import { writeNodeProgram } from './node-program';
 import { Prober, ProberConfig, proberMain } from './prober';
+import { standIn } from './stand-ins';
 import { DisruptionSampler, SamplerTarget } from '../../e2e/lib/disruption-sampler';
 import {
-  HARNESS_RUN_DIR, JOURNAL_FILE, loggerShim, ProcessInfo, SupervisorConfig, SupervisorEvent, supervisorMain, SUPERVISOR_SOCKET,
-  systemctlShim, UnitStatus, UNIT_PATH,
+  HARNESS_RUN_DIR, JOURNAL_FILE, ProcessInfo, SupervisorConfig, SupervisorEvent, supervisorMain, SUPERVISOR_SOCKET,
+  UnitStatus, UNIT_PATH,
 } from './supervisor';
 import { environmentFileParserSource, loadUnit, MAINPID_PLACEHOLDER, NodeFs, renderedScriptsOfRuncmd, UnitSpec, unitsStartedByRuncmd } from './units';
 
@@ -299,10 +300,10 @@ export class FabricHarness {
 
     // Stand-ins the harness adds (not part of the rendered node), each said here:
     const extras: RenderedFile[] = [
-      { path: '/usr/local/sbin/systemctl', content: systemctlShim(SUPERVISOR_SOCKET), permissions: '0755' },
-      { path: '/usr/local/bin/logger', content: loggerShim(JOURNAL_FILE), permissions: '0755' },
+      { path: '/usr/local/sbin/systemctl', content: standIn('systemctl', { SUPERVISOR_SOCKET }), permissions: '0755' },
+      { path: '/usr/local/bin/logger', content: standIn('logger', { JOURNAL_FILE }), permissions: '0755' },
       // The harness writes a node's files before it starts it, as cloud-init has when the node serves (fabric-apply-bundle --wait-ready asks).
-      { path: '/usr/local/bin/cloud-init', content: '#!/bin/sh\n# cloud-init stand-in (namespace harness): the first boot is done.\n[ "$1" = status ] && echo "status: done" && exit 0\necho "cloud-init (harness): only status" >&2\nexit 1\n', permissions: '0755' },
+      { path: '/usr/local/bin/cloud-init', content: standIn('cloud-init'), permissions: '0755' },
       // What cloud-init writes besides write_files: resolv.conf from the network-config, /etc/hosts (manage_etc_hosts).
       { path: '/etc/resolv.conf', content: ['# From the node\'s network-config (namespace harness).', ...eth.nameservers.map((a) => `nameserver ${a}`), ...(eth.search.length ? [`search ${eth.search.join(' ')}`] : []), ''].join('\n'), permissions: '0644' },
       { path: '/etc/hosts', content: `127.0.0.1 localhost\n127.0.1.1 ${input.name}\n`, permissions: '0644' },

@@ -64,41 +64,6 @@ export interface ProcessInfo {
   readonly comm: string;
 }
 
-/** The `systemctl` the watchdog calls inside a node: forwards its arguments to the supervisor. */
-export function systemctlShim(socketPath: string): string {
-  return `#!/bin/bash
-# systemctl stand-in of the appliance-fabric namespace harness (systemd is not
-# PID 1 in a test node). Forwards the command line to the node's supervisor,
-# prints its answer and exits with its exit code.
-set -u
-resp=$(printf '%s\\n' "$@" | curl --silent --show-error --max-time 120 --unix-socket ${socketPath} --data-binary @- http://node/systemctl) || { echo "systemctl (harness): supervisor unreachable" >&2; exit 1; }
-code=\${resp##*$'\\n'}
-out=\${resp%$'\\n'*}
-[[ "$resp" == *$'\\n'* ]] || out=""
-[[ -n "$out" ]] && printf '%s\\n' "$out"
-exit "$code"
-`;
-}
-
-/** The `logger` stand-in: there is no syslog in a test node, so messages go to the node's journal file. */
-export function loggerShim(journalFile: string): string {
-  return `#!/bin/bash
-# logger stand-in of the appliance-fabric namespace harness: appends to ${journalFile}.
-tag="\${USER:-root}" prio="user.notice"
-while (($#)); do
-  case "$1" in
-    -t) tag="$2"; shift 2 ;;
-    -p) prio="$2"; shift 2 ;;
-    --) shift; break ;;
-    -*) shift ;;
-    *) break ;;
-  esac
-done
-printf '%s %s[%s] %s: %s\\n' "$(date +%s.%N)" "$tag" "$PPID" "$prio" "$*" >> ${journalFile} 2> /dev/null
-exit 0
-`;
-}
-
 /**
  * The supervisor program. Self-contained (see node-program.ts): it runs
  * from its own source text inside the node.

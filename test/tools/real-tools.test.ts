@@ -123,10 +123,13 @@ describe('tier 2: the real tools accept every example stack node', () => {
 const ASSET_DIR = path.resolve(__dirname, '../../cloud-init/assets');
 /** Scripts Terraform runs on its own machine (fetch-verified-image). */
 const LIBVIRT_ASSET_DIR = path.resolve(__dirname, '../../constructs/platforms/libvirt/assets');
+/** The namespace harness's stand-ins for what a test node lacks (systemctl, logger). */
+const HARNESS_STAND_IN_DIR = path.resolve(__dirname, '../harness/stand-ins');
 
 describe('tier 2: the scripts shipped as files (cloud-init/assets/, constructs/platforms/libvirt/assets/)', () => {
   it('bash -n and shellcheck, each file at its own path', async () => expect(describeComplaints(await bench.assetScripts(ASSET_DIR))).toBe(''));
   it('bash -n and shellcheck of the scripts Terraform runs', async () => expect(describeComplaints(await bench.assetScripts(LIBVIRT_ASSET_DIR))).toBe(''));
+  it("bash -n and shellcheck of the namespace harness's stand-ins", async () => expect(describeComplaints(await bench.assetScripts(HARNESS_STAND_IN_DIR))).toBe(''));
 });
 
 describe(`tier 2: the real tools accept ${RANDOM_FABRICS} random valid fabrics`, () => {
