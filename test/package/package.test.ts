@@ -128,6 +128,13 @@ describe('the packed library, installed into an empty project', () => {
     for (const bundled of rootPackage.bundledDependencies as string[]) expect(shipped).toContain(`node_modules/${bundled}/package.json`);
   });
 
+  it('ships its jsii assembly (.jsii), which jsii-pacmak and jsii libraries that depend on it read', () => {
+    // `npm pack` runs `prepack`, which compiles it with jsii (the same step as `npm run jsii`).
+    const assembly = JSON.parse(readFileSync(path.join(consumer, 'node_modules/appliance-fabric/.jsii'), 'utf8'));
+    expect({ name: assembly.name, version: assembly.version, schema: assembly.schema }).toEqual({ name: rootPackage.name, version: rootPackage.version, schema: 'jsii/0.10.0' });
+    expect(Object.keys(assembly.types)).toEqual(expect.arrayContaining(['appliance-fabric.Fabric', 'appliance-fabric.DatabaseCluster', 'appliance-fabric.IFabricPlatform']));
+  });
+
   it('declares cdktf and constructs as peer dependencies, and installs no copy of its own', () => {
     const installed = JSON.parse(readFileSync(path.join(consumer, 'node_modules/appliance-fabric/package.json'), 'utf8'));
     expect(Object.keys(installed.peerDependencies).sort()).toEqual(['cdktf', 'constructs']);
