@@ -24,3 +24,16 @@ export const NOTIFY_SCRIPT = `${LIB_DIR}/${NOTIFY_ASSET}`;
 /** keepalived's check of a service a VIP follows (HAProxy, the monitoring service), given the check as arguments. */
 export const CHECK_SERVICE_ASSET = 'check-service';
 export const CHECK_SERVICE_SCRIPT = `${LIB_DIR}/${CHECK_SERVICE_ASSET}`;
+
+/*
+ * The syslog tags the scripts log under (`logger -t`, written in the assets
+ * themselves): what an operator, and the e2e, read the journal for.
+ */
+/** The database hooks and the accounts script. */
+export const DATABASE_SYSLOG_TAG = 'fabric-database';
+/** keepalived's notify hook: every VRRP state change. */
+export const NOTIFY_SYSLOG_TAG = 'keepalived-notify';
+/** The fabric watchdog: every restart and failover it makes. */
+export const WATCHDOG_SYSLOG_TAG = 'fabric-watchdog';
+/** Cassandra's authentication setup. */
+export const CASSANDRA_SYSLOG_TAG = 'fabric-cassandra';

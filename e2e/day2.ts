@@ -20,6 +20,7 @@ import { APPLIED_BUNDLE_FILE, APPLY_BUNDLE_SCRIPT } from '../cloud-init/apply-bu
 import { ADMIN_USER } from '../cloud-init/cloud-config';
 import { DATABASE_CLIENT_ENV } from '../cloud-init/database';
 import { HAPROXY_CONFIG } from '../cloud-init/haproxy';
+import { DATABASE_SYSLOG_TAG, NOTIFY_SYSLOG_TAG } from '../cloud-init/node-paths';
 import { FabricModel } from '../model/fabric-model';
 import { FabricSpec } from '../model/fabric-spec';
 import { judgeCloudInit } from './lib/cloud-init-result';
@@ -517,20 +518,20 @@ export async function runDay2(ctx: Day2Context): Promise<Day2Fabric> {
         return { run, replicating };
       });
       const { run, replicating } = f.result;
-      const seeded = (await read(victim, 'journalctl --no-pager -t fabric-database | grep -E "seed(ed|ing) from" || true')).trim();
+      const seeded = (await read(victim, `journalctl --no-pager -t ${DATABASE_SYSLOG_TAG} | grep -E "seed(ed|ing) from" || true`)).trim();
       const after = await dbWrite('after-replace');
       const reached = after.ok ? await waitFor(async () => (await rows(victim, 'after-replace')) === '1', 60000, 1000) : undefined;
       const [holderAfter] = await holders(db.vrrp.vip);
       const readOnly = (await read(victim, 'mariadb --batch --skip-column-names -e "SELECT @@global.read_only"')).trim();
       const disruptionOk = f.failed === 0 && f.vipMoves === 0;
       const ok = run.code === 0 && replicating !== undefined && /seeded from/.test(seeded) && after.ok && reached !== undefined && holderAfter === primary && readOnly === '1' && f.total > 0 && disruptionOk;
-      if (!ok) console.log(`[e2e] ${ctx.stack}: day2-replace-db, ${victim} says:\n${(await guest(victim).exec('{ mariadb -e "SHOW SLAVE STATUS\\G" | grep -E "Master_Host|Running:|Last_(IO|SQL)_Error:"; journalctl --no-pager -t fabric-database -t keepalived-notify | tail -n 20; } 2>&1', 60000).catch((e) => ({ stdout: String(e) }))).stdout}`);
+      if (!ok) console.log(`[e2e] ${ctx.stack}: day2-replace-db, ${victim} says:\n${(await guest(victim).exec(`{ mariadb -e "SHOW SLAVE STATUS\\G" | grep -E "Master_Host|Running:|Last_(IO|SQL)_Error:"; journalctl --no-pager -t ${DATABASE_SYSLOG_TAG} -t ${NOTIFY_SYSLOG_TAG} | tail -n 20; } 2>&1`, 60000).catch((e) => ({ stdout: String(e) }))).stdout}`);
       record({
         id: 'day2-replace-db',
         scenario: `power off database standby ${victim}, then terraform apply -replace=${markers[victim]}: the new VM seeds itself from primary ${primary} and replicates`,
         outcome: ok ? 'pass' : 'fail',
         seconds: run.seconds,
-        detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; ${victim} ${replicating !== undefined ? `replicates, with the row written before, ${replicating.toFixed(0)} s after the power-off` : 'does not replicate the row written before'}; its hook: ${seeded.split('\n').map((l) => l.replace(/^.*fabric-database\[\d+\]: /, '')).join(' / ') || 'no seed logged'}; a write through ${db.vrrp.vip} from ${writer} afterwards ${after.ok ? `succeeded${reached !== undefined ? ` and reached ${victim}` : ` but did not reach ${victim}`}` : `failed: ${after.out}`}; database VIP on ${holderAfter ?? 'nobody'} (was ${primary}); ${victim} read_only=${readOnly}; ${vipFrom ? `the fabric VIP was moved from ${vipFrom} to ${otherBalancer} before the stream (HAProxy stopped on ${vipFrom} until it moved); ` : ''}${streamText(f)}`,
+        detail: `${tfText(run)}${run.code ? `: ${tfTail(run)}` : ''}; ${victim} ${replicating !== undefined ? `replicates, with the row written before, ${replicating.toFixed(0)} s after the power-off` : 'does not replicate the row written before'}; its hook: ${seeded.split('\n').map((l) => l.replace(new RegExp(`^.*${DATABASE_SYSLOG_TAG}\\[\\d+\\]: `), '')).join(' / ') || 'no seed logged'}; a write through ${db.vrrp.vip} from ${writer} afterwards ${after.ok ? `succeeded${reached !== undefined ? ` and reached ${victim}` : ` but did not reach ${victim}`}` : `failed: ${after.out}`}; database VIP on ${holderAfter ?? 'nobody'} (was ${primary}); ${victim} read_only=${readOnly}; ${vipFrom ? `the fabric VIP was moved from ${vipFrom} to ${otherBalancer} before the stream (HAProxy stopped on ${vipFrom} until it moved); ` : ''}${streamText(f)}`,
         ...figuresOf(f),
         measured: { ...figuresOf(f).measured, agents: agentLines(run) },
       });
@@ -576,7 +577,7 @@ export async function runDay2(ctx: Day2Context): Promise<Day2Fabric> {
       const after = Object.fromEntries(await Promise.all(servers.map(async (n) => [n, await state(n)] as const)));
       const envChanged = servers.filter((n) => after[n].env !== before[n].env);
       const restarted = servers.filter((n) => after[n].started !== before[n].started);
-      const switched = (await read(standbyDb, `journalctl --no-pager --since @${since} -t fabric-database | grep -c 'uses the current password now' || true`)).trim() !== '0';
+      const switched = (await read(standbyDb, `journalctl --no-pager --since @${since} -t ${DATABASE_SYSLOG_TAG} | grep -c 'uses the current password now' || true`)).trim() !== '0';
       const slave = (await read(standbyDb, 'mariadb -e "SHOW SLAVE STATUS\\G"'));
       const replicating = /Slave_IO_Running: Yes/.test(slave) && /Slave_SQL_Running: Yes/.test(slave);
       const last = await dbWrite('after-rotation');

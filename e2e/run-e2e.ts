@@ -39,7 +39,7 @@ import { App } from 'cdktf';
 import { parse } from 'yaml';
 import { DATABASE_UNIT } from '../cloud-init/database';
 import { haproxyCheckCommand } from '../cloud-init/keepalived';
-import { DATABASE_INELIGIBLE_FILE } from '../cloud-init/node-paths';
+import { DATABASE_INELIGIBLE_FILE, DATABASE_SYSLOG_TAG, NOTIFY_SYSLOG_TAG } from '../cloud-init/node-paths';
 import { WATCHDOG_UNIT } from '../cloud-init/watchdog';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
 import { DEFAULT_APPLICATION_SERVICE_NAME } from '../model/defaults';
@@ -631,7 +631,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
           .exec(
             `{ systemctl is-active ${DATABASE_UNIT} keepalived; mariadb --batch --skip-column-names -e "SELECT CONCAT('read_only=', @@global.read_only)"; ` +
               `mariadb -e "SHOW SLAVE STATUS\\G" | grep -E 'Master_Host|Slave_(IO|SQL)_Running:|Last_(IO|SQL)_Error:'; cat ${DATABASE_INELIGIBLE_FILE}; ` +
-              `journalctl --no-pager -t fabric-database -t keepalived-notify -t Keepalived_vrrp | tail -n 20; journalctl --no-pager -u ${DATABASE_UNIT} | tail -n 10; } 2>&1`,
+              `journalctl --no-pager -t ${DATABASE_SYSLOG_TAG} -t ${NOTIFY_SYSLOG_TAG} -t Keepalived_vrrp | tail -n 20; journalctl --no-pager -u ${DATABASE_UNIT} | tail -n 10; } 2>&1`,
             60000,
           )
           .catch((e) => ({ exitcode: -1, stdout: String(e) }));

@@ -8,7 +8,21 @@ import { renderDemoServiceScript } from '../cloud-init/application-service';
 import { CASSANDRA_INSTALL_ASSET, CASSANDRA_INSTALL_ENV, renderCassandraInstall } from '../cloud-init/cassandra';
 import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseCheck, renderDatabaseNotify } from '../cloud-init/database';
 import { renderCheckServiceScript, renderNotifyScript, vrrpStateFile } from '../cloud-init/keepalived';
-import { CHECK_SERVICE_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_CHECK_SCRIPT, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, NOTIFY_SCRIPT, PROBES_ASSET } from '../cloud-init/node-paths';
+import {
+  CASSANDRA_SYSLOG_TAG,
+  CHECK_SERVICE_ASSET,
+  DATABASE_ACCOUNTS_ASSET,
+  DATABASE_CHECK_ASSET,
+  DATABASE_CHECK_SCRIPT,
+  DATABASE_NOTIFY_ASSET,
+  DATABASE_SYSLOG_TAG,
+  DEMO_SERVICE_ASSET,
+  NOTIFY_ASSET,
+  NOTIFY_SCRIPT,
+  NOTIFY_SYSLOG_TAG,
+  PROBES_ASSET,
+  WATCHDOG_SYSLOG_TAG,
+} from '../cloud-init/node-paths';
 import { generatedHeader, RUN_DIR } from '../cloud-init/rendered-file';
 import {
   probesOf,
@@ -41,6 +55,20 @@ describe('the script assets', () => {
       expect(second).toMatch(new RegExp(`^# ${name.replace('.', '\\.')}: `));
     }
     expect([CASSANDRA_AUTH_ASSET, CASSANDRA_INSTALL_ASSET, CHECK_SERVICE_ASSET, DATABASE_ACCOUNTS_ASSET, DATABASE_CHECK_ASSET, DATABASE_NOTIFY_ASSET, DEMO_SERVICE_ASSET, NOTIFY_ASSET, PROBES_ASSET, REMOVE_STALE_VIPS_ASSET, WATCHDOG_ASSET, WATCHDOG_DRIVER_ASSET].every((n) => names.includes(n))).toBe(true);
+  });
+
+  it('log under the syslog tags the renderers and the e2e read the journal for', () => {
+    const tags = (name: string) => [...readAsset(name).matchAll(/\blogger -t (\S+)/g)].map((m) => m[1]);
+    const expected: Record<string, string> = {
+      [DATABASE_ACCOUNTS_ASSET]: DATABASE_SYSLOG_TAG,
+      [DATABASE_NOTIFY_ASSET]: DATABASE_SYSLOG_TAG,
+      [NOTIFY_ASSET]: NOTIFY_SYSLOG_TAG,
+      [WATCHDOG_ASSET]: WATCHDOG_SYSLOG_TAG,
+      [CASSANDRA_AUTH_ASSET]: CASSANDRA_SYSLOG_TAG,
+    };
+    for (const [name, tag] of Object.entries(expected)) {
+      expect({ name, tags: [...new Set(tags(name))] }).toEqual({ name, tags: [tag] });
+    }
   });
 
   // Fast-tier syntax checks on the files themselves (shellcheck, a Debian package, runs in the real-tools tier).

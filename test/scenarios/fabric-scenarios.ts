@@ -1,7 +1,7 @@
 import { serviceUnitName } from '../../cloud-init/application-service';
 import { FIREWALL_TABLE } from '../../cloud-init/firewall';
 import { vrrpStateFile } from '../../cloud-init/keepalived';
-import { WATCHDOG_UNIT } from '../../cloud-init/watchdog';
+import { WATCHDOG_SYSLOG_TAG } from '../../cloud-init/node-paths';
 import type { VrrpInstance } from '../../model/fabric-model';
 import { describeDisruption, SamplerSummary } from '../../e2e/lib/disruption-sampler';
 import { firstSuccess, sleep, tryShAsync, waitFor } from '../../e2e/lib/host-commands';
@@ -241,8 +241,7 @@ export async function applicationKilled(fut: FabricUnderTest, node = serviceFaul
  */
 export async function applicationHung(fut: FabricUnderTest, node = serviceFaultNode(fut)): Promise<ScenarioResult> {
   const unit = serviceUnitName(fut.model.applicationServers.service);
-  // The watchdog logs under its unit's name (logger -t fabric-watchdog).
-  const restartsLogged = async () => (await fut.journal(node, WATCHDOG_UNIT)).filter((line) => line.includes(`restarting ${unit}`)).length;
+  const restartsLogged = async () => (await fut.journal(node, WATCHDOG_SYSLOG_TAG)).filter((line) => line.includes(`restarting ${unit}`)).length;
   const before = await restartsLogged();
   const hungPid = await applicationPid(fut, node);
   if (hungPid <= 0) throw new Error(`${unit} on ${node} has no main process to hang`);
@@ -257,7 +256,7 @@ export async function applicationHung(fut: FabricUnderTest, node = serviceFaultN
       seconds,
       detail: `SIGSTOP of ${unit} on the node; healthy again with main PID ${newPid || 'none'} (was ${hungPid}); watchdog restarts logged since the fault: ${restarts} (probes every ${fut.model.watchdog.probeIntervalSeconds} s)`,
     },
-    [seconds === undefined && `${unit} was not healthy under a new main PID within 180 s`, restarts === 0 && `the watchdog (${WATCHDOG_UNIT}) logged no restart of ${unit}`],
+    [seconds === undefined && `${unit} was not healthy under a new main PID within 180 s`, restarts === 0 && `the watchdog (${WATCHDOG_SYSLOG_TAG}) logged no restart of ${unit}`],
   );
 }
 
