@@ -25,6 +25,11 @@
  * shortcut, refused under CI), E2E_DAY2_ONLY=1 runs only day 2 (every other
  * expected id is then recorded as failed).
  *
+ * The scenarios the namespace tier runs too (balancing, firewall, app-kill,
+ * app-hang, holder-pause, one-vip-holder, vip-holder-poweroff) come from one
+ * definition, test/scenarios/fabric-scenarios.ts, through lib/vm-fabric.ts;
+ * the rest here need what only VMs have.
+ *
  * Every result has a stable id (lib/results.ts). Nothing counts as a pass
  * without positive evidence: an answer is an HTTP 200 from a named
  * application server, a VIP holder is a node that has the address (asked
