@@ -1,4 +1,5 @@
 import { serviceUnitName } from '../../cloud-init/application-service';
+import { applicationReadyUrl } from '../../cloud-init/apply-bundle-agent';
 import { FIREWALL_TABLE } from '../../cloud-init/firewall';
 import { vrrpStateFile } from '../../cloud-init/keepalived';
 import { WATCHDOG_SYSLOG_TAG } from '../../cloud-init/node-paths';
@@ -99,11 +100,10 @@ async function applicationPid(fut: FabricUnderTest, node: string): Promise<numbe
 /** Whether the application service on `node` passes its own health check, asked on the node (the firewall lets only the balancers in). */
 async function applicationHealthy(fut: FabricUnderTest, node: string): Promise<boolean> {
   const service = fut.model.applicationServers.service;
-  const address = fut.model.nodes.find((n) => n.name === node)!.managementAddress;
-  const probe =
-    service.healthCheck.type === 'http'
-      ? `curl -fsS --max-time 1 -o /dev/null http://${address}:${service.port}${service.healthCheck.path}`
-      : `timeout 1 bash -c 'exec 3<> /dev/tcp/${address}/${service.port}'`;
+  const nodeModel = fut.model.nodes.find((n) => n.name === node)!;
+  // The URL the node's own agent waits for after a restart; a check that is not HTTP: a TCP connect to the service.
+  const url = applicationReadyUrl(fut.model, nodeModel);
+  const probe = url ? `curl -fsS --max-time 1 -o /dev/null ${url}` : `timeout 1 bash -c 'exec 3<> /dev/tcp/${nodeModel.managementAddress}/${service.port}'`;
   return (await tryExec(fut, node, probe)).exitCode === 0;
 }
 
