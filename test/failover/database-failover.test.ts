@@ -127,9 +127,9 @@ describe('a running fabric with the database cluster: replication, promotion, re
     // Generation 0 accepts its previous, current and next password, which is generation 1's current one.
     expect(logins()).toEqual({ g0: true, g1: true, g2: false, g3: false, stranger: false });
     // The primary first, then the standby; the next rotation the other way round.
-    for (const [secrets, order, accepted] of [
-      [generation1, [primary, standby], { g0: true, g1: true, g2: true, g3: false, stranger: false }],
-      [generation2, [standby, primary], { g0: false, g1: true, g2: true, g3: true, stranger: false }],
+    for (const [generation, secrets, order, accepted] of [
+      [1, generation1, [primary, standby], { g0: true, g1: true, g2: true, g3: false, stranger: false }],
+      [2, generation2, [standby, primary], { g0: false, g1: true, g2: true, g3: true, stranger: false }],
     ] as const) {
       const rendered = renderFabric(spec, secrets);
       for (const node of order) {
@@ -142,11 +142,12 @@ describe('a running fabric with the database cluster: replication, promotion, re
       db.useApplicationPassword(secrets.databaseApplicationPassword!);
       // The standby reconnects with the password it now has: generation 0's is refused after the second rotation.
       await db.nodeQuery(standby, 'STOP SLAVE; START SLAVE');
-      const write = db.clientQuery(`INSERT INTO failover (marker, written_on) VALUES ('${marker}-rotated', @@hostname); SELECT @@hostname`);
+      // A marker per rotation: the standby must show this rotation's row, not the one before.
+      const write = db.clientQuery(`INSERT INTO failover (marker, written_on) VALUES ('${marker}-rotated-${generation}', @@hostname); SELECT @@hostname`);
       expect(write.rows).toBe(primary);
       const seen = await pollUntil(async () => {
-        const rows = (await db.nodeQuery(standby, `SELECT COUNT(*) FROM ${db.model.databaseName}.failover WHERE marker = '${marker}-rotated'`)).rows;
-        return (await db.replicating(standby)) && rows !== '0' ? rows : undefined;
+        const rows = (await db.nodeQuery(standby, `SELECT COUNT(*) FROM ${db.model.databaseName}.failover WHERE marker = '${marker}-rotated-${generation}'`)).rows;
+        return (await db.replicating(standby)) && rows === '1' ? rows : undefined;
       }, 15_000, 250);
       expect({ seen: seen !== undefined, replica: await db.replicaStatus(standby).then((s) => s.Last_IO_Error ?? '') }).toEqual({ seen: true, replica: '' });
     }
@@ -156,6 +157,10 @@ describe('a running fabric with the database cluster: replication, promotion, re
   it('moves the database VIP to the promoted standby when the primary database stops, and takes writes there', async () => {
     const h = fabric.harness();
     expect(primary).not.toBe('');
+    // The standby has all the primary wrote: this is the planned stop of a primary whose standby
+    // is in step (asynchronous replication loses what was not shipped; the STALE test covers that).
+    const written = (await db.nodeQuery(primary, 'SELECT @@global.gtid_binlog_pos')).rows;
+    expect({ written, caughtUp: (await db.nodeQuery(standby, `SELECT MASTER_GTID_WAIT('${written}', 10)`)).rows }).toEqual({ written, caughtUp: '0' });
     const stoppedAt = nowMs();
     const stop = await h.systemctl(primary, 'stop', 'mariadb.service');
     expect(stop.code).toBe(0);
@@ -184,7 +189,16 @@ describe('a running fabric with the database cluster: replication, promotion, re
     }, 60_000, 500);
     const events = await h.events(primary);
     expect(events.some((e) => e.kind === 'systemctl' && /restart/.test(e.detail ?? '') && /mariadb/.test(e.detail ?? ''))).toBe(true);
-    expect({ back, holders: db.holders(), state: db.state(primary), log: db.hookLog(primary).slice(-5) }).toEqual(expect.objectContaining({ back: true }));
+    // On failure: both nodes' hook logs and GTID positions, to tell which transaction the old primary kept.
+    const positions = async (node: string) => (await db.nodeQuery(node, 'SELECT @@global.gtid_binlog_pos, @@global.gtid_slave_pos, @@global.gtid_current_pos')).rows;
+    expect({
+      back,
+      holders: db.holders(),
+      state: db.state(primary),
+      log: db.hookLog(primary).slice(-8),
+      standbyLog: back ? [] : db.hookLog(standby).slice(-8),
+      gtid: back ? {} : { [primary]: await positions(primary), [standby]: await positions(standby) },
+    }).toEqual(expect.objectContaining({ back: true }));
     expect(db.holders()).toEqual([standby]);
     expect((await db.nodeQuery(primary, 'SELECT @@global.read_only')).rows).toBe('1');
     expect(db.ineligible(primary)).not.toBe('1');
@@ -199,7 +213,9 @@ describe('a running fabric with the database cluster: replication, promotion, re
     expect((await h.systemctl(primary, 'restart', 'keepalived.service')).code).toBe(0);
     const stale = await pollUntil(() => (db.ineligible(primary) === '1' ? true : undefined), 30_000, 250);
     expect({ stale, log: db.hookLog(primary).slice(-8), replica: await db.replicaStatus(primary) }).toEqual(expect.objectContaining({ stale: true }));
-    expect(db.hookLog(primary).some((l) => l.includes('STALE'))).toBe(true);
+    expect(db.hookLog(primary).some((l) => l.includes('STALE: this node holds transactions'))).toBe(true);
+    // What the operator needs to see which transactions: this node's position and the primary's refusal.
+    expect(db.hookLog(primary).find((l) => l.includes("STALE: this node's binlog"))).toMatch(new RegExp(`binlog ends at GTID \\d+-\\d+-\\d+; ${standby} answered: Got fatal error 1236`));
     expect(db.holders()).toEqual([standby]);
   }, 60_000);
 
