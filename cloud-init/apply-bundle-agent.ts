@@ -3,7 +3,7 @@ import { serviceUnitName } from './application-service';
 import { readAsset } from './assets';
 import { FIREWALL_CONFIG } from './firewall';
 import { HAPROXY_ADMIN_SOCKET, HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE, haproxyHealthUrl } from './haproxy';
-import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_RELOAD_TIME_FILE, vrrpInstancesOf, vrrpStateFile } from './keepalived';
+import { KEEPALIVED_CONFIG, KEEPALIVED_RELOAD_FILE, KEEPALIVED_UNIT, KEEPALIVED_RELOAD_TIME_FILE, vrrpInstancesOf, vrrpStateFile } from './keepalived';
 import { DATABASE_ACCOUNTS_SCRIPT } from './node-paths';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, STATE_DIR } from './rendered-file';
 import { WATCHDOG_UNIT } from './watchdog';
@@ -92,7 +92,7 @@ export function renderApplyBundleConf(model: FabricModel, node: NodeModel): stri
     `HAPROXY_STATE_FILE=${HAPROXY_SERVER_STATE_FILE}`,
     // Empty where there is no HAProxy.
     `HAPROXY_HEALTH_URL=${balancer ? haproxyHealthUrl(model) : ''}`,
-    'KEEPALIVED_UNIT=keepalived.service',
+    `KEEPALIVED_UNIT=${KEEPALIVED_UNIT}`,
     `KEEPALIVED_CONFIG=${KEEPALIVED_CONFIG}`,
     `KEEPALIVED_RELOAD_FILE=${KEEPALIVED_RELOAD_FILE}`,
     `KEEPALIVED_RELOAD_TIME_FILE=${KEEPALIVED_RELOAD_TIME_FILE}`,

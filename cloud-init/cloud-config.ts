@@ -2,13 +2,13 @@ import { FabricModel, NodeModel } from '../model/fabric-model';
 import { applicationServiceFiles, serviceUnitName, serviceUsers } from './application-service';
 import { applyBundleAgentFiles } from './apply-bundle-agent';
 import { bundleReloadOf, NodeBundle, nodeBundle, sha256Hex } from './bundle';
-import { HaproxySecrets, haproxyFiles } from './haproxy';
-import { keepalivedFiles, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
+import { HAPROXY_UNIT, HaproxySecrets, haproxyFiles } from './haproxy';
+import { KEEPALIVED_UNIT, keepalivedFiles, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { metaDataOf, networkConfigOf } from './network-config';
 import { RenderedFile } from './rendered-file';
 import { ADMIN_USER, sshFiles } from './ssh';
 import { sysctlFiles } from './sysctl';
-import { watchdogFiles, WATCHDOG_UNIT } from './watchdog';
+import { LINUX_WATCHDOG_UNIT, watchdogFiles, WATCHDOG_UNIT } from './watchdog';
 import { CASSANDRA_INSTALL_PACKAGES, CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT, cassandraFiles } from './cassandra';
 import { CASSANDRA_AUTH_UNIT, cassandraAuthFiles } from './cassandra-auth';
 import { DatabaseSecrets, databaseFiles, DATABASE_UNIT } from './database';
@@ -143,7 +143,7 @@ function servicesOf(model: FabricModel, node: NodeModel): string[] {
   if (node.roles.includes('application-server')) units.push(serviceUnitName(model.applicationServers.service));
   if (model.monitoring.members.includes(node.name)) units.push(serviceUnitName(model.monitoring.service));
   if (node.roles.includes('database')) units.push(DATABASE_UNIT);
-  if (node.roles.includes('load-balancer')) units.push('haproxy.service');
+  if (node.roles.includes('load-balancer')) units.push(HAPROXY_UNIT);
   return units;
 }
 
@@ -162,7 +162,7 @@ export function renderNodeCloudInit(model: FabricModel, node: NodeModel, secrets
 
   const net = model.network;
   const units = servicesOf(model, node);
-  const afterwards = [...(vrrpInstancesOf(model, node).length > 0 ? ['keepalived.service'] : []), `${WATCHDOG_UNIT}.service`, 'watchdog.service'];
+  const afterwards = [...(vrrpInstancesOf(model, node).length > 0 ? [KEEPALIVED_UNIT] : []), `${WATCHDOG_UNIT}.service`, LINUX_WATCHDOG_UNIT];
   const config: Record<string, unknown> = {
     hostname: node.name,
     fqdn: node.fqdn,

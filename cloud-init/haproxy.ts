@@ -118,6 +118,7 @@ const STATS_USERLIST = 'stats_users';
  */
 const IDLE_CLOSE_ON_RESPONSE = '    option idle-close-on-response';
 
+export const HAPROXY_UNIT = 'haproxy.service';
 export const HAPROXY_CONFIG = '/etc/haproxy/haproxy.cfg';
 export const TLS_BUNDLE_PATH = '/etc/haproxy/certs/fabric.pem';
 export const STATS_USER = 'stats';

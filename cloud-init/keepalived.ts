@@ -7,6 +7,7 @@ import { CHECK_SERVICE_ASSET, CHECK_SERVICE_SCRIPT, DATABASE_CHECK_SCRIPT, DATAB
 export { NOTIFY_SCRIPT };
 import { generatedHeader, RenderedFile, RUN_DIR } from './rendered-file';
 
+export const KEEPALIVED_UNIT = 'keepalived.service';
 export const KEEPALIVED_CONFIG = '/etc/keepalived/keepalived.conf';
 /** keepalived deletes this file once it has read its configuration again after a reload (`reload_file`). */
 export const KEEPALIVED_RELOAD_FILE = `${RUN_DIR}/keepalived.reload`;

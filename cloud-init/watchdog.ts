@@ -3,8 +3,8 @@ import { serviceUnitName } from './application-service';
 import { renderAsset } from './assets';
 import { CASSANDRA_UNIT } from './cassandra';
 import { DATABASE_UNIT } from './database';
-import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION, haproxyHealthUrl } from './haproxy';
-import { eligibilityFile, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
+import { HAPROXY_SERVER_STATE_FILE, HAPROXY_SERVER_STATE_VERSION, HAPROXY_UNIT, haproxyHealthUrl } from './haproxy';
+import { eligibilityFile, KEEPALIVED_UNIT, SCRIPT_USER, vrrpInstancesOf } from './keepalived';
 import { DATABASE_CHECK_SCRIPT, PROBES_ASSET, PROBES_LIBRARY } from './node-paths';
 import { ETC_DIR, generatedHeader, LIB_DIR, RenderedFile, RUN_DIR } from './rendered-file';
 import { RESTART_POLICY_SERVICE_LINES, RESTART_POLICY_UNIT_LINES } from './restart-policy';
@@ -46,16 +46,18 @@ export const WATCHDOG_ASSET = 'fabric-watchdog';
 export const WATCHDOG_SCRIPT = `${LIB_DIR}/${WATCHDOG_ASSET}`;
 export const WATCHDOG_CONF = `${ETC_DIR}/watchdog.conf`;
 export const WATCHDOG_UNIT = 'fabric-watchdog';
+/** The Linux watchdog daemon, which feeds the hardware watchdog (distinct from fabric-watchdog). */
+export const LINUX_WATCHDOG_UNIT = 'watchdog.service';
 export const REMOVE_STALE_VIPS_ASSET = 'remove-stale-vips';
 export const REMOVE_STALE_VIPS_SCRIPT = `${LIB_DIR}/${REMOVE_STALE_VIPS_ASSET}`;
 
 export function probesOf(model: FabricModel, node: NodeModel): Probe[] {
   const probes: Probe[] = [];
   if (node.roles.includes('load-balancer')) {
-    probes.push({ name: 'haproxy', unit: 'haproxy.service', type: 'http', target: haproxyHealthUrl(model), vipInstance: model.loadBalancer.vrrp.name });
+    probes.push({ name: 'haproxy', unit: HAPROXY_UNIT, type: 'http', target: haproxyHealthUrl(model), vipInstance: model.loadBalancer.vrrp.name });
   }
   if (vrrpInstancesOf(model, node).length > 0) {
-    probes.push({ name: 'keepalived', unit: 'keepalived.service', type: 'process', target: 'keepalived' });
+    probes.push({ name: 'keepalived', unit: KEEPALIVED_UNIT, type: 'process', target: 'keepalived' });
   }
   if (node.roles.includes('database') && model.database) {
     // The same question keepalived's chk_database asks: its script, not a copy of its command.
@@ -222,10 +224,10 @@ export function watchdogFiles(model: FabricModel, node: NodeModel): RenderedFile
   if (vrrpInstancesOf(model, node).length > 0) {
     files.push(
       { path: REMOVE_STALE_VIPS_SCRIPT, content: renderRemoveStaleVipsScript(model, node), permissions: '0755' },
-      restartDropIn(model, node, 'keepalived.service', [`ExecStopPost=${REMOVE_STALE_VIPS_SCRIPT}`]),
+      restartDropIn(model, node, KEEPALIVED_UNIT, [`ExecStopPost=${REMOVE_STALE_VIPS_SCRIPT}`]),
     );
   }
-  if (node.roles.includes('load-balancer')) files.push(restartDropIn(model, node, 'haproxy.service'));
+  if (node.roles.includes('load-balancer')) files.push(restartDropIn(model, node, HAPROXY_UNIT));
   if (node.roles.includes('database')) files.push(restartDropIn(model, node, DATABASE_UNIT));
   if (node.roles.includes('cassandra')) files.push(restartDropIn(model, node, CASSANDRA_UNIT));
   return files;

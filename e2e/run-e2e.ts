@@ -43,7 +43,8 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { parse } from 'yaml';
 import { DATABASE_UNIT } from '../cloud-init/database';
-import { haproxyCheckCommand } from '../cloud-init/keepalived';
+import { HAPROXY_UNIT } from '../cloud-init/haproxy';
+import { haproxyCheckCommand, KEEPALIVED_UNIT } from '../cloud-init/keepalived';
 import { DATABASE_INELIGIBLE_FILE, DATABASE_SYSLOG_TAG, NOTIFY_SYSLOG_TAG } from '../cloud-init/node-paths';
 import { WATCHDOG_UNIT } from '../cloud-init/watchdog';
 import { KvmFabricConfig, KvmFabricStack } from '../stacks/kvm-fabric-stack';
@@ -490,7 +491,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       await scenario('haproxy-crash', 'HAProxy killed on the VIP holder', async () => {
         const holder = await soleHolder(vip, 'fabric VIP');
         const haproxyPid = async () => {
-          const r = await holder.exec('systemctl show --property=MainPID --value haproxy.service; systemctl is-active haproxy.service');
+          const r = await holder.exec(`systemctl show --property=MainPID --value ${HAPROXY_UNIT}; systemctl is-active ${HAPROXY_UNIT}`);
           const [pid, state] = r.stdout.trim().split('\n');
           return state === 'active' ? Number(pid) : 0;
         };
@@ -862,7 +863,7 @@ const round = (n: number) => Math.round(n * 10) / 10;
 async function printGuestState(vms: QemuVm[], model: FabricModel): Promise<void> {
   const command = [
     'uptime',
-    `systemctl is-active keepalived haproxy ${DATABASE_UNIT} ${DEFAULT_APPLICATION_SERVICE_NAME} ${WATCHDOG_UNIT}`,
+    `systemctl is-active ${KEEPALIVED_UNIT} ${HAPROXY_UNIT} ${DATABASE_UNIT} ${DEFAULT_APPLICATION_SERVICE_NAME} ${WATCHDOG_UNIT}`,
     'ip -4 -br addr',
     'journalctl --no-pager -u keepalived -n 25',
     `time ${haproxyCheckCommand(model).join(' ')}; echo chk_haproxy exit $?`,

@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { APPLY_BUNDLE_SCRIPT } from '../../cloud-init/apply-bundle-agent';
 import { assembleBundle, bundleDirectoryEntries, bundleTextOf, NodeBundle } from '../../cloud-init/bundle';
-import { HAPROXY_ADMIN_SOCKET } from '../../cloud-init/haproxy';
+import { HAPROXY_ADMIN_SOCKET, HAPROXY_UNIT } from '../../cloud-init/haproxy';
 import { shellQuote } from '../../cloud-init/shell';
 import { RenderedFile, STATE_DIR } from '../../cloud-init/rendered-file';
-import { SCRIPT_USER } from '../../cloud-init/keepalived';
+import { KEEPALIVED_UNIT, SCRIPT_USER } from '../../cloud-init/keepalived';
 import { FIREWALL_CONFIG, FIREWALL_UNIT } from '../../cloud-init/firewall';
 import { CASSANDRA_INSTALL_SCRIPT, CASSANDRA_UNIT } from '../../cloud-init/cassandra';
 import { CASSANDRA_AUTH_UNIT } from '../../cloud-init/cassandra-auth';
+import { LINUX_WATCHDOG_UNIT } from '../../cloud-init/watchdog';
 import { adaptForNamespaces } from './adapt';
 import { nowMs, pollUntil, run, runOk, sleep } from './exec';
 import { writeNodeProgram } from './node-program';
@@ -127,7 +128,7 @@ const BOOT_ONESHOTS: Record<string, readonly string[]> = {
 };
 /** Unit of the runcmd the harness cannot run here, and why. */
 const NOT_RUN: Record<string, string> = {
-  'watchdog.service': 'the Linux watchdog daemon needs /dev/watchdog, which this machine lacks (DESIGN.md)',
+  [LINUX_WATCHDOG_UNIT]: 'the Linux watchdog daemon needs /dev/watchdog, which this machine lacks (DESIGN.md)',
   [CASSANDRA_UNIT]: "Cassandra is not installed here (its first boot installs it from Apache's repository); its firewall rules are tried with a stand-in listener",
   [CASSANDRA_AUTH_UNIT]: 'it sets up the roles of Cassandra, which is not installed here (test/cassandra-auth-script.test.ts runs its script against a stand-in cqlsh)',
 };
@@ -567,7 +568,7 @@ export class FabricHarness {
    */
   async stall(node: HarnessNode | string, ms: number): Promise<number> {
     const n = typeof node === 'string' ? this.node(node) : node;
-    const order = [...n.units.map((u) => u.name)].sort((a, b) => Number(b === 'keepalived.service') - Number(a === 'keepalived.service'));
+    const order = [...n.units.map((u) => u.name)].sort((a, b) => Number(b === KEEPALIVED_UNIT) - Number(a === KEEPALIVED_UNIT));
     const stopped: string[] = [];
     const t0 = nowMs();
     try {
@@ -714,7 +715,7 @@ export class FabricHarness {
     const ok = await pollUntil(async () => {
       for (const n of this.nodes) if ((await this.units(n)).some((u) => u.state !== 'active')) return undefined;
       if (!settled()) return undefined;
-      for (const n of this.nodes.filter((node) => node.units.some((u) => u.name === 'haproxy.service'))) {
+      for (const n of this.nodes.filter((node) => node.units.some((u) => u.name === HAPROXY_UNIT))) {
         const servers = (await this.haproxyStat(n).catch(() => undefined))?.filter((r) => !['FRONTEND', 'BACKEND'].includes(r.svname));
         if (!servers || servers.some((r) => r.status !== 'UP' && r.status !== 'no check')) return undefined;
       }

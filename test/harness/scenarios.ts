@@ -1,3 +1,5 @@
+import { HAPROXY_UNIT } from '../../cloud-init/haproxy';
+import { KEEPALIVED_UNIT } from '../../cloud-init/keepalived';
 import { nowMs, pollUntil, sleep, within } from './exec';
 import { FabricHarness, HarnessNode, NodeInput } from './fabric-harness';
 import { ProbeRecord } from './prober';
@@ -76,7 +78,7 @@ export interface FailoverRun {
 
 /** The keepalived VRRP child of a node, found as the keepalived process whose parent is the unit's main process. */
 export async function vrrpChildPid(h: FabricHarness, node: HarnessNode): Promise<number | undefined> {
-  const main = (await h.unit(node, 'keepalived.service')).mainPid;
+  const main = (await h.unit(node, KEEPALIVED_UNIT)).mainPid;
   if (main === undefined) return undefined;
   return (await h.ps(node)).find((p) => p.comm === 'keepalived' && p.ppid === main && p.state !== 'Z')?.pid;
 }
@@ -181,7 +183,7 @@ export async function vipFailover(h: FabricHarness, fault: VipFault, inputs: rea
       if (child === undefined) throw new Error(`${from.name}: no keepalived VRRP child found`);
       t0 = (await h.signal(from, { pid: child }, 'SIGKILL')).t;
     } else if (fault === 'keepalived-kill') {
-      t0 = (await h.signal(from, { unit: 'keepalived.service', whom: 'main' }, 'SIGKILL')).t;
+      t0 = (await h.signal(from, { unit: KEEPALIVED_UNIT, whom: 'main' }, 'SIGKILL')).t;
     } else {
       t0 = nowMs();
       h.linkDown(from);
@@ -262,7 +264,7 @@ export async function holderPause(h: FabricHarness, pauseMs: number, log: Log = 
   const freeze = async (signal: 'SIGSTOP' | 'SIGCONT') => {
     // Frozen as soon as one unit may be stopped, so that the finally continues it.
     if (signal === 'SIGSTOP') frozen = true;
-    for (const unit of signal === 'SIGSTOP' ? ['keepalived.service', 'haproxy.service'] : ['haproxy.service', 'keepalived.service']) await h.signal(holder, { unit, whom: 'all' }, signal);
+    for (const unit of signal === 'SIGSTOP' ? [KEEPALIVED_UNIT, HAPROXY_UNIT] : [HAPROXY_UNIT, KEEPALIVED_UNIT]) await h.signal(holder, { unit, whom: 'all' }, signal);
     if (signal === 'SIGCONT') frozen = false;
   };
   try {
@@ -316,7 +318,7 @@ export async function haproxyCrash(h: FabricHarness, log: Log = quiet): Promise<
   let vipMoved = false;
   try {
     if (!(await prober.waitFor((rs) => (rs.filter((r) => r.ok).length >= 5 ? true : undefined), 5000))) throw new Error('the client gets no answers through the VIP before the crash');
-    const t0 = (await h.signal(holder, { unit: 'haproxy.service', whom: 'all' }, 'SIGKILL')).t;
+    const t0 = (await h.signal(holder, { unit: HAPROXY_UNIT, whom: 'all' }, 'SIGKILL')).t;
     // Answered again: at least 3 s watched, and five good answers in a row after the last failure (0: none failed).
     const back = await prober.waitFor((rs) => {
       const after = rs.filter((r) => r.t0 >= t0);
@@ -593,7 +595,7 @@ export async function balancerFailsRepeatedly(h: FabricHarness, log: Log = quiet
     if (moved === undefined) throw new Error(`the VIP stayed on ${from.name} for ${timeoutMs} ms while its HAProxy kept hanging\n${await h.diagnostics()}`);
     const clientBack = await prober.waitFor((rs) => rs.find((r) => r.ok && r.t0 >= moved! && r.mac === to.mac), 1_000);
     const events = await h.events(from, since);
-    const restarts = events.filter((e) => e.kind === 'systemctl' && /^restart /.test(e.detail ?? '') && (e.detail ?? '').includes('haproxy.service')).length;
+    const restarts = events.filter((e) => e.kind === 'systemctl' && /^restart /.test(e.detail ?? '') && (e.detail ?? '').includes(HAPROXY_UNIT)).length;
     const eligibility: Record<string, string> = {};
     for (const f of h.listNodeDir(from, '/run/appliance-fabric').filter((x) => x.startsWith('vrrp-ineligible'))) {
       eligibility[f] = h.readNodeFile(from, `/run/appliance-fabric/${f}`).trim();

@@ -1,7 +1,8 @@
 import { serviceUnitName } from '../../cloud-init/application-service';
 import { applicationReadyUrl } from '../../cloud-init/apply-bundle-agent';
 import { FIREWALL_TABLE } from '../../cloud-init/firewall';
-import { vrrpStateFile } from '../../cloud-init/keepalived';
+import { HAPROXY_UNIT } from '../../cloud-init/haproxy';
+import { KEEPALIVED_UNIT, vrrpStateFile } from '../../cloud-init/keepalived';
 import { WATCHDOG_SYSLOG_TAG } from '../../cloud-init/node-paths';
 import type { VrrpInstance } from '../../model/fabric-model';
 import { describeDisruption, SamplerSummary } from '../../e2e/lib/disruption-sampler';
@@ -85,7 +86,7 @@ function vrrpInstances(fut: FabricUnderTest): VrrpInstance[] {
 /** The units that make a node a working member of the fabric again after it returns. */
 export function memberUnits(fut: FabricUnderTest, node: string): string[] {
   const m = fut.model;
-  return ['keepalived.service', ...(m.loadBalancer.members.includes(node) ? ['haproxy.service'] : []), ...(m.applicationServers.members.includes(node) ? [serviceUnitName(m.applicationServers.service)] : [])];
+  return [KEEPALIVED_UNIT, ...(m.loadBalancer.members.includes(node) ? [HAPROXY_UNIT] : []), ...(m.applicationServers.members.includes(node) ? [serviceUnitName(m.applicationServers.service)] : [])];
 }
 
 /** The application service's main PID on `node` (0: none); throws when systemctl cannot tell. */
