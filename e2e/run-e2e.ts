@@ -435,7 +435,7 @@ async function runStack(stack: string, image: VmImage, results: StackResults): P
       if (vipUp === undefined) await printGuestState(vms, model);
 
       // 1. Balancing over every application server (no cookie: round robin): shared with the namespace tier.
-      await sharedScenario('balancing', 'balancing over every application server', () => shared.balancing(fabric, { requests: 30, tolerance: 2 }));
+      await sharedScenario('balancing', 'balancing over every application server', () => shared.balancing(fabric));
 
       // 2. The host firewall, loaded on every node: shared with the namespace tier.
       await sharedScenario('firewall', 'every node drops what the client may not reach', () => shared.firewall(fabric));

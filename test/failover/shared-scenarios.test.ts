@@ -22,9 +22,7 @@ describe('a running fabric: the scenarios shared with the VM tier', () => {
 
   it('balances over every application server', async () => {
     logNotes(running.harness());
-    const r = await scenarios.balancing(fabric(), { requests: 30, tolerance: 2 });
-    expect(problemsOf(r)).toEqual([]);
-    expect(r.failed).toBe(0);
+    expect(problemsOf(await scenarios.balancing(fabric()))).toEqual([]);
   }, 120_000);
 
   it('drops what the client may not reach on every node', async () => {
