@@ -23,8 +23,14 @@ import { WATCHDOG_CONF } from './watchdog';
  * The first boot writes both. Afterwards only bundles are delivered.
  */
 
-/** What takes a changed bundle file up on a running node (the agent knows exactly these). */
-export type BundleReload = 'nftables' | 'database-accounts' | 'application' | 'haproxy' | 'keepalived' | 'fabric-watchdog' | 'none';
+/**
+ * What takes a changed bundle file up on a running node, in the order the agent
+ * reloads them ('none': read afresh on every use). The agent
+ * (cloud-init/assets/fabric-apply-bundle) knows exactly these; a unit test
+ * keeps its list and order in step.
+ */
+export const BUNDLE_RELOADS = ['nftables', 'database-accounts', 'application', 'haproxy', 'keepalived', 'fabric-watchdog', 'none'] as const;
+export type BundleReload = (typeof BUNDLE_RELOADS)[number];
 
 /**
  * Every bundle file, with what takes it up and what it depends on. A path not

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { APPLIED_BUNDLE_FILE, APPLY_BUNDLE_ASSET, APPLY_BUNDLE_CONF, APPLY_BUNDLE_SCRIPT, readyUrlsOf, renderApplyBundleConf } from '../cloud-init/apply-bundle-agent';
 import { assetPath, readAsset } from '../cloud-init/assets';
-import { bundleDirectoryEntries, bundleReloadOf, nodeBundle, sha256Hex, splitNodeFiles } from '../cloud-init/bundle';
+import { BUNDLE_RELOADS, bundleDirectoryEntries, bundleReloadOf, nodeBundle, sha256Hex, splitNodeFiles } from '../cloud-init/bundle';
 import { NodeCloudInit, renderNodeCloudInit } from '../cloud-init/cloud-config';
 import { FIREWALL_CONFIG } from '../cloud-init/firewall';
 import { HAPROXY_CONFIG, HAPROXY_SERVER_STATE_FILE, TLS_BUNDLE_PATH } from '../cloud-init/haproxy';
@@ -178,6 +178,17 @@ describe('the bundle agent and the renderers agree', () => {
     // 3 x 0.2 s advert + 2 x 1 s checks, rounded up.
     expect(conf).toContain('VRRP_SETTLE_SECONDS=3\n');
     expect(renderApplyBundleConf(model, model.nodes[2])).toMatch(/^HAPROXY_HEALTH_URL=$/m);
+  });
+
+  it('knows exactly the reload kinds the renderers give, and reloads them in their order', () => {
+    // The manifest's format line, the check of each manifest line, and the order of step 6.
+    const documented = /^#   file <sha256> <mode> <owner:group> <([a-z|-]+)> <path>$/m.exec(script)?.[1].split('|');
+    const accepted = /\[\[ \$reload =~ \^\(([a-z|-]+)\)\$ \]\]/.exec(script)?.[1].split('|');
+    const order = /^order=\(([a-z -]+)\)$/m.exec(script)?.[1].split(' ');
+    expect({ documented, accepted, order }).toEqual({ documented: [...BUNDLE_RELOADS], accepted: [...BUNDLE_RELOADS], order: BUNDLE_RELOADS.filter((r) => r !== 'none') });
+    // take_up has an arm for each kind it is given.
+    const takeUp = /^take_up\(\) \{\n  case \$1 in\n([\s\S]*?)\n  esac\n\}$/m.exec(script)?.[1] ?? '';
+    expect(takeUp.split('\n').map((l) => /^ {4}([a-z-]+)\) /.exec(l)?.[1])).toEqual(order);
   });
 
   it('names the application service and its health URL on an application server, and leaves both empty elsewhere', () => {
