@@ -6,7 +6,7 @@ import { DATABASE_ENV, renderDatabaseEnv, renderDatabaseNotify } from '../cloud-
 import { NOTIFY_SCRIPT } from '../cloud-init/node-paths';
 import { RUN_DIR } from '../cloud-init/rendered-file';
 import { buildFabricModel } from '../model/build-model';
-import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
+import { TEST_NODE_DATABASE_SECRETS, TEST_PLATFORM, threeNodeSpec } from './fixtures';
 
 /**
  * The rendered database VIP hook's promotion, run by the real bash with
@@ -19,17 +19,6 @@ describe('the database VIP hook promoting this node', () => {
   const model = buildFabricModel(threeNodeSpec({ database: { vip: '198.51.100.20' } }), TEST_PLATFORM, 'stack/Fabric');
   const db = model.database!;
   const node = model.nodes.find((n) => n.name === db.members[0])!;
-  const secrets = {
-    replicationPassword: 'ReplicationTestOnly7',
-    replicationPasswordPrevious: 'ReplicationPreviousTestOnly6',
-    replicationPasswordNext: 'ReplicationNextTestOnly8',
-    applicationPassword: 'ApplicationTestOnly8',
-    applicationPasswordPrevious: 'ApplicationPreviousTestOnly7',
-    applicationPasswordNext: 'ApplicationNextTestOnly9',
-    caCertificatePemBase64: 'Q0E=',
-    serverCertificatePemBase64: 'Q1JU',
-    serverKeyPemBase64: 'S0VZ',
-  };
   let dir: string;
   let run: string;
   let hook: string;
@@ -53,7 +42,7 @@ describe('the database VIP hook promoting this node', () => {
     // The common hook records the state; here the test writes it, as that hook would have.
     stub('keepalived-notify', 'exit 0');
     writeFileSync(stateFile(), `1 MASTER 100\n`);
-    writeFileSync(path.join(dir, 'database.env'), renderDatabaseEnv(model, node, db, secrets).split(RUN_DIR).join(run));
+    writeFileSync(path.join(dir, 'database.env'), renderDatabaseEnv(model, node, db, TEST_NODE_DATABASE_SECRETS).split(RUN_DIR).join(run));
     hook = path.join(dir, 'database-notify');
     writeFileSync(
       hook,

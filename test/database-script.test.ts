@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { DATABASE_ENV, renderDatabaseAccounts, renderDatabaseEnv } from '../cloud-init/database';
 import { DATABASE_HOOK_LOCK } from '../cloud-init/node-paths';
 import { buildFabricModel } from '../model/build-model';
-import { TEST_PLATFORM, threeNodeSpec } from './fixtures';
+import { TEST_NODE_DATABASE_PASSWORDS, TEST_NODE_DATABASE_SECRETS, TEST_PLATFORM, threeNodeSpec } from './fixtures';
 
 /**
  * The rendered database bootstrap run by the real bash, with stand-ins for
@@ -18,15 +18,8 @@ describe('the database bootstrap script', () => {
   const db = model.database!;
   const node = model.nodes.find((n) => n.name === db.members[0])!;
   const peer = model.nodes.find((n) => n.name === db.members[1])!;
-  const passwords = {
-    replicationPassword: 'ReplicationTestOnly7',
-    replicationPasswordPrevious: 'ReplicationPreviousTestOnly6',
-    replicationPasswordNext: 'ReplicationNextTestOnly8',
-    applicationPassword: 'ApplicationTestOnly8',
-    applicationPasswordPrevious: 'ApplicationPreviousTestOnly7',
-    applicationPasswordNext: 'ApplicationNextTestOnly9',
-  };
-  const secrets = { ...passwords, caCertificatePemBase64: 'Q0E=', serverCertificatePemBase64: 'Q1JU', serverKeyPemBase64: 'S0VZ' };
+  const passwords = TEST_NODE_DATABASE_PASSWORDS;
+  const secrets = TEST_NODE_DATABASE_SECRETS;
   let dir: string;
 
   beforeEach(() => {

@@ -1,5 +1,6 @@
 import { FabricSpec } from '../model/fabric-spec';
 import { PlatformTraits } from '../model/fabric-model';
+import type { DatabaseSecrets } from '../cloud-init/database';
 
 /** A valid three-node fabric in 198.51.100.0/24; tests change one thing at a time. */
 export function threeNodeSpec(overrides: Partial<FabricSpec> = {}): FabricSpec {
@@ -48,3 +49,16 @@ export const TEST_DATABASE_SECRETS = {
   databaseServerCertificatePemBase64: 'VEVTVC1DUlQ=',
   databaseServerKeyPemBase64: 'VEVTVC1LRVk=',
 };
+
+/** The six database passwords a node's database.env holds (test values, never a real secret). */
+export const TEST_NODE_DATABASE_PASSWORDS = {
+  replicationPassword: 'ReplicationTestOnly7',
+  replicationPasswordPrevious: 'ReplicationPreviousTestOnly6',
+  replicationPasswordNext: 'ReplicationNextTestOnly8',
+  applicationPassword: 'ApplicationTestOnly8',
+  applicationPasswordPrevious: 'ApplicationPreviousTestOnly7',
+  applicationPasswordNext: 'ApplicationNextTestOnly9',
+};
+
+/** What a database node's files are rendered with: the passwords above and stand-in TLS material. */
+export const TEST_NODE_DATABASE_SECRETS: DatabaseSecrets = { ...TEST_NODE_DATABASE_PASSWORDS, caCertificatePemBase64: 'Q0E=', serverCertificatePemBase64: 'Q1JU', serverKeyPemBase64: 'S0VZ' };
