@@ -33,6 +33,8 @@ export interface DatabaseSecrets {
 export const DATABASE_ENV = `${ETC_DIR}/database.env`;
 export const DATABASE_CLIENT_ENV = `${ETC_DIR}/database-client.env`;
 export const DATABASE_UNIT = 'mariadb.service';
+/** How the database nodes stop MariaDB (a drop-in beside the restart policy's). */
+export const DATABASE_SHUTDOWN_DROP_IN = `/etc/systemd/system/${DATABASE_UNIT}.d/60-appliance-fabric-shutdown.conf`;
 /** The database CA's certificate: on the database nodes and the application servers, which verify the server with it. */
 export const DATABASE_CA_FILE = `${ETC_DIR}/database-ca.pem`;
 /** The database members' server certificate and key (the key readable by mysql only). */
@@ -200,6 +202,24 @@ export function renderDatabaseNotify(model: FabricModel, node: NodeModel): strin
   return renderAsset(DATABASE_NOTIFY_ASSET, generatedHeader(model, node, 'Database VIP hook: promote, demote, rejoin'));
 }
 
+/**
+ * A planned stop (systemctl stop or restart, a reboot) of the primary must not lose what it
+ * committed: on SIGTERM, MariaDB kills its binlog dump threads among the client threads, so the
+ * standby may miss the last commits, and the old primary comes back STALE. `SHUTDOWN WAIT FOR ALL
+ * SLAVES` (mariadb-admin --wait-for-all-slaves) kills the clients first and stops only once every
+ * connected standby was sent the whole binlog. Bounded by the restart policy's TimeoutStopSec,
+ * after which systemd sends the unit's SIGTERM as before.
+ */
+export function renderDatabaseShutdownDropIn(model: FabricModel, node: NodeModel): string {
+  return [
+    generatedHeader(model, node, `systemd stop command of ${DATABASE_UNIT}`),
+    '[Service]',
+    '# Every connected standby receives the whole binlog before the server stops (root, over the socket).',
+    'ExecStop=+/usr/bin/mariadb-admin --protocol=socket --skip-ssl --connect-timeout=2 --wait-for-all-slaves shutdown',
+    '',
+  ].join('\n');
+}
+
 export function databaseFiles(model: FabricModel, node: NodeModel, secrets: DatabaseSecrets): RenderedFile[] {
   const db = model.database;
   const files: RenderedFile[] = [];
@@ -233,6 +253,7 @@ export function databaseFiles(model: FabricModel, node: NodeModel, secrets: Data
     { path: DATABASE_CHECK_SCRIPT, content: renderDatabaseCheck(model, node), permissions: '0755' },
     { path: DATABASE_ACCOUNTS_SCRIPT, content: renderDatabaseAccounts(model, node), permissions: '0755' },
     { path: DATABASE_NOTIFY_SCRIPT, content: renderDatabaseNotify(model, node), permissions: '0755' },
+    { path: DATABASE_SHUTDOWN_DROP_IN, content: renderDatabaseShutdownDropIn(model, node), permissions: '0644' },
   );
   return files;
 }

@@ -161,9 +161,14 @@ describe('a running fabric with the database cluster: replication, promotion, re
     // is in step (asynchronous replication loses what was not shipped; the STALE test covers that).
     const written = (await db.nodeQuery(primary, 'SELECT @@global.gtid_binlog_pos')).rows;
     expect({ written, caughtUp: (await db.nodeQuery(standby, `SELECT MASTER_GTID_WAIT('${written}', 10)`)).rows }).toEqual({ written, caughtUp: '0' });
+    // A planned stop under an application's stream of writes: the unit's ExecStop= shuts the server
+    // down only after the standby was sent everything it committed.
+    const stream = db.writeStream(`${marker}-stream`, 3000, 5);
+    expect(await pollUntil(() => (stream.acknowledged().length >= 50 ? true : undefined), 20_000, 50)).toBe(true);
     const stoppedAt = nowMs();
     const stop = await h.systemctl(primary, 'stop', 'mariadb.service');
     expect(stop.code).toBe(0);
+    const acknowledged = await stream.stop();
 
     // Bounded: a write through the VIP every 200 ms (1 s connect timeout) for at most 45 s.
     let attempts = 0;
@@ -178,6 +183,16 @@ describe('a running fabric with the database cluster: replication, promotion, re
     expect(db.holders()).toEqual([standby]);
     expect(db.state(standby)).toBe('MASTER');
     expect(db.hookLog(standby).some((l) => l.includes('promoted to primary'))).toBe(true);
+    // Every write the old primary acknowledged is on the new one.
+    const events = await h.events(primary);
+    const last = acknowledged[acknowledged.length - 1];
+    const kept = (await db.nodeQuery(standby, `SELECT COUNT(DISTINCT marker) FROM ${db.model.databaseName}.failover WHERE marker REGEXP '^${marker}-stream-[0-9]+$' AND CAST(SUBSTRING_INDEX(marker, '-', -1) AS UNSIGNED) <= ${last}`)).rows;
+    console.log(`planned stop of ${primary} under a write stream: ${acknowledged.length} writes acknowledged (1..${last}), ${kept} of them on ${standby}`);
+    expect({ acknowledged: acknowledged.length === last, kept, stopExec: events.filter((e) => e.kind === 'stop-exec').map((e) => e.detail) }).toEqual({
+      acknowledged: true,
+      kept: String(last),
+      stopExec: [expect.stringMatching(/mariadb-admin .*--wait-for-all-slaves shutdown -> 0$/)],
+    });
   }, 90_000);
 
   it('lets the watchdog bring the old primary back as a standby that replicates and leaves the VIP where it is', async () => {

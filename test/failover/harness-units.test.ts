@@ -1,5 +1,5 @@
 import { adaptForNamespaces } from '../harness/adapt';
-import { expandCommand, loadUnit, NodeFs, parseTimespan, unitsStartedByRuncmd } from '../harness/units';
+import { expandCommand, loadUnit, MAINPID_PLACEHOLDER, NodeFs, parseTimespan, unitsStartedByRuncmd } from '../harness/units';
 import { namespaceFabricSpec, renderFabric } from '../harness/render';
 
 // The namespace harness's own logic, without namespaces: how it reads units
@@ -32,6 +32,20 @@ describe('namespace harness: reading the rendered node', () => {
     expect(unit.execStopPost).toEqual([['/usr/local/lib/appliance-fabric/remove-stale-vips']]);
     expect(unit.killMode).toBe('control-group');
     expect(unit.notEmulated).toEqual(['Type=notify (/lib/systemd/system/keepalived.service)']);
+  });
+
+  it("reads a database node's ExecStop= from its drop-in, after the restart policy's, with $MAINPID", () => {
+    const db = renderFabric(namespaceFabricSpec({ database: true }));
+    const member = db.nodes.find((n) => n.name === db.model.database!.members[0])!;
+    const files: Record<string, string> = {
+      '/lib/systemd/system/mariadb.service': '[Service]\nType=notify\nUser=mysql\nExecStart=/usr/sbin/mariadbd\nKillSignal=SIGTERM\nTimeoutStopSec=900\n',
+    };
+    for (const f of member.files) if (f.path.startsWith('/etc/systemd/system/mariadb.service.d/')) files[f.path] = f.content;
+    const unit = loadUnit(fsOf(files), 'mariadb.service', ids);
+    expect(unit.execStop).toEqual([['/usr/bin/mariadb-admin', '--protocol=socket', '--skip-ssl', '--connect-timeout=2', '--wait-for-all-slaves', 'shutdown']]);
+    // The restart policy's drop-in bounds the stop, ExecStop= included.
+    expect(unit.timeoutStopSec).toBe(10);
+    expect(loadUnit(fsOf({ '/lib/systemd/system/x.service': '[Service]\nExecStart=/bin/x\nExecStop=/bin/kill -s QUIT $MAINPID\n' }), 'x.service', ids).execStop).toEqual([['/bin/kill', '-s', 'QUIT', MAINPID_PLACEHOLDER]]);
   });
 
   it('expands ExecStart variables the systemd way', () => {

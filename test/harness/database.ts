@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DatabaseClusterModel } from '../../model/fabric-model';
@@ -79,6 +80,37 @@ export class RunningDatabase {
     } finally {
       rmSync(file, { force: true });
     }
+  }
+
+  /**
+   * An application's stream of writes through the database VIP on one connection: `INSERT` row
+   * `<marker>-<i>` for i = 1..count, one every `intervalMs`, each followed by `SELECT i`, so that
+   * what the client printed is what the server acknowledged. The stream ends at count, at the first
+   * error (a lost connection) or at `stop()`, which returns the acknowledged i's.
+   */
+  writeStream(marker: string, count: number, intervalMs: number): { acknowledged(): number[]; stop(): Promise<number[]> } {
+    const statements = `for i in $(seq 1 ${count}); do printf "INSERT INTO failover (marker, written_on) VALUES ('%s-%d', @@hostname); SELECT %d;\\n" '${marker}' "$i" "$i"; sleep ${intervalMs / 1000}; done`;
+    const client = `mariadb --defaults-extra-file=${this.credentials} --ssl-ca=${this.caFile} --ssl-verify-server-cert --host=${this.vip} --port=${this.model.port} --connect-timeout=1 --batch --skip-column-names --unbuffered ${this.model.databaseName}`;
+    const child = spawn('ip', ['netns', 'exec', this.h.clientNs, 'bash', '-c', `${statements} | ${client}`], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    const acknowledged = () => out.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+    // Bounded: the loop ends by itself after count x intervalMs; stop() ends it sooner.
+    const killer = setTimeout(() => stop(), count * intervalMs + 30_000);
+    const stop = async () => {
+      clearTimeout(killer);
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid!, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+      }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      return acknowledged();
+    };
+    return { acknowledged, stop };
   }
 
   /** A query on one node's own server over its socket, as root. */

@@ -50,7 +50,7 @@ export interface UnitStatus {
 
 export interface SupervisorEvent {
   readonly t: number;
-  readonly kind: 'boot' | 'start' | 'exit' | 'restart-scheduled' | 'start-limit' | 'stop' | 'kill' | 'signal' | 'systemctl' | 'stop-post' | 'reload' | 'exec' | 'error';
+  readonly kind: 'boot' | 'start' | 'exit' | 'restart-scheduled' | 'start-limit' | 'stop' | 'kill' | 'signal' | 'systemctl' | 'stop-exec' | 'stop-post' | 'reload' | 'exec' | 'error';
   readonly unit?: string;
   readonly pid?: number;
   readonly detail?: string;
@@ -273,6 +273,12 @@ export function supervisorMain(cfg: SupervisorConfig): void {
     u.state = 'deactivating';
     const pid = u.pid!;
     ev({ kind: 'stop', unit: u.spec.name, pid });
+    // As systemd does: the unit's ExecStop= commands first, with $MAINPID; then the stop signal to what is left.
+    for (const argv of u.spec.execStop) {
+      const words = argv.map((w) => w.split(cfg.mainPidPlaceholder).join(String(pid)));
+      const rc = await runCommand(words, u);
+      ev({ kind: 'stop-exec', unit: u.spec.name, detail: `${words.join(' ')} -> ${rc}` });
+    }
     if (u.spec.killMode === 'control-group') sendSignal(-pid, 'SIGTERM');
     else sendSignal(pid, 'SIGTERM');
     sendSignal(-pid, 'SIGCONT'); // as systemd does, so a stopped process sees the SIGTERM

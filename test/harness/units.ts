@@ -25,6 +25,8 @@ export interface UnitSpec {
   readonly restartSec: number;
   readonly timeoutStopSec: number;
   readonly killMode: 'control-group' | 'mixed' | 'process' | 'none';
+  /** ExecStop= commands, run (as root, like the `+` prefix) before the stop signal; MAINPID_PLACEHOLDER as in execReload. */
+  readonly execStop: readonly (readonly string[])[];
   readonly execStopPost: readonly (readonly string[])[];
   /** ExecReload= commands; the word MAINPID_PLACEHOLDER stands where systemd puts $MAINPID. */
   readonly execReload: readonly (readonly string[])[];
@@ -162,7 +164,7 @@ function parseUnitFile(text: string, source: string): Assignment[] {
 
 const EMULATED = new Set([
   'Service.ExecStart', 'Service.Environment', 'Service.EnvironmentFile', 'Service.Restart', 'Service.RestartSec',
-  'Service.TimeoutStopSec', 'Service.KillMode', 'Service.ExecStopPost', 'Service.ExecReload', 'Service.DynamicUser', 'Service.User', 'Service.Group',
+  'Service.TimeoutStopSec', 'Service.KillMode', 'Service.ExecStop', 'Service.ExecStopPost', 'Service.ExecReload', 'Service.DynamicUser', 'Service.User', 'Service.Group',
   'Unit.StartLimitIntervalSec', 'Unit.StartLimitBurst',
 ]);
 const IRRELEVANT_SECTIONS = new Set(['Install']);
@@ -201,7 +203,7 @@ export function loadUnit(fs: NodeFs, name: string, ids: (user: string) => { uid:
       if (!IRRELEVANT_SECTIONS.has(a.section) && !(a.section === 'Unit' && IRRELEVANT_UNIT_KEYS.has(a.key))) notEmulated.push(`${a.key}=${a.value} (${a.source})`);
       continue;
     }
-    if (['Service.Environment', 'Service.EnvironmentFile', 'Service.ExecStopPost', 'Service.ExecStart', 'Service.ExecReload'].includes(key)) {
+    if (['Service.Environment', 'Service.EnvironmentFile', 'Service.ExecStop', 'Service.ExecStopPost', 'Service.ExecStart', 'Service.ExecReload'].includes(key)) {
       const list = lists.get(key) ?? [];
       if (a.value === '') list.length = 0;
       else list.push(a.value);
@@ -236,6 +238,7 @@ export function loadUnit(fs: NodeFs, name: string, ids: (user: string) => { uid:
   if (execStart.length !== 1) throw new Error(`${name}: expected exactly one ExecStart=, found ${execStart.length} in ${sources.join(', ')}`);
   const stripPrefix = (line: string) => line.replace(/^[-@+!:]+/, '');
   const argv = expandCommand(stripPrefix(execStart[0]), environment);
+  const execStop = (lists.get('Service.ExecStop') ?? []).map((l) => expandCommand(stripPrefix(l), { ...environment, MAINPID: MAINPID_PLACEHOLDER }));
   const execStopPost = (lists.get('Service.ExecStopPost') ?? []).map((l) => expandCommand(stripPrefix(l), environment));
   const execReload = (lists.get('Service.ExecReload') ?? []).map((l) => expandCommand(stripPrefix(l), { ...environment, MAINPID: MAINPID_PLACEHOLDER }));
 
@@ -257,6 +260,7 @@ export function loadUnit(fs: NodeFs, name: string, ids: (user: string) => { uid:
     restartSec: single.has('Service.RestartSec') ? parseTimespan(single.get('Service.RestartSec')!) : DEFAULTS.restartSec,
     timeoutStopSec: single.has('Service.TimeoutStopSec') ? parseTimespan(single.get('Service.TimeoutStopSec')!) : DEFAULTS.timeoutStopSec,
     killMode,
+    execStop,
     execStopPost,
     execReload,
     startLimitBurst: single.has('Unit.StartLimitBurst') ? Number(single.get('Unit.StartLimitBurst')) : DEFAULTS.startLimitBurst,
