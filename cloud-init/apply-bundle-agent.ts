@@ -102,7 +102,7 @@ export function renderApplyBundleConf(model: FabricModel, node: NodeModel): stri
     `DATABASE_ACCOUNTS_SCRIPT=${node.roles.includes('database') ? DATABASE_ACCOUNTS_SCRIPT : ''}`,
     '# The application service the agent restarts when its database client settings change (empty where there is none).',
     `APPLICATION_UNIT=${applicationUnitOf(model, node) ?? ''}`,
-    '# What must answer HTTP 2xx after that restart (empty where there is no application or its health check is not HTTP: then the unit must stay active).',
+    '# What must answer HTTP 2xx after that restart (empty where there is no application or its health check is not HTTP: then its restarted main process must keep running for 3 s).',
     `APPLICATION_READY_URL=${applicationReadyUrl(model, node) ?? ''}`,
     `RELOAD_TIMEOUT_SECONDS=${RELOAD_TIMEOUT_SECONDS}`,
     '# With --wait-ready, the agent waits until these answer (space-separated) before it configures a new node.',

@@ -354,17 +354,21 @@ describe('day 2: fabric-apply-bundle on a running fabric', () => {
 // The application servers' database client env (the password a rotation changes) is a bundle file
 // whose reload is a restart of the application service: on node3, an application server without a
 // database of its own, so its bundle differs in that file alone.
-describe('day 2: a changed database client env restarts the application service', () => {
-  const fabric = runningFabric({ database: true });
+// With the shipped HTTP health check the agent waits until the application answers it; with a TCP
+// (or command) check it has no URL to ask, and requires the restarted process to keep running.
+describe.each([
+  { check: 'HTTP', options: { database: true } },
+  { check: 'TCP', options: { database: true, applicationHealthCheck: { type: 'tcp' as const } } },
+])('day 2: a changed database client env restarts the application service ($check health check)', ({ check, options }) => {
+  const fabric = runningFabric(options);
   const figures: StreamFigures[] = [];
   const applies: string[] = [];
   const node = 'node3';
-  const spec = namespaceFabricSpec({ database: true });
+  const spec = namespaceFabricSpec(options);
+  const http = check === 'HTTP';
   const appUnit = () => `${fabric.rendered().model.applicationServers.service.name}.service`;
-  const healthUrl = () => {
-    const app = fabric.rendered().model.applicationServers.service;
-    return `http://${fabric.harness().node(node).address}:${app.port}${app.healthCheck.path}`;
-  };
+  // The demo application serves /healthz whatever check the fabric is configured with.
+  const healthUrl = () => `http://${fabric.harness().node(node).address}:${fabric.rendered().model.applicationServers.service.port}/healthz`;
   /** The application answers its health check, asked on the node itself as the agent asks. */
   const answers = async (h: FabricHarness) => (await h.exec(node, ['curl', '-fsS', '--max-time', '2', '-o', '/dev/null', healthUrl()])).code === 0;
   /** The environment the application's main process runs with (read here, never printed). */
@@ -374,7 +378,7 @@ describe('day 2: a changed database client env restarts the application service'
   const rotated = (password: string) => renderFabric(spec, { ...fabric.rendered().secrets, databaseApplicationPassword: password }).bundles[node];
 
   afterAll(() => {
-    if (figures.length) console.log(`application restarts under a GET stream through the VIP:\n${formatFigures(figures)}\n${applies.join('\n')}`);
+    if (figures.length) console.log(`application restarts under a GET stream through the VIP (${check} health check):\n${formatFigures(figures)}\n${applies.join('\n')}`);
     logNotes(fabric.harness());
   });
 
@@ -391,7 +395,8 @@ describe('day 2: a changed database client env restarts the application service'
     figures.push(f);
     applies.push(`client env, ${node}: exit ${r.code} in ${(r.ms / 1000).toFixed(2)} s`);
     if (r.code !== 0) throw new Error(`${node}: fabric-apply-bundle exited ${r.code}:\n${r.stderr}\n${await h.diagnostics()}`);
-    expect(r.stderr).toMatch(new RegExp(`application service ${appUnit().replace('.', '\\.')} restarted with its new settings .* and answers ${healthUrl()}`));
+    const restarted = `application service ${appUnit().replace('.', '\\.')} restarted with its new settings \\(main pid \\d+ -> \\d+\\)`;
+    expect(r.stderr).toMatch(new RegExp(http ? `${restarted} and answers ${healthUrl()}` : `${restarted} \\[[0-9.]+ s\\]$`, 'm'));
     const after = await h.unit(node, appUnit());
     expect(after.state).toBe('active');
     expect(after.mainPid).toBeDefined();
@@ -416,7 +421,7 @@ describe('day 2: a changed database client env restarts the application service'
     figures.push(f);
     applies.push(`bad client env, ${node}: exit ${r.code} in ${(r.ms / 1000).toFixed(2)} s`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/does not answer .* with HTTP 2xx within 30 s of its restart/);
+    expect(r.stderr).toMatch(http ? /does not answer .* with HTTP 2xx within 30 s of its restart/ : /did not keep running after its restart \(main pid \S+ after the restart, \S+ 3 s later\)/);
     expect(r.stderr).toMatch(/applying bundle [0-9a-f]{64} failed at application; restoring the previous files/);
     expect(r.stderr).toMatch(/runs its previous configuration again/);
     // It did start with the bad env, and its Python exited with an error: the service was down in between, for real.

@@ -8,7 +8,7 @@ import { databaseServerAddresses } from '../../cloud-init/database';
 import { buildFabricModel } from '../../model/build-model';
 import { DEFAULT_APPLICATION_SERVICE_PORT } from '../../model/defaults';
 import { FabricModel } from '../../model/fabric-model';
-import { FabricSpec, FirewallSpec, LoadBalancerSpec, WatchdogSpec } from '../../model/fabric-spec';
+import { FabricSpec, FirewallSpec, HealthCheckSpec, LoadBalancerSpec, WatchdogSpec } from '../../model/fabric-spec';
 import { runOk } from './exec';
 import { CLIENT_ADDRESS, FabricInput } from './fabric-harness';
 import { frontendTargets } from '../../e2e/lib/disruption-sampler';
@@ -40,6 +40,8 @@ export interface NamespaceFabricOptions {
   readonly cassandra?: boolean;
   /** The host firewall. @default the shipped defaults, plus the client as a database client when there is a database */
   readonly firewall?: FirewallSpec;
+  /** The application service's health check. @default the shipped default (HTTP GET /healthz) */
+  readonly applicationHealthCheck?: HealthCheckSpec;
 }
 
 /**
@@ -66,6 +68,7 @@ export function namespaceFabricSpec(options: NamespaceFabricOptions = {}): Fabri
     ...(options.monitoringPair ? { monitoring: { members: ['node4', 'node5'], vip: NAMESPACE_MONITORING_VIP } } : {}),
     // Devices reach the application servers' own port through the device VIP.
     ...(options.cassandra ? { cassandra: { members: ['node1', 'node2', 'node3'] } } : {}),
+    ...(options.applicationHealthCheck ? { applicationServers: { service: { healthCheck: options.applicationHealthCheck } } } : {}),
     // The client writes through the database VIP as the application would (it stands for a reporting tool).
     firewall: options.firewall ?? (options.database ? { databaseClientCidrs: [`${CLIENT_ADDRESS}/32`] } : {}),
     ...(options.deviceNetwork ? { deviceNetwork: { cidr: device.cidr, firstAddress: device.firstAddress, vip: device.vip, tcpPorts: [DEFAULT_APPLICATION_SERVICE_PORT] } } : {}),
