@@ -164,11 +164,16 @@ describe('a running fabric with the database cluster: replication, promotion, re
     // A planned stop under an application's stream of writes: the unit's ExecStop= shuts the server
     // down only after the standby was sent everything it committed.
     const stream = db.writeStream(`${marker}-stream`, 3000, 5);
-    expect(await pollUntil(() => (stream.acknowledged().length >= 50 ? true : undefined), 20_000, 50)).toBe(true);
-    const stoppedAt = nowMs();
-    const stop = await h.systemctl(primary, 'stop', 'mariadb.service');
-    expect(stop.code).toBe(0);
-    const acknowledged = await stream.stop();
+    let stoppedAt = 0;
+    let acknowledged: number[] = [];
+    try {
+      expect(await pollUntil(() => (stream.acknowledged().length >= 50 ? true : undefined), 20_000, 50)).toBe(true);
+      stoppedAt = nowMs();
+      const stop = await h.systemctl(primary, 'stop', 'mariadb.service');
+      expect(stop.code).toBe(0);
+    } finally {
+      acknowledged = await stream.stop();
+    }
 
     // Bounded: a write through the VIP every 200 ms (1 s connect timeout) for at most 45 s.
     let attempts = 0;

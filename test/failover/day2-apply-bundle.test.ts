@@ -1,3 +1,4 @@
+import { DEFAULT_HEALTH_CHECK_PATH } from '../../model/defaults';
 import { randomBytes } from 'node:crypto';
 import { APPLIED_BUNDLE_FILE } from '../../cloud-init/apply-bundle-agent';
 import { assembleBundle, NodeBundle } from '../../cloud-init/bundle';
@@ -367,8 +368,8 @@ describe.each([
   const spec = namespaceFabricSpec(options);
   const http = check === 'HTTP';
   const appUnit = () => `${fabric.rendered().model.applicationServers.service.name}.service`;
-  // The demo application serves /healthz whatever check the fabric is configured with.
-  const healthUrl = () => `http://${fabric.harness().node(node).address}:${fabric.rendered().model.applicationServers.service.port}/healthz`;
+  // The demo application serves the default health path whatever check the fabric is configured with.
+  const healthUrl = () => `http://${fabric.harness().node(node).address}:${fabric.rendered().model.applicationServers.service.port}${DEFAULT_HEALTH_CHECK_PATH}`;
   /** The application answers its health check, asked on the node itself as the agent asks. */
   const answers = async (h: FabricHarness) => (await h.exec(node, ['curl', '-fsS', '--max-time', '2', '-o', '/dev/null', healthUrl()])).code === 0;
   /** The environment the application's main process runs with (read here, never printed). */

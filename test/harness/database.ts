@@ -98,6 +98,7 @@ export class RunningDatabase {
     const acknowledged = () => out.split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
     // Bounded: the loop ends by itself after count x intervalMs; stop() ends it sooner.
     const killer = setTimeout(() => stop(), count * intervalMs + 30_000);
+    killer.unref();
     const stop = async () => {
       clearTimeout(killer);
       if (child.exitCode === null && child.signalCode === null) {
